@@ -1,0 +1,20 @@
+"""Reports layer: the national dashboard (one self-contained HTML page)."""
+
+import dagster as dg
+
+from assets.common import WRITER_POOL
+from assets.indicators import pnad_shares
+from pipelines.lib.dashboard import write_dashboard
+from pipelines.resources import PnadWarehouse
+
+
+@dg.asset(group_name="reports", deps=[pnad_shares], kinds={"html"}, pool=WRITER_POOL)
+def pnad_dashboard(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+    """PNAD_HOME/reports/index.html: national and per-year shares, régions and départements,
+    each chart with its data table; plotly.js embedded once, works offline."""
+    paths = warehouse_db.paths()
+    with warehouse_db.connect() as con:
+        target = write_dashboard(con, paths.dashboard_html)
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(str(target)), "bytes": target.stat().st_size}
+    )

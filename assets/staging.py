@@ -1,0 +1,34 @@
+"""Staging layer: the records of every new raw file, fields as text, rejects set aside."""
+
+import dagster as dg
+
+from assets.common import WRITER_POOL, preview
+from assets.raw import decp_raw_files
+from pipelines.lib.decp_ingest import parse_pending_files
+from pipelines.resources import PnadWarehouse
+
+
+@dg.asset(group_name="staging", deps=[decp_raw_files], kinds={"duckdb"}, pool=WRITER_POOL)
+def decp_records(context: dg.AssetExecutionContext, warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+    """stg_decp_records: one row per usable DECP record of every parsed file (all versions).
+    Only files not parsed before are read; unreadable files are quarantined with their reason."""
+    paths = warehouse_db.paths()
+    with warehouse_db.connect() as con:
+        outcome = parse_pending_files(con, paths, context.log.info)
+        rows = con.execute("select count(*) from stg_decp_records").fetchone()[0]
+        rejects = con.execute("select count(*) from ingest_rejects").fetchone()[0]
+        sample = preview(
+            con,
+            "select relative_path, format, status, records_read, records_rejected, status_reason "
+            "from ingest_files order by ingest_seq desc",
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "files_parsed_now": outcome["parsed"],
+            "files_quarantined_now": outcome["quarantined"],
+            "files_unsupported_now": outcome["unsupported"],
+            "rejected_records_total": rejects,
+            "latest_files": sample,
+        }
+    )

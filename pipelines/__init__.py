@@ -1,0 +1,1 @@
+"""PNAD tracker: Dagster project, CLI and Dagster-free helpers (``pipelines.lib``)."""

@@ -1,0 +1,301 @@
+"""The ``pnad`` command: the operations Dagster runs, for people and for cron.
+
+Every command exits 0 on success and non-zero with a one-line reason on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib.formatting import percent_fr
+from pipelines.lib.paths import PnadPaths, dagster_environment
+
+LEVELS = ("national", "region", "departement")
+SHARE_COLUMNS = (
+    "year", "level", "territory_code", "territory_name", "contracts", "social_yes",
+    "social_declared", "social_share", "social_share_declared", "social_completeness",
+    "environmental_yes", "environmental_declared", "environmental_share",
+    "environmental_share_declared", "environmental_completeness", "social_gap_points",
+    "environmental_gap_points", "is_provisional",
+)
+
+
+class CliError(Exception):
+    """A failure to report to the user in one line (exit code 1)."""
+
+
+def run_refresh(paths: PnadPaths, *, allow_shrink: bool = False, quiet: bool = False) -> str:
+    """Materialize every asset through Dagster (the ``pnad_refresh`` job), in this process.
+
+    Returns the run id; raises CliError naming the failed step when the run fails.
+    """
+    os.environ["PNAD_HOME"] = str(paths.home)
+    os.environ.update(dagster_environment())
+    import dagster as dg  # imported late: `pnad shares` and `--help` stay fast
+
+    from pipelines.definitions import defs
+
+    job = defs().resolve_job_def("pnad_refresh")
+    run_config = {
+        "ops": {"published_database": {"config": {"allow_shrink": allow_shrink}}},
+        "loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}},
+    }
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance, run_config=run_config, raise_on_error=False
+        )
+    if not result.success:
+        failures = [
+            f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[-1]}"
+            for event in result.all_events
+            if event.is_step_failure and event.step_failure_data and event.step_failure_data.error
+        ]
+        failed_checks = [
+            f"check {event.asset_check_evaluation_data.check_name} failed"
+            for event in result.all_events
+            if event.event_type_value == "ASSET_CHECK_EVALUATION"
+            and not event.asset_check_evaluation_data.passed
+        ]
+        raise CliError("pipeline run failed: " + "; ".join(failures + failed_checks or ["see logs"]))
+    return result.run_id
+
+
+def _published(paths: PnadPaths) -> duckdb.DuckDBPyConnection:
+    if not paths.published_db.exists():
+        raise CliError(
+            f"no published database at {paths.published_db}: run `pnad demo` or `pnad ingest PATH` first"
+        )
+    return duckdb.connect(str(paths.published_db), read_only=True)
+
+
+def query_shares(paths: PnadPaths, year: int | None, level: str | None) -> list[dict]:
+    with _published(paths) as con:
+        cursor = con.execute(
+            f"select {', '.join(SHARE_COLUMNS)} from pnad_shares "  # noqa: S608 - fixed columns
+            "where ($year is null or year = $year) and ($level is null or level = $level) "
+            "order by year, case level when 'national' then 0 when 'region' then 1 else 2 end, "
+            "territory_code nulls last",
+            {"year": year, "level": level},
+        )
+        return [dict(zip(SHARE_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+
+def print_shares_table(rows: list[dict]) -> None:
+    header = f"{'année':<6} {'niveau':<12} {'territoire':<34} {'contrats':>9} {'social':>8} " \
+             f"{'compl.':>8} {'environ.':>9} {'compl.':>8}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        name = f"{r['territory_code'] or '–'} {r['territory_name']}"[:34]
+        mark = " (prov.)" if r["is_provisional"] else ""
+        print(
+            f"{r['year']:<6} {r['level']:<12} {name:<34} {r['contracts']:>9} "
+            f"{percent_fr(r['social_share']):>8} {percent_fr(r['social_completeness']):>8} "
+            f"{percent_fr(r['environmental_share']):>9} "
+            f"{percent_fr(r['environmental_completeness']):>8}{mark}"
+        )
+
+
+def print_summary(paths: PnadPaths) -> None:
+    with _published(paths) as con:
+        total, in_scope = con.execute(
+            "select count(*), count(*) filter (where in_pnad_scope) from contracts"
+        ).fetchone()
+        national = con.execute(
+            "select year, contracts, social_share, social_completeness, environmental_share, "
+            "environmental_completeness, is_provisional from pnad_shares "
+            "where level = 'national' order by year"
+        ).fetchall()
+    print(f"contrats distincts : {total} (dans le champ PNAD : {in_scope})")
+    for year, contracts, social, social_c, env, env_c, provisional in national:
+        print(
+            f"  {year}{' (provisoire)' if provisional else ''} : {contracts} contrats, "
+            f"social {percent_fr(social)} (complétude {percent_fr(social_c)}), "
+            f"environnemental {percent_fr(env)} (complétude {percent_fr(env_c)})"
+        )
+    print(f"base publiée : {paths.published_db}")
+    print(f"tableau de bord : {paths.dashboard_html}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.lib import decp_ingest, warehouse
+    from pipelines.lib.demo_data import generate_demo
+
+    paths = PnadPaths.resolve().ensure()
+    demo_dir = paths.raw / "demo"
+    with warehouse.connect(paths) as con:
+        decp_ingest.forget_source(con, "demo")  # the demo is regenerated whole each time
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    print(f"génération de {args.size} contrats de démonstration (graine {args.seed}) dans {demo_dir}")
+    result = generate_demo(demo_dir, size=args.size, seed=args.seed, fault_rate=args.fault_rate)
+    print(f"{len(result.files)} fichiers, {result.records} enregistrements écrits")
+    run_refresh(paths, allow_shrink=True, quiet=args.quiet)
+    print_summary(paths)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    raise CliError(
+        "no real DECP source can be downloaded yet (the source configuration and downloader are "
+        "not built); load local files with `pnad ingest PATH` or put them under "
+        f"{PnadPaths.resolve().raw} and run `pnad refresh`"
+    )
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    paths = PnadPaths.resolve().ensure()
+    run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet)
+    print_summary(paths)
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from pipelines.lib import decp_ingest
+
+    paths = PnadPaths.resolve().ensure()
+    try:
+        landed = decp_ingest.land_local_files(paths, [Path(p) for p in args.paths])
+    except FileNotFoundError as error:
+        raise CliError(str(error)) from error
+    if not landed:
+        raise CliError("no data file (.json, .xml, .csv, .parquet) found in the given paths")
+    run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet or args.json)
+    given = {target.relative_to(paths.home).as_posix(): str(source) for source, target in landed}
+    relative = list(given)
+    with _published(paths) as con:
+        rows = con.execute(
+            "select f.relative_path, f.original_name, coalesce(f.format, '') as format, f.status, "
+            "f.status_reason, coalesce(a.records_read, f.records_read, 0), coalesce(a.loaded, 0), "
+            "coalesce(a.duplicates, 0), coalesce(a.rejected, f.records_rejected, 0) "
+            "from ingest_files f left join ingest_accounting a using (file_id) "
+            "where f.relative_path in (select unnest($paths)) order by f.ingest_seq",
+            {"paths": relative},
+        ).fetchall()
+    report = [
+        {"file": given.get(path, name), "stored_as": path, "format": fmt, "status": status, "reason": reason,
+         "records_read": read, "loaded": loaded, "duplicates": dup, "rejected": rejected}
+        for path, name, fmt, status, reason, read, loaded, dup, rejected in rows
+    ]
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        for r in report:
+            extra = f" ({r['reason']})" if r["reason"] else ""
+            print(f"{r['file']}: {r['status']}{extra}, {r['records_read']} lus, {r['loaded']} chargés, "
+                  f"{r['duplicates']} doublons, {r['rejected']} rejetés")
+        print_summary(paths)
+    return 0
+
+
+def cmd_shares(args: argparse.Namespace) -> int:
+    paths = PnadPaths.resolve()
+    rows = query_shares(paths, args.year, args.level)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif not rows:
+        raise CliError("no figures for this selection (year or level without contracts)")
+    else:
+        print_shares_table(rows)
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from pipelines.lib.paths import PROJECT_ROOT
+
+    environment = dagster_environment()
+    environment["PNAD_HOME"] = str(PnadPaths.resolve().home)
+    dg_cli = shutil.which("dg")
+    if not dg_cli:
+        raise CliError("the `dg` command is not installed: run `uv sync` (it is a dev dependency)")
+    os.chdir(PROJECT_ROOT)  # dg finds the project from the folder it runs in
+    os.execvpe(dg_cli, [dg_cli, "dev", "--port", str(args.port)], environment)
+    return 0  # not reached
+
+
+def _size(text: str) -> int:
+    value = int(text)
+    if not 100 <= value <= 3_000_000:
+        raise argparse.ArgumentTypeError("size must be between 100 and 3000000 contracts")
+    return value
+
+
+def _year(text: str) -> int:
+    value = int(text)
+    if not 2000 <= value <= date.today().year + 1:
+        raise argparse.ArgumentTypeError(f"not a plausible year: {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pnad",
+        description="Suivi du PNAD : parts de contrats avec considération sociale et "
+        "environnementale, à partir des DECP. Données sous $PNAD_HOME (défaut : data/ du projet).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="generate demo DECP files and run the whole pipeline (offline)")
+    demo.add_argument("--size", type=_size, default=20_000, help="contracts to generate (100-3000000)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (same seed, same files)")
+    demo.add_argument("--fault-rate", type=float, default=0.01,
+                      help="share of records carrying a real-world fault (default 0.01)")
+    demo.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
+    demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="download the configured real sources and refresh everything")
+    run.set_defaults(func=cmd_run)
+
+    refresh = sub.add_parser("refresh", help="process the files already under raw/ and publish")
+    refresh.add_argument("--allow-shrink", action="store_true",
+                         help="publish even with far fewer contracts than last time")
+    refresh.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
+    refresh.set_defaults(func=cmd_refresh)
+
+    ingest = sub.add_parser("ingest", help="ingest local DECP files or folders, then refresh")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="file or folder")
+    ingest.add_argument("--json", action="store_true", help="per-file accounting as JSON")
+    ingest.add_argument("--allow-shrink", action="store_true",
+                        help="publish even with far fewer contracts than last time")
+    ingest.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
+    ingest.set_defaults(func=cmd_ingest)
+
+    shares = sub.add_parser("shares", help="print the PNAD shares from the published database")
+    shares.add_argument("--year", type=_year, help="notification year")
+    shares.add_argument("--level", choices=LEVELS, help="national, region or departement")
+    shares.add_argument("--json", action="store_true", help="a JSON list of objects")
+    shares.set_defaults(func=cmd_shares)
+
+    ui = sub.add_parser("ui", help="open the Dagster UI (dg dev) on this project")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.getLogger("dagster").setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
+    try:
+        return args.func(args)
+    except CliError as error:
+        print(f"pnad: error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - the user gets one line, the trace with PNAD_DEBUG
+        if os.environ.get("PNAD_DEBUG"):
+            raise
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"pnad: error: {reason} (set PNAD_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""The Dagster definitions of the project: every asset, check, job, schedule, sensor and resource.
+
+Runs execute in one process: DuckDB accepts one writer, and the steps are short SQL statements.
+"""
+
+import dagster as dg
+
+from assets import core, indicators, publish, raw, reference, reports, staging
+from pipelines.jobs import pnad_refresh_job
+from pipelines.resources import PnadWarehouse
+from pipelines.schedules import daily_refresh_schedule, raw_files_sensor
+
+ASSET_MODULES = (reference, raw, staging, core, indicators, reports, publish)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
+        jobs=[pnad_refresh_job],
+        schedules=[daily_refresh_schedule],
+        sensors=[raw_files_sensor],
+        resources={"warehouse_db": PnadWarehouse()},
+        executor=dg.in_process_executor,
+    )

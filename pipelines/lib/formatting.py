@@ -1,0 +1,28 @@
+"""French number formatting for reports: ``12 345,6`` and ``14,2 %`` (narrow no-break spaces)."""
+
+from __future__ import annotations
+
+import math
+
+THIN_SPACE = "\u202f"  # espace fine insécable, the French thousands separator
+
+
+def number_fr(value: float | int | None, decimals: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", THIN_SPACE).replace(".", ",")
+
+
+def percent_fr(share: float | None, decimals: int = 1) -> str:
+    """A share in [0, 1] as a French percentage: 0.142 -> '14,2 %'."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "–"
+    return f"{number_fr(100 * share, decimals)}{THIN_SPACE}%"
+
+
+def points_fr(points: float | None) -> str:
+    """A gap in percentage points: 15.8 -> '15,8 pts'."""
+    if points is None or (isinstance(points, float) and math.isnan(points)):
+        return "–"
+    return f"{number_fr(points, 1)}{THIN_SPACE}pts"

@@ -1,0 +1,75 @@
+"""Where everything lives: one data root (``PNAD_HOME``) and the project's own folders.
+
+Nothing here depends on the current directory: the project root is found from this file and the
+data root from the environment (default ``<project>/data``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SQL_DIR = PROJECT_ROOT / "sql"
+REFERENCE_DIR = PROJECT_ROOT / "pipelines" / "reference"
+
+
+@dataclass(frozen=True)
+class PnadPaths:
+    """The layout of one data root. Every path the pipeline writes is under ``home``."""
+
+    home: Path
+
+    @classmethod
+    def resolve(cls, home: str | os.PathLike[str] | None = None) -> PnadPaths:
+        """Data root from the argument, else ``$PNAD_HOME``, else ``<project>/data``."""
+        chosen = home or os.environ.get("PNAD_HOME") or PROJECT_ROOT / "data"
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def raw(self) -> Path:
+        """Landing zone: immutable input files, one folder per source."""
+        return self.home / "raw"
+
+    @property
+    def work_db(self) -> Path:
+        """The pipeline's working DuckDB database (single writer: the running pipeline)."""
+        return self.home / "work" / "pnad_work.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        """The database analysts open; replaced atomically at the end of each successful run."""
+        return self.home / "pnad.duckdb"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dashboard_html(self) -> Path:
+        return self.reports / "index.html"
+
+    def ensure(self) -> PnadPaths:
+        for folder in (self.raw, self.work_db.parent, self.reports):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+
+def dagster_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for running Dagster with this project's ``dagster.yaml``.
+
+    DAGSTER_HOME defaults to ``$PNAD_DAGSTER_HOME`` or ``<project>/.dagster_home`` (git-ignored);
+    the committed ``dagster.yaml`` is copied there when it differs. A DAGSTER_HOME already set wins.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    if not environ.get("DAGSTER_HOME"):
+        home = Path(environ.get("PNAD_DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
+        home.mkdir(parents=True, exist_ok=True)
+        settings = (PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8")
+        target = home / "dagster.yaml"
+        if not target.exists() or target.read_text(encoding="utf-8") != settings:
+            target.write_text(settings, encoding="utf-8")
+        environ["DAGSTER_HOME"] = str(home)
+    return environ

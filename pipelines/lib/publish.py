@@ -1,0 +1,115 @@
+"""Publish the analysts' database: copy the stable tables into a new file, then rename it over
+``PNAD_HOME/pnad.duckdb`` in one atomic step.
+
+A reader who has the old file open keeps reading it; nobody ever sees a half-written file; a failed
+run leaves the previous publication in place.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib.paths import PnadPaths
+
+# Published table -> (query on the working database, description). Fixed list: identifiers never
+# come from data.
+PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
+    "contracts": (
+        "select * from contracts",
+        "Un contrat par ligne (marché ou concession, uid = SIRET acheteur + id), version retenue, "
+        "valeurs courantes, statut social/environnemental (yes/no/unknown), territoire, qualité.",
+    ),
+    "pnad_shares": (
+        "select * from pnad_shares",
+        "Parts PNAD par année x niveau (national, region, departement) x territoire, avec la "
+        "complétude et l'écart à la cible (30 % social, 100 % environnemental).",
+    ),
+    "contract_sources": (
+        "select uid, file_id, position, source, publication_date, is_kept, kept_rule, "
+        "versions_seen from contract_versions",
+        "Chaque publication lue d'un contrat (une ligne par enregistrement), et la règle qui a "
+        "choisi la version retenue.",
+    ),
+    "contract_modifications": (
+        "select * from contract_modifications",
+        "Modifications de la version retenue de chaque contrat (valeurs absolues, dans l'ordre).",
+    ),
+    "ingest_files": (
+        "select * from ingest_files",
+        "Fichiers reçus (par empreinte SHA-256) : source, format détecté, statut, enregistrements "
+        "lus et rejetés.",
+    ),
+    "ingest_accounting": (
+        "select * from ingest_accounting",
+        "Bilan par fichier : lus = chargés + doublons fusionnés + rejetés (colonne balanced).",
+    ),
+    "ingest_rejects": (
+        "select * from ingest_rejects",
+        "Enregistrements ou fichiers écartés, avec leur position et la raison.",
+    ),
+    "ref_departements": (
+        "select * from ref_departements",
+        "Départements (101) et collectivités d'outre-mer, avec leur région (COG INSEE 2025).",
+    ),
+    "ref_regions": ("select * from ref_regions", "Régions (18) et collectivités d'outre-mer."),
+}
+
+
+class PublishRefusedError(RuntimeError):
+    """The new run looks broken (far fewer contracts than the last publication)."""
+
+
+def published_contract_count(path: Path) -> int | None:
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.execute("select contracts from publication").fetchone()[0]
+    except duckdb.Error:
+        return None
+
+
+def publish_database(
+    work: duckdb.DuckDBPyConnection,
+    paths: PnadPaths,
+    *,
+    run_id: str | None = None,
+    allow_shrink: bool = False,
+    min_ratio: float = 0.5,
+) -> dict[str, int]:
+    """Write the published database beside the old one and swap it in atomically."""
+    contracts = work.execute("select count(*) from contracts").fetchone()[0]
+    previous = published_contract_count(paths.published_db)
+    if not allow_shrink and previous and contracts < min_ratio * previous:
+        raise PublishRefusedError(
+            f"refusing to publish {contracts} contracts where the last publication had "
+            f"{previous} (below {min_ratio:.0%}); check the run, or publish with allow_shrink"
+        )
+    partial = paths.published_db.with_name(f".{paths.published_db.name}.partial-{os.getpid()}")
+    partial.unlink(missing_ok=True)
+    counts = {}
+    try:
+        with duckdb.connect(str(partial)) as out:
+            for table, (query, description) in PUBLISHED_TABLES.items():
+                reader = work.execute(query).to_arrow_reader(100_000)  # noqa: F841 - scanned below
+                out.execute(f"create table {table} as select * from reader")  # noqa: S608 - fixed name
+                # COMMENT takes no bound parameter; the text is the project's own constant.
+                comment = description.replace("'", "''")
+                out.execute(f"comment on table {table} is '{comment}'")
+                counts[table] = out.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+            out.execute(
+                "create table publication as select $published_at::timestamp as published_at, "
+                "$run_id as run_id, $contracts::bigint as contracts",
+                {"published_at": datetime.now(), "run_id": run_id or "", "contracts": contracts},
+            )
+            out.execute("checkpoint")
+        with partial.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(partial, paths.published_db)
+    finally:
+        partial.unlink(missing_ok=True)
+    return counts

@@ -1,0 +1,50 @@
+-- contract_versions: every usable DECP record, tied to its contract and ranked.
+-- Grain: one row per record read (a contract republished on five days has five rows).
+-- Source: stg_decp_records + ingest_files. Identity: uid = buyer SIRET (spaces removed) + contract id.
+-- Rule that picks the kept version (is_kept): the latest datePublicationDonnees wins; on a tie, the
+-- version with more modifications, then the file registered last, then the later position.
+-- kept_rule says which of these decided, so an analyst can see why a version was kept.
+create or replace table contract_versions as
+with records as (
+    select
+        regexp_replace(r.buyer_id, '\s', '', 'g') || r.contract_id as uid,
+        r.*,
+        f.ingest_seq,
+        f.source,
+        try_cast(left(trim(r.publication_date_text), 10) as date) as publication_date,
+        case when json_type(r.modifications) = 'ARRAY' then json_array_length(r.modifications)
+             else 0 end as modification_count
+    from stg_decp_records as r
+    join ingest_files as f using (file_id)
+),
+ranked as (
+    select
+        *,
+        row_number() over version_order as version_rank,
+        count(*) over (partition by uid) as versions_seen,
+        lead(publication_date) over version_order as next_publication_date,
+        lead(modification_count) over version_order as next_modification_count,
+        lead(ingest_seq) over version_order as next_ingest_seq
+    from records
+    window version_order as (
+        partition by uid
+        order by publication_date desc nulls last, modification_count desc, ingest_seq desc,
+                 position desc
+    )
+)
+select
+    uid, file_id, position, source, ingest_seq, record_kind, format_version, contract_id, buyer_id,
+    buyer_name, nature, objet, cpv_code, procedure, duration_months_text, notification_date_text,
+    publication_date_text, publication_date, amount_text, place_code, place_type_code, framework_id,
+    social_raw, environmental_raw, holders, modifications, modification_count,
+    version_rank = 1 as is_kept,
+    versions_seen,
+    case
+        when version_rank > 1 then null
+        when versions_seen = 1 then 'single version'
+        when publication_date is distinct from next_publication_date then 'latest publication date'
+        when modification_count <> next_modification_count then 'more modifications'
+        when ingest_seq <> next_ingest_seq then 'latest file'
+        else 'latest position in file'
+    end as kept_rule
+from ranked;

@@ -1,0 +1,186 @@
+-- contracts: one row per contract (marché or concession), its kept version with current values,
+-- its social and environmental status, its territory and its data-quality flags.
+-- Grain: one row per uid (buyer SIRET + contract id). Source: contract_versions (is_kept),
+-- contract_modifications, consideration_vocabulary, ref_departements.
+-- Status rules (domain guide §2): 'yes' when at least one positive value (clause, critère, réservé)
+-- is declared; 'no' when only "Pas de considération …"/"Sans objet" is declared (or, in the 2.0.0
+-- flat draft, an empty list); 'unknown' otherwise (field missing, NC, MQ, CDL, unrecognised value).
+-- Territory: the buyer's département from its SIREN (local public bodies), else the place of
+-- execution; contracts that cannot be placed keep NULL codes and method 'unplaced'.
+create or replace table contracts as
+with kept as (
+    select * from contract_versions where is_kept
+),
+vocabulary as (
+    select
+        map(list(spelling_key) filter (where dimension in ('social', 'any')),
+            list(kind) filter (where dimension in ('social', 'any'))) as social_kinds,
+        map(list(spelling_key) filter (where dimension in ('social', 'any')),
+            list(canonical_value) filter (where dimension in ('social', 'any'))) as social_values,
+        map(list(spelling_key) filter (where dimension in ('environmental', 'any')),
+            list(kind) filter (where dimension in ('environmental', 'any'))) as environmental_kinds,
+        map(list(spelling_key) filter (where dimension in ('environmental', 'any')),
+            list(canonical_value) filter (where dimension in ('environmental', 'any')))
+            as environmental_values
+    from consideration_vocabulary
+),
+current_values as (
+    select
+        uid,
+        count(*) as modifications,
+        arg_max(new_amount, modification_order) filter (where new_amount is not null)
+            as modified_amount,
+        arg_max(new_duration_months, modification_order) filter (
+            where new_duration_months is not null) as modified_duration_months
+    from contract_modifications
+    group by uid
+),
+typed as (
+    select
+        kept.uid,
+        kept.record_kind as kind,
+        kept.contract_id,
+        regexp_replace(kept.buyer_id, '\s', '', 'g') as buyer_siret,
+        kept.buyer_name,
+        kept.nature,
+        kept.objet,
+        kept.cpv_code,
+        try_cast(left(trim(kept.cpv_code), 2) as integer) as cpv_division,
+        kept.procedure,
+        kept.framework_id,
+        try_cast(left(trim(kept.notification_date_text), 10) as date) as notification_date,
+        kept.publication_date,
+        try_cast(replace(kept.amount_text, ',', '.') as double) as initial_amount,
+        try_cast(kept.duration_months_text as integer) as initial_duration_months,
+        kept.place_code,
+        kept.place_type_code,
+        kept.format_version,
+        kept.versions_seen,
+        kept.kept_rule,
+        kept.file_id,
+        list_transform(kept.social_raw, v -> coalesce(
+            map_extract_value(vocabulary.social_kinds, spelling_key(v)), 'unrecognised'))
+            as social_kind_list,
+        list_transform(kept.environmental_raw, v -> coalesce(
+            map_extract_value(vocabulary.environmental_kinds, spelling_key(v)), 'unrecognised'))
+            as environmental_kind_list,
+        list_distinct(list_filter(list_transform(kept.social_raw,
+            v -> map_extract_value(vocabulary.social_values, spelling_key(v))),
+            v -> v is not null)) as social_values,
+        list_distinct(list_filter(list_transform(kept.environmental_raw,
+            v -> map_extract_value(vocabulary.environmental_values, spelling_key(v))),
+            v -> v is not null)) as environmental_values,
+        list_filter(kept.social_raw,
+            v -> map_extract_value(vocabulary.social_kinds, spelling_key(v)) is null)
+            as social_unrecognised_values,
+        list_filter(kept.environmental_raw,
+            v -> map_extract_value(vocabulary.environmental_kinds, spelling_key(v)) is null)
+            as environmental_unrecognised_values,
+        kept.social_raw is not null and len(kept.social_raw) = 0
+            and kept.format_version = 'decp-2022-flat' as social_empty_flat_list,
+        kept.environmental_raw is not null and len(kept.environmental_raw) = 0
+            and kept.format_version = 'decp-2022-flat' as environmental_empty_flat_list,
+        current_values.modifications,
+        current_values.modified_amount,
+        current_values.modified_duration_months
+    from kept
+    cross join vocabulary
+    left join current_values using (uid)
+),
+flagged as (
+    select
+        *,
+        list_has_any(social_kind_list, ['clause', 'critere', 'reserve']) as social_positive,
+        list_contains(social_kind_list, 'none') as social_none,
+        list_has_any(environmental_kind_list, ['clause', 'critere', 'reserve'])
+            as environmental_positive,
+        list_contains(environmental_kind_list, 'none') as environmental_none,
+        notification_date between date '1995-01-01' and current_date as notification_date_plausible,
+        siren_departement_code(buyer_siret) as siren_departement_candidate,
+        place_departement_code(place_code, place_type_code) as place_departement_candidate
+    from typed
+)
+select
+    flagged.uid,
+    flagged.kind,
+    flagged.contract_id,
+    flagged.buyer_siret,
+    flagged.buyer_name,
+    flagged.nature,
+    flagged.objet,
+    flagged.cpv_code,
+    case
+        when flagged.cpv_division = 45 then 'travaux'
+        when flagged.cpv_division between 3 and 44 or flagged.cpv_division = 48 then 'fournitures'
+        when flagged.cpv_division between 50 and 98 then 'services'
+    end as market_type,
+    flagged.procedure,
+    flagged.framework_id,
+    flagged.framework_id is not null or spelling_key(flagged.nature) = 'marche subsequent'
+        as is_subsequent_contract,
+    flagged.notification_date,
+    case when flagged.notification_date_plausible then year(flagged.notification_date) end
+        as notification_year,
+    flagged.publication_date,
+    flagged.initial_amount,
+    coalesce(flagged.modified_amount, flagged.initial_amount) as current_amount,
+    coalesce(flagged.modified_duration_months, flagged.initial_duration_months)
+        as duration_months,
+    coalesce(flagged.modifications, 0) as modifications,
+    flagged.place_code,
+    flagged.place_type_code,
+    flagged.social_values,
+    case
+        when flagged.social_positive then 'yes'
+        when flagged.social_none or flagged.social_empty_flat_list then 'no'
+        else 'unknown'
+    end as social_status,
+    coalesce(list_sort(list_distinct(list_filter(flagged.social_kind_list,
+        k -> k in ('clause', 'critere', 'reserve')))), []) as social_kinds,
+    flagged.social_positive and flagged.social_none as social_contradictory,
+    flagged.social_unrecognised_values,
+    flagged.environmental_values,
+    case
+        when flagged.environmental_positive then 'yes'
+        when flagged.environmental_none or flagged.environmental_empty_flat_list then 'no'
+        else 'unknown'
+    end as environmental_status,
+    coalesce(list_sort(list_distinct(list_filter(flagged.environmental_kind_list,
+        k -> k in ('clause', 'critere', 'reserve')))), []) as environmental_kinds,
+    flagged.environmental_positive and flagged.environmental_none as environmental_contradictory,
+    flagged.environmental_unrecognised_values,
+    'decp' as consideration_provenance,
+    coalesce(siren_departement.departement_code, place_departement.departement_code)
+        as buyer_departement_code,
+    coalesce(siren_departement.region_code, place_departement.region_code) as buyer_region_code,
+    case
+        when siren_departement.departement_code is not null then 'siren_prefix'
+        when place_departement.departement_code is not null then 'place_of_execution'
+        else 'unplaced'
+    end as buyer_territory_method,
+    place_departement.departement_code as execution_departement_code,
+    place_departement.region_code as execution_region_code,
+    not siret_is_valid(flagged.buyer_siret) as buyer_siret_invalid,
+    case
+        when flagged.initial_amount is null then 'missing'
+        when flagged.initial_amount < 0 then 'negative'
+        when flagged.initial_amount <= 1 then 'placeholder'
+        when flagged.initial_amount >= 1e10 then 'sentinel'
+        else 'ok'
+    end as amount_quality,
+    not coalesce(flagged.notification_date_plausible, false) as notification_date_suspicious,
+    flagged.buyer_siret = '44090956200033' or flagged.objet ilike '%testville%' as is_test_record,
+    flagged.format_version in ('decp-2022', 'decp-2022-flat')
+        and flagged.notification_date_plausible
+        and flagged.notification_date >= date '2024-01-01'
+        and not (flagged.buyer_siret = '44090956200033' or flagged.objet ilike '%testville%')
+        as in_pnad_scope,
+    flagged.format_version,
+    flagged.versions_seen,
+    flagged.kept_rule,
+    flagged.file_id as kept_file_id
+from flagged
+left join ref_departements as siren_departement
+    on siren_departement.departement_code = flagged.siren_departement_candidate
+left join ref_departements as place_departement
+    on place_departement.departement_code = flagged.place_departement_candidate;

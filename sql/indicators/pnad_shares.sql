@@ -1,0 +1,81 @@
+-- pnad_shares: progress toward the PNAD 2022-2025 targets, by notification year and territory.
+-- Grain: one row per year x level (national | region | departement) x territory_code.
+-- Unité : nombre de contrats (marchés et concessions ; un lot publié avec son propre id compte pour un).
+-- Source des données : DECP format 2022 (contrats notifiés à partir du 1er janvier 2024), table contracts
+--   (in_pnad_scope: plausible notification date, not a platform test record).
+-- Mode de calcul :
+--   social_share = contrats déclarant au moins une considération sociale / tous les contrats
+--     (headline: an undeclared contract counts as "no", as the public explorers do);
+--   social_share_declared = contrats "oui" / contrats ayant déclaré oui ou non;
+--   social_completeness = contrats ayant déclaré / tous les contrats; same for environmental.
+--   Targets: 30 % social, 100 % environmental; gap = target - share, in percentage points.
+--   Territory: the buyer's (buyer_departement_code / buyer_region_code); contracts that could not
+--   be placed form a row with territory_code NULL, so national = sum of régions + unplaced.
+--   is_provisional: the current year (buyers have two months to publish).
+create or replace table pnad_shares as
+with scoped as (
+    select
+        notification_year as year,
+        buyer_region_code,
+        buyer_departement_code,
+        social_status,
+        environmental_status
+    from contracts
+    where in_pnad_scope
+),
+counted as (
+    select
+        year,
+        case
+            when grouping(buyer_region_code) = 1 and grouping(buyer_departement_code) = 1
+                then 'national'
+            when grouping(buyer_departement_code) = 1 then 'region'
+            else 'departement'
+        end as level,
+        case
+            when grouping(buyer_departement_code) = 0 then buyer_departement_code
+            when grouping(buyer_region_code) = 0 then buyer_region_code
+            else 'FR'
+        end as territory_code,
+        count(*) as contracts,
+        count(*) filter (where social_status = 'yes') as social_yes,
+        count(*) filter (where social_status in ('yes', 'no')) as social_declared,
+        count(*) filter (where environmental_status = 'yes') as environmental_yes,
+        count(*) filter (where environmental_status in ('yes', 'no')) as environmental_declared
+    from scoped
+    group by grouping sets ((year), (year, buyer_region_code), (year, buyer_departement_code))
+)
+select
+    counted.year,
+    counted.level,
+    counted.territory_code,
+    case
+        when counted.level = 'national' then 'France'
+        when counted.level = 'region' then coalesce(ref_regions.region_name, 'Non localisé')
+        else coalesce(ref_departements.departement_name, 'Non localisé')
+    end as territory_name,
+    counted.contracts,
+    counted.social_yes,
+    counted.social_declared,
+    counted.environmental_yes,
+    counted.environmental_declared,
+    counted.social_yes / counted.contracts as social_share,
+    counted.social_yes / nullif(counted.social_declared, 0) as social_share_declared,
+    counted.social_declared / counted.contracts as social_completeness,
+    counted.environmental_yes / counted.contracts as environmental_share,
+    counted.environmental_yes / nullif(counted.environmental_declared, 0)
+        as environmental_share_declared,
+    counted.environmental_declared / counted.contracts as environmental_completeness,
+    0.30 as social_target,
+    1.00 as environmental_target,
+    round(100 * (0.30 - counted.social_yes / counted.contracts), 1) as social_gap_points,
+    round(100 * (1.00 - counted.environmental_yes / counted.contracts), 1)
+        as environmental_gap_points,
+    counted.year >= year(current_date) as is_provisional
+from counted
+left join ref_regions
+    on counted.level = 'region' and ref_regions.region_code = counted.territory_code
+left join ref_departements
+    on counted.level = 'departement'
+    and ref_departements.departement_code = counted.territory_code
+order by counted.year, counted.level, counted.territory_code;

@@ -1,0 +1,51 @@
+-- Ingestion bookkeeping tables (created once, kept across runs).
+-- ingest_files:   one row per distinct input file (by SHA-256): where it landed, its detected format,
+--                 and how many records were read and rejected from it.
+-- ingest_rejects: one row per record that could not be used, with its position and the reason.
+-- stg_decp_records: one row per usable DECP record read (all versions, before deduplication),
+--                 every field kept as text: casting happens when contracts are built.
+create table if not exists ingest_files (
+    file_id varchar primary key,          -- SHA-256 of the content
+    source varchar not null,              -- source name (demo, local, a configured source)
+    relative_path varchar not null,       -- path under PNAD_HOME, named by the project
+    original_name varchar,                -- name the file had when handed over (information only)
+    size_bytes bigint not null,
+    registered_at timestamp not null,
+    ingest_seq bigint not null,           -- order of registration: a later file wins ties
+    format varchar,                       -- detected from content, e.g. decp-json
+    status varchar not null,              -- registered | parsed | quarantined
+    status_reason varchar,
+    records_read bigint,
+    records_rejected bigint,
+    parsed_at timestamp
+);
+create table if not exists ingest_rejects (
+    file_id varchar not null,
+    position bigint,                      -- 1-based position of the record in its file (null: whole file)
+    reason varchar not null,
+    raw_excerpt varchar                   -- first 300 characters of the record, for diagnosis
+);
+create table if not exists stg_decp_records (
+    file_id varchar not null,
+    position bigint not null,
+    record_kind varchar not null,         -- marche | concession
+    format_version varchar not null,      -- decp-2022 | decp-2022-flat | decp-2019
+    contract_id varchar,
+    buyer_id varchar,
+    buyer_name varchar,
+    nature varchar,
+    objet varchar,
+    cpv_code varchar,
+    procedure varchar,
+    duration_months_text varchar,
+    notification_date_text varchar,
+    publication_date_text varchar,
+    amount_text varchar,
+    place_code varchar,
+    place_type_code varchar,
+    framework_id varchar,
+    social_raw varchar[],
+    environmental_raw varchar[],
+    holders json,
+    modifications json
+);

@@ -1,0 +1,103 @@
+"""Shared fixtures: a fresh data root per test, the real sample data when CI provides it, and
+helpers to build the warehouse from hand-written DECP files."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.lib import decp_ingest, warehouse
+from pipelines.lib.paths import PnadPaths
+
+
+@pytest.fixture
+def pnad_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PnadPaths:
+    home = tmp_path / "pnad_home"
+    monkeypatch.setenv("PNAD_HOME", str(home))
+    return PnadPaths.resolve(home).ensure()
+
+
+@pytest.fixture
+def sample_data() -> Path:
+    """The real DECP samples (../shared/data), found through PNAD_SAMPLE_DATA as .ci/run sets it."""
+    location = os.environ.get("PNAD_SAMPLE_DATA")
+    if not location or not Path(location, "decp").is_dir():
+        pytest.skip("PNAD_SAMPLE_DATA is not set to the shared sample data folder (.ci/run sets it)")
+    return Path(location)
+
+
+def write_decp_2022(path: Path, marches: list[dict], concessions: list[dict] | None = None) -> Path:
+    """A 2022-format DECP file with wrapped lists, as platforms publish them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"marches": {"marche": marches, "contrat-concession": concessions or []}}
+    path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def marche(
+    contract_id: str,
+    buyer: str = "21740056300011",
+    *,
+    social: list[str] | None = None,
+    environmental: list[str] | None = None,
+    notified: str = "2024-03-15",
+    published: str = "2024-03-20",
+    amount: float | str = 100_000,
+    place: tuple[str, str] = ("74000", "Code postal"),
+    modifications: list[dict] | None = None,
+    cpv: str = "45000000",
+    **extra: object,
+) -> dict:
+    """One 2022-format marché with sensible defaults; lists wrapped as in real files."""
+    record = {
+        "id": contract_id,
+        "acheteur": {"id": buyer},
+        "nature": "Marché",
+        "objet": f"Travaux {contract_id}",
+        "codeCPV": cpv,
+        "procedure": "Appel d'offres ouvert",
+        "lieuExecution": {"code": place[0], "typeCode": place[1]},
+        "dureeMois": 12,
+        "dateNotification": notified,
+        "datePublicationDonnees": published,
+        "montant": amount,
+        "titulaires": [{"titulaire": {"typeIdentifiant": "SIRET", "id": "82747808200023"}}],
+        "considerationsSociales": {
+            "considerationSociale": social if social is not None else ["Pas de considération sociale"]
+        },
+        "considerationsEnvironnementales": {
+            "considerationEnvironnementale": environmental
+            if environmental is not None
+            else ["Pas de considération environnementale"]
+        },
+    }
+    if modifications:
+        record["modifications"] = [{"modification": m} for m in modifications]
+    record.update(extra)
+    return record
+
+
+def build_warehouse(paths: PnadPaths) -> None:
+    """Register, parse and build contracts and shares from whatever is under raw/."""
+    with warehouse.connect(paths) as con:
+        warehouse.build_reference(con)
+        decp_ingest.register_raw_files(con, paths)
+        decp_ingest.parse_pending_files(con, paths)
+        warehouse.build_contracts(con)
+        warehouse.build_shares(con)
+
+
+@pytest.fixture
+def query(pnad_paths: PnadPaths) -> Iterator:
+    """Run a read query on the working database: query(sql, params) -> list of tuples."""
+
+    def run(sql: str, params: dict | None = None) -> list[tuple]:
+        with duckdb.connect(str(pnad_paths.work_db), read_only=True) as con:
+            return con.execute(sql, params or {}).fetchall()
+
+    yield run

@@ -1,0 +1,168 @@
+"""From hand-written DECP files to contracts and shares, with exact expected values."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import build_warehouse, marche, write_decp_2022
+
+STATE_BUYER = "13001845000028"
+MARTINIQUE_COMMUNE = "21972209700016"
+
+
+@pytest.fixture
+def fixture_files(pnad_paths):
+    raw = pnad_paths.raw / "fixtures"
+    write_decp_2022(
+        raw / "day1.json",
+        [
+            marche("A", social=["Clause sociale"], amount=100_000),
+            marche("B", social=["Critère social", "Clause sociale"],
+                   environmental=["Critère environnemental"]),
+            marche("C", buyer="20004107700011", place=("99134", "Code pays")),
+            {k: v for k, v in marche("D").items() if k != "considerationsSociales"
+             and k != "considerationsEnvironnementales"},
+            marche("E", social=["NC"], environmental=["NC"], notified="2024-05-02+02:00"),
+            marche("F", social=["clause sociale bizarre"]),
+            marche("G", modifications=[
+                {"id": 1, "dateNotificationModification": "2024-06-01", "montant": 120_000},
+                {"id": 2, "dateNotificationModification": "2024-09-01", "montant": 130_000,
+                 "dureeMois": 24},
+            ]),
+            {k: v for k, v in marche("no-id").items() if k != "id"},
+            marche("T", buyer="44090956200033", social=["Marché réservé"]),
+        ],
+        concessions=[{
+            "id": "K", "autoriteConcedante": {"id": MARTINIQUE_COMMUNE},
+            "nature": "Concession de service", "objet": "Restauration scolaire",
+            "dateSignature": "2024-02-01", "datePublicationDonnees": "2024-02-10",
+            "valeurGlobale": 2_000_000, "dureeMois": 60,
+            "considerationsSociales": {"considerationSociale": ["Concession réservée"]},
+            "considerationsEnvironnementales": {
+                "considerationEnvironnementale": ["Pas de considération environnementale"]},
+        }],
+    )
+    write_decp_2022(raw / "day2.json", [
+        marche("A", social=["Clause sociale"], amount=105_000, published="2024-04-02"),
+    ])
+    flat = {"marches": [{**marche("H", buyer=STATE_BUYER, place=("93", "Code département")),
+                         "considerationsSociales": [], "considerationsEnvironnementales": [],
+                         "_type": "Marché"}]}
+    (raw / "flat.json").write_text(json.dumps(flat), encoding="utf-8")
+    (raw / "broken.json").write_text('{"marches": {"marche": [{"id": "X",', encoding="utf-8")
+    (raw / "error_page.json").write_text("<!DOCTYPE html><html><body>502</body></html>")
+    (raw / "empty.json").write_text("")
+    build_warehouse(pnad_paths)
+    return raw
+
+
+def contract(query, uid):
+    rows = query(
+        "select kind, social_status, social_kinds, environmental_status, initial_amount, "
+        "current_amount, duration_months, modifications, versions_seen, kept_rule, "
+        "buyer_departement_code, buyer_region_code, buyer_territory_method, in_pnad_scope, "
+        "is_test_record from contracts where uid = $uid",
+        {"uid": uid},
+    )
+    assert len(rows) == 1, f"{uid}: {len(rows)} rows"
+    names = ("kind", "social", "social_kinds", "environmental", "initial", "current", "duration",
+             "modifications", "versions", "rule", "dep", "region", "method", "scope", "test")
+    return dict(zip(names, rows[0], strict=True))
+
+
+def test_republication_keeps_latest_publication(fixture_files, query):
+    a = contract(query, "21740056300011A")
+    assert (a["initial"], a["versions"], a["rule"]) == (105_000, 2, "latest publication date")
+
+
+def test_modifications_give_current_values(fixture_files, query):
+    g = contract(query, "21740056300011G")
+    assert (g["initial"], g["current"], g["duration"], g["modifications"]) == (100_000, 130_000, 24, 2)
+
+
+@pytest.mark.parametrize(
+    ("uid", "social", "kinds", "environmental"),
+    [
+        ("21740056300011A", "yes", ["clause"], "no"),
+        ("21740056300011B", "yes", ["clause", "critere"], "yes"),
+        ("20004107700011C", "no", [], "no"),
+        ("21740056300011D", "unknown", [], "unknown"),  # fields missing
+        ("21740056300011E", "unknown", [], "unknown"),  # NC
+        ("21740056300011F", "unknown", [], "no"),  # unrecognised spelling
+        ("13001845000028H", "no", [], "no"),  # 2.0.0 flat draft: [] means none
+        (MARTINIQUE_COMMUNE + "K", "yes", ["reserve"], "no"),
+    ],
+)
+def test_three_states_and_kinds(fixture_files, query, uid, social, kinds, environmental):
+    c = contract(query, uid)
+    assert (c["social"], c["social_kinds"], c["environmental"]) == (social, kinds, environmental)
+
+
+@pytest.mark.parametrize(
+    ("uid", "dep", "region", "method"),
+    [
+        ("21740056300011A", "74", "84", "siren_prefix"),
+        ("13001845000028H", "93", "11", "place_of_execution"),
+        (MARTINIQUE_COMMUNE + "K", "972", "02", "siren_prefix"),
+        ("20004107700011C", None, None, "unplaced"),
+    ],
+)
+def test_buyer_territory(fixture_files, query, uid, dep, region, method):
+    c = contract(query, uid)
+    assert (c["dep"], c["region"], c["method"]) == (dep, region, method)
+
+
+def test_test_record_is_kept_but_not_counted(fixture_files, query):
+    t = contract(query, "44090956200033T")
+    assert (t["test"], t["scope"]) == (True, False)
+
+
+def test_every_record_is_accounted_for(fixture_files, query):
+    rows = query(
+        "select split_part(relative_path, '/', -1), records_read, loaded, duplicates, rejected, "
+        "balanced from ingest_accounting order by 1"
+    )
+    assert rows == [
+        ("day1.json", 10, 8, 1, 1, True),
+        ("day2.json", 1, 1, 0, 0, True),
+        ("flat.json", 1, 1, 0, 0, True),
+    ]
+    assert query("select reason from ingest_rejects where position is not null") == [
+        ("missing contract id (id)",)
+    ]
+
+
+def test_unreadable_files_are_quarantined_with_reason(fixture_files, query):
+    rows = dict(query(
+        "select split_part(relative_path, '/', -1), status || ': ' || status_reason "
+        "from ingest_files where status <> 'parsed'"
+    ))
+    assert rows["empty.json"] == "quarantined: empty file"
+    assert rows["error_page.json"].startswith("quarantined: HTML page")
+    assert rows["broken.json"].startswith("quarantined: unreadable JSON")
+
+
+def test_national_shares_exact(fixture_files, query):
+    rows = query(
+        "select year, contracts, social_yes, social_declared, environmental_yes, "
+        "environmental_declared from pnad_shares where level = 'national'"
+    )
+    assert rows == [(2024, 9, 3, 6, 1, 7)]
+
+
+def test_national_equals_sum_of_regions_and_unplaced(fixture_files, query):
+    regions = query(
+        "select territory_code, contracts, social_yes from pnad_shares "
+        "where level = 'region' order by territory_code nulls last"
+    )
+    assert regions == [("02", 1, 1), ("11", 1, 0), ("84", 6, 2), (None, 1, 0)]
+    assert sum(r[1] for r in regions) == 9
+
+
+def test_rebuild_is_idempotent(fixture_files, pnad_paths, query):
+    before = query("select * from contracts order by uid")
+    build_warehouse(pnad_paths)
+    assert query("select * from contracts order by uid") == before
+    assert query("select count(*) from stg_decp_records") == [(11,)]  # parsed once

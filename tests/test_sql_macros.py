@@ -1,0 +1,107 @@
+"""The SQL macros on exact values: list shapes, SIRET checks, spelling keys, territory rules."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines.lib.sql import run_sql
+from pipelines.lib.warehouse import MACROS
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    for macro in MACROS:
+        run_sql(connection, macro)
+    yield connection
+    connection.close()
+
+
+def value(con, sql: str, params: dict | None = None):
+    return con.execute(f"select {sql}", params or {}).fetchone()[0]  # noqa: S608 - test literals
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ('{"considerationSociale": ["Clause sociale", "Critère social"]}', ["Clause sociale", "Critère social"]),
+        ('{"considerationSociale": "Clause sociale"}', ["Clause sociale"]),  # single value, XML-converted
+        ('["Clause sociale"]', ["Clause sociale"]),  # 2.0.0 flat draft
+        ("[]", []),
+        ('{"considerationSociale": []}', []),
+        ("{}", []),
+        ('[{"considerationSociale": "Marché réservé"}]', ["Marché réservé"]),
+    ],
+)
+def test_decp_list_reads_every_list_shape(con, document, expected):
+    assert value(con, "decp_list($doc::json, 'considerationSociale')", {"doc": document}) == expected
+
+
+def test_decp_list_of_missing_field_is_null(con):
+    assert value(con, "decp_list(null, 'considerationSociale')") is None
+
+
+@pytest.mark.parametrize(
+    ("siret", "valid"),
+    [
+        ("28741020300015", True),  # real buyer SIRET
+        ("28741020300016", False),  # wrong check digit
+        ("2874102030001", False),  # 13 characters
+        ("287410203 00015", False),  # embedded space
+        ("35600000000048", True),  # La Poste: accepted on its SIREN whatever the checksum
+        (None, False),
+    ],
+)
+def test_siret_is_valid(con, siret, valid):
+    assert value(con, "siret_is_valid($s)", {"s": siret}) is valid
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [("Critère social ", "critere social"), ("CRITERE SOCIAL", "critere social"),
+     ("Appel d’offres ouvert", "appel d'offres ouvert"), ("Marché réservé", "marche reserve")],
+)
+def test_spelling_key(con, raw, key):
+    assert value(con, "spelling_key($v)", {"v": raw}) == key
+
+
+@pytest.mark.parametrize(
+    ("siret", "departement"),
+    [
+        ("21740056300011", "74"),  # commune of Haute-Savoie (INSEE 74056)
+        ("21972209700016", "972"),  # commune of Martinique: three digits
+        ("21971120900015", None),  # 21971: Guadeloupe, Saint-Barthélemy or Saint-Martin
+        ("21200004000017", None),  # Corsica: 2A or 2B cannot be told from the number
+        ("22740001700015", "74"),  # département
+        ("28741020300015", "74"),  # local public establishment
+        ("22974001500018", "974"),  # La Réunion
+        ("22980001000018", None),  # 2298: Mayotte or TAAF
+        ("20004107700011", None),  # created after 2000: SIRENE decides
+        ("13001845000028", None),  # State body
+        ("abc", None),
+    ],
+)
+def test_siren_departement_code(con, siret, departement):
+    assert value(con, "siren_departement_code($s)", {"s": siret}) == departement
+
+
+@pytest.mark.parametrize(
+    ("code", "type_code", "departement"),
+    [
+        ("74960", "Code postal", "74"),
+        ("20000", "Code postal", "2A"),  # Ajaccio
+        ("20200", "Code postal", "2B"),  # Bastia
+        ("97400", "Code postal", "974"),
+        ("74056", "Code commune", "74"),
+        ("2B033", "Code commune", "2B"),
+        ("97209", "Code commune", "972"),
+        ("93", "Code département", "93"),
+        ("5", "CODE DEPARTEMENT", "05"),
+        ("84", "Code région", None),  # ambiguous: région 84 or département 84
+        ("99134", "Code pays", None),
+        ("(29) Finistère", "Code département", None),
+    ],
+)
+def test_place_departement_code(con, code, type_code, departement):
+    assert value(con, "place_departement_code($c, $t)", {"c": code, "t": type_code}) == departement
