@@ -1,0 +1,53 @@
+"""The Dagster definitions load and hold what the UI and the schedules need."""
+
+from __future__ import annotations
+
+import subprocess
+
+import dagster as dg
+
+from pipelines.definitions import defs
+from pipelines.lib.paths import PROJECT_ROOT, dagster_environment
+
+EXPECTED_ASSETS = {
+    "reference_tables", "decp_raw_files", "decp_records", "contracts", "pnad_shares",
+    "pnad_dashboard", "published_database",
+}
+
+
+def test_definitions_hold_assets_checks_jobs_schedules_sensors():
+    definitions = defs()
+    graph = definitions.resolve_asset_graph()
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == EXPECTED_ASSETS
+    checks = {key.name for key in graph.asset_check_keys}
+    assert {"check_uniqueness_uid", "check_accounting_records",
+            "check_consistency_national_equals_parts"} <= checks
+    assert definitions.resolve_job_def("pnad_refresh").name == "pnad_refresh"
+    schedule = definitions.resolve_schedule_def("daily_refresh")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Europe/Paris")
+    assert definitions.resolve_sensor_def("raw_files_sensor").job_name == "pnad_refresh"
+
+
+def test_every_writing_asset_is_in_the_single_writer_pool():
+    graph = defs().resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).pools == {"duckdb_writer"}, key
+
+
+def test_dg_check_defs_accepts_the_project():
+    result = subprocess.run(
+        ["dg", "check", "defs"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+        env=dagster_environment(), timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All definitions loaded successfully" in result.stdout + result.stderr
+
+
+def test_instance_settings_from_dagster_yaml(tmp_path):
+    environment = dagster_environment({"PNAD_DAGSTER_HOME": str(tmp_path / "dagster_home")})
+    instance = dg.DagsterInstance.from_config(environment["DAGSTER_HOME"])
+    config = instance.get_concurrency_config()
+    assert config.pool_config.default_pool_limit == 1
+    assert config.pool_config.pool_granularity.value == "run"
+    assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+    assert not instance.telemetry_enabled
