@@ -56,7 +56,7 @@ def run_refresh(paths: PnadPaths, *, allow_shrink: bool = False, quiet: bool = F
         )
     if not result.success:
         failures = [
-            f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[-1]}"
+            f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
             for event in result.all_events
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error
         ]
@@ -68,6 +68,14 @@ def run_refresh(paths: PnadPaths, *, allow_shrink: bool = False, quiet: bool = F
         ]
         raise CliError("pipeline run failed: " + "; ".join(failures + failed_checks or ["see logs"]))
     return result.run_id
+
+
+def _root_cause(error) -> str:
+    """First line of the innermost error Dagster recorded (the user's real reason)."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    lines = (error.message or "").strip().splitlines()
+    return lines[0] if lines else error.cls_name or "unknown error"
 
 
 def _published(paths: PnadPaths) -> duckdb.DuckDBPyConnection:

@@ -11,7 +11,7 @@ create or replace macro place_departement_code(code, type_code) as (
             case
                 when trim(code)[1:2] = '97' then trim(code)[1:3]
                 when trim(code)[1:2] = '20' then
-                    case when cast(trim(code)[3:3] as integer) <= 1 then '2A' else '2B' end
+                    case when try_cast(trim(code)[3:3] as integer) <= 1 then '2A' else '2B' end
                 else trim(code)[1:2]
             end
         when spelling_key(type_code) = 'code commune'

@@ -7,7 +7,7 @@ create or replace macro siret_is_valid(siret) as (
         starts_with(siret, '356000000')
         or list_sum(list_transform(range(14), i ->
             case when i % 2 = 0
-                 then (2 * cast(siret[i + 1] as integer)) % 10 + (2 * cast(siret[i + 1] as integer)) // 10
-                 else cast(siret[i + 1] as integer) end)) % 10 = 0
+                 then (2 * try_cast(siret[i + 1] as integer)) % 10 + (2 * try_cast(siret[i + 1] as integer)) // 10
+                 else try_cast(siret[i + 1] as integer) end)) % 10 = 0
     )
 );

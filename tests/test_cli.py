@@ -1,0 +1,176 @@
+"""The `pnad` command as a user types it: the demo end to end, the shares it prints checked
+against an independent count over the generated files, and every error path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import unicodedata
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+POSITIVE = {"clause sociale", "critere social", "marche reserve", "concession reservee",
+            "clause environnementale", "critere environnemental"}
+NONE_VALUES = {"pas de consideration sociale", "pas de consideration environnementale",
+               "sans objet"}
+TEST_BUYER = "44090956200033"
+PNAD = str(Path(sys.executable).with_name("pnad"))  # the console script, as a user types it
+
+
+def pnad(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PNAD_HOME": str(home)}
+    return subprocess.run(
+        [PNAD, *args], capture_output=True, text=True,
+        env=environment, timeout=timeout,
+    )
+
+
+def _key(value: str) -> str:
+    text = unicodedata.normalize("NFKD", value.replace("\u2019", "'").strip().lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def _wrapped(record: dict, field: str, item: str) -> list[str] | None:
+    value = record.get(field)
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get(item, [])
+    return [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+
+
+def _status(values: list[str] | None, dimension: str) -> str:
+    keys = {_key(v) for v in values or []}
+    positives = {k for k in keys & POSITIVE
+                 if ("soci" in k or "reserv" in k) == (dimension == "social")}
+    nones = {k for k in keys & NONE_VALUES
+             if k == "sans objet" or (("sociale" in k) == (dimension == "social"))}
+    return "yes" if positives else "no" if nones else "unknown"
+
+
+def _date(text) -> date | None:
+    try:
+        return date.fromisoformat(str(text).strip()[:10])
+    except ValueError:
+        return None
+
+
+def independent_national_counts(folder: Path) -> dict[int, dict[str, int]]:
+    """Per notification year: contracts, social/environmental yes and declared, counted with
+    plain json over the daily files (latest publication of each contract wins)."""
+    kept: dict[str, tuple] = {}
+    for order, path in enumerate(sorted(folder.glob("*.json"))):
+        if path.name == "demo_manifest.json":
+            continue
+        lists = json.loads(path.read_text(encoding="utf-8"))["marches"]
+        records = lists.get("marche", []) + lists.get("contrat-concession", [])
+        for position, record in enumerate(records):
+            buyer = (record.get("acheteur") or record.get("autoriteConcedante") or {}).get("id")
+            contract_id = str(record.get("id") or "").strip()
+            if not buyer or not contract_id:
+                continue
+            uid = "".join(str(buyer).split()) + contract_id
+            modifications = record.get("modifications")
+            rank = (_date(record.get("datePublicationDonnees")) or date.min,
+                    len(modifications) if isinstance(modifications, list) else 0, order, position)
+            if uid not in kept or rank > kept[uid][0]:
+                kept[uid] = (rank, record)
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for _, record in kept.values():
+        notified = _date(record.get("dateNotification") or record.get("dateSignature"))
+        buyer = (record.get("acheteur") or record.get("autoriteConcedante") or {}).get("id")
+        if notified is None or not date(2024, 1, 1) <= notified <= date.today():
+            continue
+        if buyer == TEST_BUYER or "testville" in str(record.get("objet", "")).lower():
+            continue
+        social = _status(_wrapped(record, "considerationsSociales", "considerationSociale"), "social")
+        environmental = _status(_wrapped(
+            record, "considerationsEnvironnementales", "considerationEnvironnementale"), "env")
+        year = counts[notified.year]
+        year["contracts"] += 1
+        year["social_yes"] += social == "yes"
+        year["social_declared"] += social != "unknown"
+        year["environmental_yes"] += environmental == "yes"
+        year["environmental_declared"] += environmental != "unknown"
+    return {year: dict(values) for year, values in counts.items()}
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("demo") / "pnad_home"
+    result = pnad("demo", "--size", "2000", "--seed", "7", "--quiet", home=home)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "base publiée" in result.stdout and "tableau de bord" in result.stdout
+    return home
+
+
+def test_demo_writes_the_database_and_the_page(demo_home):
+    assert (demo_home / "pnad.duckdb").stat().st_size > 0
+    page = (demo_home / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "Suivi du PNAD" in page and 'id="table-national"' in page
+
+
+def test_shares_json_equal_an_independent_count_of_the_files(demo_home):
+    result = pnad("shares", "--json", "--level", "national", home=demo_home)
+    assert result.returncode == 0, result.stderr
+    printed = {
+        row["year"]: {k: row[k] for k in ("contracts", "social_yes", "social_declared",
+                                           "environmental_yes", "environmental_declared")}
+        for row in json.loads(result.stdout)
+    }
+    expected = independent_national_counts(demo_home / "raw" / "demo")
+    assert printed == expected
+    assert sum(v["contracts"] for v in printed.values()) > 1900  # 2 000 minus faults and test record
+
+
+def test_shares_json_has_the_documented_fields(demo_home):
+    rows = json.loads(pnad("shares", "--json", "--year", "2024", home=demo_home).stdout)
+    assert {"year", "level", "territory_code", "contracts", "social_yes", "social_declared",
+            "environmental_yes", "environmental_declared"} <= set(rows[0])
+    assert {row["level"] for row in rows} == {"national", "region", "departement"}
+    national = next(r for r in rows if r["level"] == "national")
+    for level in ("region", "departement"):
+        assert sum(r["contracts"] for r in rows if r["level"] == level) == national["contracts"]
+
+
+def test_shares_table_output(demo_home):
+    result = pnad("shares", "--year", "2024", "--level", "region", home=demo_home)
+    assert result.returncode == 0
+    assert "Île-de-France" in result.stdout and "%" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("shares",), 1, "no published database"),
+        (("demo", "--size", "50"), 2, "size must be between 100 and 3000000"),
+        (("shares", "--level", "canton"), 2, "invalid choice"),
+        (("shares", "--year", "1850"), 2, "not a plausible year"),
+        (("ingest", "/nonexistent/decp.json"), 1, "no such file or folder"),
+        (("run",), 1, "no real DECP source can be downloaded yet"),
+        (("frobnicate",), 2, "invalid choice"),
+    ],
+)
+def test_error_paths_exit_non_zero_with_one_readable_line(tmp_path, args, code, message):
+    result = pnad(*args, home=tmp_path / "empty_home")
+    assert result.returncode == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ingest_of_a_folder_without_data_files(tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.md").write_text("nothing")
+    result = pnad("ingest", str(tmp_path / "notes"), home=tmp_path / "home")
+    assert result.returncode == 1 and "no data file" in result.stderr
+
+
+def test_help_everywhere(tmp_path):
+    for command in ("demo", "run", "refresh", "ingest", "shares", "ui"):
+        result = pnad(command, "--help", home=tmp_path)
+        assert result.returncode == 0 and "usage: pnad" in result.stdout
