@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.formatting import percent_fr
-from pipelines.lib.paths import PnadPaths, dagster_environment
+from pipelines.lib.paths import PROJECT_ROOT, PnadPaths, dagster_environment
 
 LEVELS = ("national", "region", "departement")
 SHARE_COLUMNS = (
@@ -50,10 +50,15 @@ def run_refresh(paths: PnadPaths, *, allow_shrink: bool = False, quiet: bool = F
         "ops": {"published_database": {"config": {"allow_shrink": allow_shrink}}},
         "loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}},
     }
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance, run_config=run_config, raise_on_error=False
-        )
+    previous_folder = Path.cwd()
+    os.chdir(PROJECT_ROOT)  # dagster.yaml places instance state relative to the project root
+    try:
+        with dg.DagsterInstance.get() as instance:
+            result = job.execute_in_process(
+                instance=instance, run_config=run_config, raise_on_error=False
+            )
+    finally:
+        os.chdir(previous_folder)
     if not result.success:
         failures = [
             f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
@@ -218,8 +223,6 @@ def cmd_shares(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from pipelines.lib.paths import PROJECT_ROOT
-
     environment = dagster_environment()
     environment["PNAD_HOME"] = str(PnadPaths.resolve().home)
     dg_cli = shutil.which("dg")

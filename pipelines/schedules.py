@@ -5,8 +5,8 @@ import os
 import dagster as dg
 
 from pipelines.jobs import pnad_refresh_job
-from pipelines.lib.paths import PnadPaths
 from pipelines.lib.decp_ingest import DATA_SUFFIXES
+from pipelines.lib.paths import PnadPaths
 
 # The hour is configuration: PNAD_REFRESH_CRON overrides it without touching code.
 daily_refresh_schedule = dg.ScheduleDefinition(

@@ -43,9 +43,12 @@ def test_dg_check_defs_accepts_the_project():
     assert "All definitions loaded successfully" in result.stdout + result.stderr
 
 
-def test_instance_settings_from_dagster_yaml(tmp_path):
-    environment = dagster_environment({"PNAD_DAGSTER_HOME": str(tmp_path / "dagster_home")})
+def test_instance_settings_from_dagster_yaml(monkeypatch):
+    environment = dagster_environment({})
+    assert environment["DAGSTER_HOME"] == str(PROJECT_ROOT)
+    monkeypatch.chdir(PROJECT_ROOT)
     instance = dg.DagsterInstance.from_config(environment["DAGSTER_HOME"])
+    assert instance.root_directory == ".dagster_home"
     config = instance.get_concurrency_config()
     assert config.pool_config.default_pool_limit == 1
     assert config.pool_config.pool_granularity.value == "run"

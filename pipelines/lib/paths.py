@@ -57,19 +57,15 @@ class PnadPaths:
 
 
 
+
 def dagster_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for running Dagster with this project's ``dagster.yaml``.
 
-    DAGSTER_HOME defaults to ``$PNAD_DAGSTER_HOME`` or ``<project>/.dagster_home`` (git-ignored);
-    the committed ``dagster.yaml`` is copied there when it differs. A DAGSTER_HOME already set wins.
+    DAGSTER_HOME defaults to the project root, where dagster.yaml is; that file keeps instance
+    state in ``.dagster_home/``, relative to the folder Dagster runs in (the project root).
+    A DAGSTER_HOME already set wins.
     """
     environ = dict(os.environ if environ is None else environ)
     if not environ.get("DAGSTER_HOME"):
-        home = Path(environ.get("PNAD_DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
-        home.mkdir(parents=True, exist_ok=True)
-        settings = (PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8")
-        target = home / "dagster.yaml"
-        if not target.exists() or target.read_text(encoding="utf-8") != settings:
-            target.write_text(settings, encoding="utf-8")
-        environ["DAGSTER_HOME"] = str(home)
+        environ["DAGSTER_HOME"] = str(PROJECT_ROOT)
     return environ
