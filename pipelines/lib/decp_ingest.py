@@ -23,6 +23,8 @@ Log = Callable[[str], None]
 DATA_SUFFIXES = {".json", ".xml", ".csv", ".parquet", ".txt", ".gz"}
 # Errors that mean "this file cannot be read"; any other DuckDB error is a bug and is raised.
 FILE_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
+FORMAT_LABELS = {"decp-json": "JSON", "decp-tabular-parquet": "Parquet", "decp-tabular-csv": "CSV"}
+PARSERS = tuple(FORMAT_LABELS)
 BATCH_BYTES = 256 * 1024 * 1024  # bounds the memory one parsing batch may take
 SNIFF_BYTES = 64 * 1024
 
@@ -46,7 +48,7 @@ def sniff_format(path: Path) -> tuple[str | None, str | None]:
     if not head.strip():
         return None, "empty file"
     if head.startswith(b"PAR1"):
-        return "parquet", None
+        return "decp-tabular-parquet", None
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if text[:1] in (b"{", b"["):
         if b'"marches"' in text:
@@ -57,8 +59,11 @@ def sniff_format(path: Path) -> tuple[str | None, str | None]:
         if b"<html" in start or b"<!doctype html" in start:
             return None, "HTML page (an error page saved as a data file?)"
         return "xml", None
-    if b";" in text.split(b"\n", 1)[0] or b"," in text.split(b"\n", 1)[0]:
-        return "csv", None
+    header = text.split(b"\n", 1)[0].lower()
+    if b"acheteur" in header and (b";" in header or b"," in header or b"\t" in header):
+        return "decp-tabular-csv", None
+    if b";" in header or b"," in header:
+        return None, "CSV without DECP columns (no acheteur column in the header)"
     return None, "unrecognised content (not JSON, XML, CSV or Parquet)"
 
 
@@ -162,25 +167,105 @@ def _set_status(con: duckdb.DuckDBPyConnection, file_id: str, status: str, reaso
         )
 
 
-def _parse_json_batch(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]]) -> None:
-    """Parse DECP JSON files in one DuckDB pass; raises if any file of the batch is unreadable."""
+# Tabular exports: staging field -> accepted column names (decp-processing, data.economie.gouv.fr).
+# Identifiers put into SQL come from this fixed list only, never from the file.
+TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
+    "contract_id": ("id",),
+    "buyer_id": ("acheteur_id", "acheteur.id"),
+    "buyer_name": ("acheteur_nom", "acheteur.nom"),
+    "nature": ("nature",),
+    "objet": ("objet",),
+    "cpv_code": ("codeCPV",),
+    "procedure": ("procedure",),
+    "duration_months": ("dureeMois",),
+    "notification_date": ("dateNotification",),
+    "publication_date": ("datePublicationDonnees",),
+    "amount": ("montant",),
+    "place_code": ("lieuExecution_code", "lieuExecution.code"),
+    "place_type_code": ("lieuExecution_typeCode", "lieuExecution.typeCode"),
+    "framework_id": ("idAccordCadre",),
+    "social": ("considerationsSociales",),
+    "environmental": ("considerationsEnvironnementales",),
+    "holder_id": ("titulaire_id", "titulaire_id_1"),
+    "modification_id": ("modification_id", "idModification"),
+    "modification_amount": ("montantModification",),
+}
+TABULAR_READERS = {
+    "decp-tabular-parquet": "read_parquet($path)",
+    "decp-tabular-csv": "read_csv($path, all_varchar = true, header = true, strict_mode = false)",
+}
+
+
+class UnusableFileError(Exception):
+    """The file's content cannot be used as DECP data (reason in the message)."""
+
+
+def _load_tabular_rows(con: duckdb.DuckDBPyConnection, file_id: str, path: str, fmt: str) -> None:
+    """Temp table tabular_rows with the fixed column set; columns the file lacks are NULL."""
+    reader = TABULAR_READERS[fmt]
+    present = {
+        row[0].lower(): row[0]
+        for row in con.execute(f"describe select * from {reader}", {"path": path}).fetchall()  # noqa: S608
+    }
+    selected = []
+    for field, candidates in TABULAR_COLUMNS.items():
+        found = next((name for name in candidates if name.lower() in present), None)
+        selected.append(f'cast("{found}" as varchar) as {field}' if found else f"null::varchar as {field}")
+    if selected[0].startswith("null") or selected[1].startswith("null"):
+        raise UnusableFileError("tabular file without DECP columns (needs id and acheteur_id)")
+    con.execute(
+        "create or replace temp table tabular_rows as "  # noqa: S608 - identifiers from TABULAR_COLUMNS
+        f"select $file_id as file_id, row_number() over () as row_number, {', '.join(selected)} "
+        f"from {reader}",
+        {"file_id": file_id, "path": path},
+    )
+
+
+def _parse_batch(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]], fmt: str) -> None:
+    """Parse a batch of files of one format in one transaction; raises if a file is unreadable."""
     con.execute("create or replace temp table batch_files (file_id varchar, path varchar)")
     con.executemany("insert into batch_files values (?, ?)", batch)
     con.execute("begin transaction")
     try:
-        run_sql(con, "staging/batch_decp_json_documents", {"paths": [path for _, path in batch]})
-        run_sql(con, "staging/batch_decp_json_records")
+        if fmt == "decp-json":
+            run_sql(con, "staging/batch_decp_json_documents", {"paths": [path for _, path in batch]})
+            run_sql(con, "staging/batch_decp_json_records")
+            con.execute(
+                "create or replace temp table batch_unreadable as "
+                "select file_id from batch_documents where marches is null"
+            )
+        else:
+            ((file_id, path),) = batch  # tabular files are large: one per batch
+            _load_tabular_rows(con, file_id, path, fmt)
+            run_sql(con, "staging/batch_decp_tabular_records")
+            con.execute("create or replace temp table batch_unreadable (file_id varchar)")
         run_sql(con, "staging/insert_ingest_rejects")
         run_sql(con, "staging/insert_stg_decp_records")
-        run_sql(con, "staging/update_ingest_files_parsed")
-        for (file_id,) in con.execute(
-            "select file_id from batch_documents where marches is null"
-        ).fetchall():
+        run_sql(con, "staging/update_ingest_files_parsed", {"format": fmt})
+        for (file_id,) in con.execute("select file_id from batch_unreadable").fetchall():
             _set_status(con, file_id, "quarantined", 'no "marches" root in the JSON document')
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
+
+
+def _batches(files: list[tuple[str, str, int]], fmt: str) -> list[list[tuple[str, str]]]:
+    """Group files into batches: DECP JSON files up to BATCH_BYTES together, tabular files alone."""
+    if fmt != "decp-json":
+        return [[(file_id, path)] for file_id, path, _ in files]
+    batches: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] = []
+    current_bytes = 0
+    for file_id, path, size in files:
+        if current and current_bytes + size > BATCH_BYTES:
+            batches.append(current)
+            current, current_bytes = [], 0
+        current.append((file_id, path))
+        current_bytes += size
+    if current:
+        batches.append(current)
+    return batches
 
 
 def parse_pending_files(
@@ -192,7 +277,7 @@ def parse_pending_files(
         "where status = 'registered' order by ingest_seq"
     ).fetchall()
     outcome = {"parsed": 0, "quarantined": 0, "unsupported": 0}
-    json_files: list[tuple[str, str, int]] = []
+    by_format: dict[str, list[tuple[str, str, int]]] = {}
     for file_id, relative, size in pending:
         path = paths.home / relative
         fmt, reason = sniff_format(path)
@@ -200,45 +285,36 @@ def parse_pending_files(
             _set_status(con, file_id, "quarantined", reason)
             outcome["quarantined"] += 1
             log(f"quarantined {relative}: {reason}")
-        elif fmt != "decp-json":
+        elif fmt not in PARSERS:
             _set_status(con, file_id, "unsupported", f"format {fmt} is not read yet", fmt)
             outcome["unsupported"] += 1
             log(f"left aside {relative}: format {fmt} is not read yet")
         else:
-            json_files.append((file_id, str(path), size))
+            by_format.setdefault(fmt, []).append((file_id, str(path), size))
 
-    batches: list[list[tuple[str, str]]] = []
-    current: list[tuple[str, str]] = []
-    current_bytes = 0
-    for file_id, path, size in json_files:
-        if current and current_bytes + size > BATCH_BYTES:
-            batches.append(current)
-            current, current_bytes = [], 0
-        current.append((file_id, path))
-        current_bytes += size
-    if current:
-        batches.append(current)
-
-    done = 0
-    for batch in batches:
-        try:
-            _parse_json_batch(con, batch)
-        except FILE_ERRORS:
-            # One unreadable file fails the whole batch: retry file by file to isolate it.
-            for file_id, path in batch:
-                try:
-                    _parse_json_batch(con, [(file_id, path)])
-                except FILE_ERRORS as error:
-                    reason = str(error).strip().splitlines()[0][:300]
-                    _set_status(con, file_id, "quarantined", f"unreadable JSON: {reason}")
-                    log(f"quarantined {path}: {reason}")
-        done += len(batch)
-        log(f"parsed {done}/{len(json_files)} DECP JSON file(s)")
+    for fmt, files in by_format.items():
+        done = 0
+        for batch in _batches(files, fmt):
+            try:
+                _parse_batch(con, batch, fmt)
+            except (*FILE_ERRORS, UnusableFileError):
+                # One unreadable file fails the whole batch: retry file by file to isolate it.
+                for file_id, path in batch:
+                    try:
+                        _parse_batch(con, [(file_id, path)], fmt)
+                    except (*FILE_ERRORS, UnusableFileError) as error:
+                        reason = str(error).strip().splitlines()[0][:300]
+                        label = FORMAT_LABELS[fmt]
+                        _set_status(con, file_id, "quarantined", f"unreadable {label}: {reason}")
+                        log(f"quarantined {path}: {reason}")
+            done += len(batch)
+            log(f"parsed {done}/{len(files)} {fmt} file(s)")
+    parsed_ids = [file_id for files in by_format.values() for file_id, _, _ in files]
     statuses = dict(
         con.execute(
             "select status, count(*) from ingest_files where file_id in "
             "(select unnest($ids)) group by status",
-            {"ids": [file_id for file_id, _, _ in json_files] or [""]},
+            {"ids": parsed_ids or [""]},
         ).fetchall()
     )
     outcome["parsed"] += statuses.get("parsed", 0)

@@ -19,6 +19,8 @@ MACROS = (
     "macros/siret_is_valid",
     "macros/siren_departement_code",
     "macros/place_departement_code",
+    "macros/tabular_text",
+    "macros/tabular_list",
 )
 
 

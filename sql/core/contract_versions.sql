@@ -36,7 +36,7 @@ select
     uid, file_id, position, source, ingest_seq, record_kind, format_version, contract_id, buyer_id,
     buyer_name, nature, objet, cpv_code, procedure, duration_months_text, notification_date_text,
     publication_date_text, publication_date, amount_text, place_code, place_type_code, framework_id,
-    social_raw, environmental_raw, holders, modifications, modification_count,
+    social_raw, environmental_raw, holders, modifications, modification_count, source_rows,
     version_rank = 1 as is_kept,
     versions_seen,
     case

@@ -1,13 +1,14 @@
 -- ingest_accounting: for each parsed file, what became of every record read.
 -- Grain: one row per file. Source: ingest_files, contract_versions.
 -- records_read = loaded (the kept version of its contract) + duplicates (a version superseded by
--- another publication of the same contract) + rejected (see ingest_rejects). `balanced` checks it.
+-- another publication of the same contract, or a further row of the same contract in a tabular
+-- file) + rejected (see ingest_rejects). `balanced` checks it.
 create or replace table ingest_accounting as
 with versions as (
     select
         file_id,
         count(*) filter (where is_kept) as loaded,
-        count(*) filter (where not is_kept) as duplicates
+        cast(sum(source_rows) - count(*) filter (where is_kept) as bigint) as duplicates
     from contract_versions
     group by file_id
 )

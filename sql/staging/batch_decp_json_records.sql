@@ -65,5 +65,6 @@ select
         as environmental_raw,
     coalesce(record -> 'titulaires', record -> 'concessionnaires') as holders,
     record -> 'modifications' as modifications,
+    1 as source_rows,
     left(cast(record as varchar), 300) as raw_excerpt
 from numbered;

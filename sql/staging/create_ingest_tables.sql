@@ -47,5 +47,6 @@ create table if not exists stg_decp_records (
     social_raw varchar[],
     environmental_raw varchar[],
     holders json,
-    modifications json
+    modifications json,
+    source_rows bigint not null default 1  -- rows of the file folded into this record (tabular)
 );
