@@ -9,8 +9,9 @@ from pipelines.lib import warehouse
 from pipelines.resources import PnadWarehouse
 
 
-@dg.asset(group_name="core", deps=[decp_records, reference_tables], kinds={"duckdb"},
-          pool=WRITER_POOL)
+@dg.asset(
+    group_name="core", deps=[decp_records, reference_tables], kinds={"duckdb"}, pool=WRITER_POOL
+)
 def contracts(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     """contracts (one row per uid), with contract_versions, contract_modifications and
     ingest_accounting. SQL: sql/core/*.sql. Rebuilt whole from staging: the same input always
@@ -72,6 +73,11 @@ def check_accounting_records(warehouse_db: PnadWarehouse) -> dg.AssetCheckResult
             f"read {read} = loaded {loaded} + duplicates {duplicates} + rejected {rejected}; "
             f"{unbalanced} file(s) do not balance (threshold: 0)"
         ),
-        metadata={"records_read": read, "loaded": loaded, "duplicates": duplicates,
-                  "rejected": rejected, "unbalanced_files": unbalanced},
+        metadata={
+            "records_read": read,
+            "loaded": loaded,
+            "duplicates": duplicates,
+            "rejected": rejected,
+            "unbalanced_files": unbalanced,
+        },
     )

@@ -50,6 +50,6 @@ def check_consistency_national_equals_parts(warehouse_db: PnadWarehouse) -> dg.A
     return dg.AssetCheckResult(
         passed=mismatches == 0,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=f"{mismatches} (year, level) sum(s) differ from the national row (threshold: 0)",
+        description=f"{mismatches} (year, level) sums differ from the national row (threshold: 0)",
         metadata={"mismatches": mismatches},
     )

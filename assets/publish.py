@@ -13,8 +13,9 @@ class PublishConfig(dg.Config):
     allow_shrink: bool = False  # publish even if far fewer contracts than last time
 
 
-@dg.asset(group_name="publish", deps=[pnad_shares, pnad_dashboard], kinds={"duckdb"},
-          pool=WRITER_POOL)
+@dg.asset(
+    group_name="publish", deps=[pnad_shares, pnad_dashboard], kinds={"duckdb"}, pool=WRITER_POOL
+)
 def published_database(
     context: dg.AssetExecutionContext, config: PublishConfig, warehouse_db: PnadWarehouse
 ) -> dg.MaterializeResult:

@@ -8,7 +8,9 @@ from pipelines.resources import PnadWarehouse
 
 
 @dg.asset(group_name="raw", kinds={"python", "duckdb"}, pool=WRITER_POOL)
-def decp_raw_files(context: dg.AssetExecutionContext, warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+def decp_raw_files(
+    context: dg.AssetExecutionContext, warehouse_db: PnadWarehouse
+) -> dg.MaterializeResult:
     """Every data file under PNAD_HOME/raw/ recorded in ingest_files (SHA-256, size, source).
     Files already registered are not read again."""
     paths = warehouse_db.paths()

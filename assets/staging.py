@@ -9,7 +9,9 @@ from pipelines.resources import PnadWarehouse
 
 
 @dg.asset(group_name="staging", deps=[decp_raw_files], kinds={"duckdb"}, pool=WRITER_POOL)
-def decp_records(context: dg.AssetExecutionContext, warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+def decp_records(
+    context: dg.AssetExecutionContext, warehouse_db: PnadWarehouse
+) -> dg.MaterializeResult:
     """stg_decp_records: one row per usable DECP record of every parsed file (all versions).
     Only files not parsed before are read; unreadable files are quarantined with their reason."""
     paths = warehouse_db.paths()

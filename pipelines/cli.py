@@ -22,11 +22,24 @@ from pipelines.lib.paths import PROJECT_ROOT, PnadPaths, dagster_environment
 
 LEVELS = ("national", "region", "departement")
 SHARE_COLUMNS = (
-    "year", "level", "territory_code", "territory_name", "contracts", "social_yes",
-    "social_declared", "social_share", "social_share_declared", "social_completeness",
-    "environmental_yes", "environmental_declared", "environmental_share",
-    "environmental_share_declared", "environmental_completeness", "social_gap_points",
-    "environmental_gap_points", "is_provisional",
+    "year",
+    "level",
+    "territory_code",
+    "territory_name",
+    "contracts",
+    "social_yes",
+    "social_declared",
+    "social_share",
+    "social_share_declared",
+    "social_completeness",
+    "environmental_yes",
+    "environmental_declared",
+    "environmental_share",
+    "environmental_share_declared",
+    "environmental_completeness",
+    "social_gap_points",
+    "environmental_gap_points",
+    "is_provisional",
 )
 
 
@@ -71,7 +84,9 @@ def run_refresh(paths: PnadPaths, *, allow_shrink: bool = False, quiet: bool = F
             if event.event_type_value == "ASSET_CHECK_EVALUATION"
             and not event.asset_check_evaluation_data.passed
         ]
-        raise CliError("pipeline run failed: " + "; ".join(failures + failed_checks or ["see logs"]))
+        raise CliError(
+            "pipeline run failed: " + "; ".join(failures + failed_checks or ["see logs"])
+        )
     return result.run_id
 
 
@@ -86,7 +101,8 @@ def _root_cause(error) -> str:
 def _published(paths: PnadPaths) -> duckdb.DuckDBPyConnection:
     if not paths.published_db.exists():
         raise CliError(
-            f"no published database at {paths.published_db}: run `pnad demo` or `pnad ingest PATH` first"
+            f"no published database at {paths.published_db}: "
+            "run `pnad demo` or `pnad ingest PATH` first"
         )
     return duckdb.connect(str(paths.published_db), read_only=True)
 
@@ -104,8 +120,10 @@ def query_shares(paths: PnadPaths, year: int | None, level: str | None) -> list[
 
 
 def print_shares_table(rows: list[dict]) -> None:
-    header = f"{'année':<6} {'niveau':<12} {'territoire':<34} {'contrats':>9} {'social':>8} " \
-             f"{'compl.':>8} {'environ.':>9} {'compl.':>8}"
+    header = (
+        f"{'année':<6} {'niveau':<12} {'territoire':<34} {'contrats':>9} {'social':>8} "
+        f"{'compl.':>8} {'environ.':>9} {'compl.':>8}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
@@ -149,7 +167,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with warehouse.connect(paths) as con:
         decp_ingest.forget_source(con, "demo")  # the demo is regenerated whole each time
     shutil.rmtree(demo_dir, ignore_errors=True)
-    print(f"génération de {args.size} contrats de démonstration (graine {args.seed}) dans {demo_dir}")
+    print(
+        f"génération de {args.size} contrats de démonstration (graine {args.seed}) dans {demo_dir}"
+    )
     result = generate_demo(demo_dir, size=args.size, seed=args.seed, fault_rate=args.fault_rate)
     print(f"{len(result.files)} fichiers, {result.records} enregistrements écrits")
     run_refresh(paths, allow_shrink=True, quiet=args.quiet)
@@ -195,8 +215,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             {"paths": relative},
         ).fetchall()
     report = [
-        {"file": given.get(path, name), "stored_as": path, "format": fmt, "status": status, "reason": reason,
-         "records_read": read, "loaded": loaded, "duplicates": dup, "rejected": rejected}
+        {
+            "file": given.get(path, name),
+            "stored_as": path,
+            "format": fmt,
+            "status": status,
+            "reason": reason,
+            "records_read": read,
+            "loaded": loaded,
+            "duplicates": dup,
+            "rejected": rejected,
+        }
         for path, name, fmt, status, reason, read, loaded, dup, rejected in rows
     ]
     if args.json:
@@ -204,8 +233,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         for r in report:
             extra = f" ({r['reason']})" if r["reason"] else ""
-            print(f"{r['file']}: {r['status']}{extra}, {r['records_read']} lus, {r['loaded']} chargés, "
-                  f"{r['duplicates']} doublons, {r['rejected']} rejetés")
+            print(
+                f"{r['file']}: {r['status']}{extra}, {r['records_read']} lus, "
+                f"{r['loaded']} chargés, {r['duplicates']} doublons, {r['rejected']} rejetés"
+            )
         print_summary(paths)
     return 0
 
@@ -255,11 +286,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="generate demo DECP files and run the whole pipeline (offline)")
-    demo.add_argument("--size", type=_size, default=20_000, help="contracts to generate (100-3000000)")
+    demo = sub.add_parser(
+        "demo", help="generate demo DECP files and run the whole pipeline (offline)"
+    )
+    demo.add_argument(
+        "--size", type=_size, default=20_000, help="contracts to generate (100-3000000)"
+    )
     demo.add_argument("--seed", type=int, default=42, help="random seed (same seed, same files)")
-    demo.add_argument("--fault-rate", type=float, default=0.01,
-                      help="share of records carrying a real-world fault (default 0.01)")
+    demo.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.01,
+        help="share of records carrying a real-world fault (default 0.01)",
+    )
     demo.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
     demo.set_defaults(func=cmd_demo)
 
@@ -267,16 +306,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     refresh = sub.add_parser("refresh", help="process the files already under raw/ and publish")
-    refresh.add_argument("--allow-shrink", action="store_true",
-                         help="publish even with far fewer contracts than last time")
+    refresh.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even with far fewer contracts than last time",
+    )
     refresh.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
     refresh.set_defaults(func=cmd_refresh)
 
     ingest = sub.add_parser("ingest", help="ingest local DECP files or folders, then refresh")
     ingest.add_argument("paths", nargs="+", metavar="PATH", help="file or folder")
     ingest.add_argument("--json", action="store_true", help="per-file accounting as JSON")
-    ingest.add_argument("--allow-shrink", action="store_true",
-                        help="publish even with far fewer contracts than last time")
+    ingest.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even with far fewer contracts than last time",
+    )
     ingest.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
     ingest.set_defaults(func=cmd_ingest)
 
@@ -294,7 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.getLogger("dagster").setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
+    logging.getLogger("dagster").setLevel(
+        logging.WARNING if getattr(args, "quiet", False) else logging.INFO
+    )
     try:
         return args.func(args)
     except CliError as error:

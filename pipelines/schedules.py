@@ -5,7 +5,7 @@ import os
 import dagster as dg
 
 from pipelines.jobs import pnad_refresh_job
-from pipelines.lib.decp_ingest import DATA_SUFFIXES
+from pipelines.lib.decp_ingest import is_data_file
 from pipelines.lib.paths import PnadPaths
 
 # The hour is configuration: PNAD_REFRESH_CRON overrides it without touching code.
@@ -23,14 +23,17 @@ def raw_folder_fingerprint(paths: PnadPaths) -> str:
     count = size = newest = 0
     if paths.raw.exists():
         for path in paths.raw.rglob("*"):
-            if path.is_file() and path.suffix.lower() in DATA_SUFFIXES:
+            if path.is_file() and is_data_file(path.name):
                 stat = path.stat()
                 count, size, newest = count + 1, size + stat.st_size, max(newest, stat.st_mtime_ns)
     return f"{count}:{size}:{newest}"
 
 
-@dg.sensor(job=pnad_refresh_job, minimum_interval_seconds=300,
-           description="Starts a refresh when files are added to PNAD_HOME/raw/.")
+@dg.sensor(
+    job=pnad_refresh_job,
+    minimum_interval_seconds=300,
+    description="Starts a refresh when files are added to PNAD_HOME/raw/.",
+)
 def raw_files_sensor(context: dg.SensorEvaluationContext):
     fingerprint = raw_folder_fingerprint(PnadPaths.resolve())
     if fingerprint == context.cursor:

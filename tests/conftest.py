@@ -27,7 +27,9 @@ def sample_data() -> Path:
     """The real DECP samples (../shared/data), found through PNAD_SAMPLE_DATA as .ci/run sets it."""
     location = os.environ.get("PNAD_SAMPLE_DATA")
     if not location or not Path(location, "decp").is_dir():
-        pytest.skip("PNAD_SAMPLE_DATA is not set to the shared sample data folder (.ci/run sets it)")
+        pytest.skip(
+            "PNAD_SAMPLE_DATA is not set to the shared sample data folder (.ci/run sets it)"
+        )
     return Path(location)
 
 
@@ -68,7 +70,9 @@ def marche(
         "montant": amount,
         "titulaires": [{"titulaire": {"typeIdentifiant": "SIRET", "id": "82747808200023"}}],
         "considerationsSociales": {
-            "considerationSociale": social if social is not None else ["Pas de considération sociale"]
+            "considerationSociale": social
+            if social is not None
+            else ["Pas de considération sociale"]
         },
         "considerationsEnvironnementales": {
             "considerationEnvironnementale": environmental

@@ -14,10 +14,19 @@ from pathlib import Path
 
 import pytest
 
-POSITIVE = {"clause sociale", "critere social", "marche reserve", "concession reservee",
-            "clause environnementale", "critere environnemental"}
-NONE_VALUES = {"pas de consideration sociale", "pas de consideration environnementale",
-               "sans objet"}
+POSITIVE = {
+    "clause sociale",
+    "critere social",
+    "marche reserve",
+    "concession reservee",
+    "clause environnementale",
+    "critere environnemental",
+}
+NONE_VALUES = {
+    "pas de consideration sociale",
+    "pas de consideration environnementale",
+    "sans objet",
+}
 TEST_BUYER = "44090956200033"
 PNAD = str(Path(sys.executable).with_name("pnad"))  # the console script, as a user types it
 
@@ -25,8 +34,11 @@ PNAD = str(Path(sys.executable).with_name("pnad"))  # the console script, as a u
 def pnad(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PNAD_HOME": str(home)}
     return subprocess.run(
-        [PNAD, *args], capture_output=True, text=True,
-        env=environment, timeout=timeout,
+        [PNAD, *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=timeout,
     )
 
 
@@ -46,10 +58,14 @@ def _wrapped(record: dict, field: str, item: str) -> list[str] | None:
 
 def _status(values: list[str] | None, dimension: str) -> str:
     keys = {_key(v) for v in values or []}
-    positives = {k for k in keys & POSITIVE
-                 if ("soci" in k or "reserv" in k) == (dimension == "social")}
-    nones = {k for k in keys & NONE_VALUES
-             if k == "sans objet" or (("sociale" in k) == (dimension == "social"))}
+    positives = {
+        k for k in keys & POSITIVE if ("soci" in k or "reserv" in k) == (dimension == "social")
+    }
+    nones = {
+        k
+        for k in keys & NONE_VALUES
+        if k == "sans objet" or (("sociale" in k) == (dimension == "social"))
+    }
     return "yes" if positives else "no" if nones else "unknown"
 
 
@@ -65,7 +81,7 @@ def independent_national_counts(folder: Path) -> dict[int, dict[str, int]]:
     plain json over the daily files (latest publication of each contract wins)."""
     kept: dict[str, tuple] = {}
     for order, path in enumerate(sorted(folder.glob("*.json"))):
-        if path.name == "demo_manifest.json":
+        if path.name.startswith("_"):  # the generator's manifest
             continue
         lists = json.loads(path.read_text(encoding="utf-8"))["marches"]
         records = lists.get("marche", []) + lists.get("contrat-concession", [])
@@ -76,8 +92,12 @@ def independent_national_counts(folder: Path) -> dict[int, dict[str, int]]:
                 continue
             uid = "".join(str(buyer).split()) + contract_id
             modifications = record.get("modifications")
-            rank = (_date(record.get("datePublicationDonnees")) or date.min,
-                    len(modifications) if isinstance(modifications, list) else 0, order, position)
+            rank = (
+                _date(record.get("datePublicationDonnees")) or date.min,
+                len(modifications) if isinstance(modifications, list) else 0,
+                order,
+                position,
+            )
             if uid not in kept or rank > kept[uid][0]:
                 kept[uid] = (rank, record)
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -88,9 +108,13 @@ def independent_national_counts(folder: Path) -> dict[int, dict[str, int]]:
             continue
         if buyer == TEST_BUYER or "testville" in str(record.get("objet", "")).lower():
             continue
-        social = _status(_wrapped(record, "considerationsSociales", "considerationSociale"), "social")
-        environmental = _status(_wrapped(
-            record, "considerationsEnvironnementales", "considerationEnvironnementale"), "env")
+        social = _status(
+            _wrapped(record, "considerationsSociales", "considerationSociale"), "social"
+        )
+        environmental = _status(
+            _wrapped(record, "considerationsEnvironnementales", "considerationEnvironnementale"),
+            "env",
+        )
         year = counts[notified.year]
         year["contracts"] += 1
         year["social_yes"] += social == "yes"
@@ -119,19 +143,37 @@ def test_shares_json_equal_an_independent_count_of_the_files(demo_home):
     result = pnad("shares", "--json", "--level", "national", home=demo_home)
     assert result.returncode == 0, result.stderr
     printed = {
-        row["year"]: {k: row[k] for k in ("contracts", "social_yes", "social_declared",
-                                           "environmental_yes", "environmental_declared")}
+        row["year"]: {
+            k: row[k]
+            for k in (
+                "contracts",
+                "social_yes",
+                "social_declared",
+                "environmental_yes",
+                "environmental_declared",
+            )
+        }
         for row in json.loads(result.stdout)
     }
     expected = independent_national_counts(demo_home / "raw" / "demo")
     assert printed == expected
-    assert sum(v["contracts"] for v in printed.values()) > 1900  # 2 000 minus faults and test record
+    assert (
+        sum(v["contracts"] for v in printed.values()) > 1900
+    )  # 2 000 minus faults and test record
 
 
 def test_shares_json_has_the_documented_fields(demo_home):
     rows = json.loads(pnad("shares", "--json", "--year", "2024", home=demo_home).stdout)
-    assert {"year", "level", "territory_code", "contracts", "social_yes", "social_declared",
-            "environmental_yes", "environmental_declared"} <= set(rows[0])
+    assert {
+        "year",
+        "level",
+        "territory_code",
+        "contracts",
+        "social_yes",
+        "social_declared",
+        "environmental_yes",
+        "environmental_declared",
+    } <= set(rows[0])
     assert {row["level"] for row in rows} == {"national", "region", "departement"}
     national = next(r for r in rows if r["level"] == "national")
     for level in ("region", "departement"):

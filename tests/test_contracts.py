@@ -19,37 +19,67 @@ def fixture_files(pnad_paths):
         raw / "day1.json",
         [
             marche("A", social=["Clause sociale"], amount=100_000),
-            marche("B", social=["Critère social", "Clause sociale"],
-                   environmental=["Critère environnemental"]),
+            marche(
+                "B",
+                social=["Critère social", "Clause sociale"],
+                environmental=["Critère environnemental"],
+            ),
             marche("C", buyer="20004107700011", place=("99134", "Code pays")),
-            {k: v for k, v in marche("D").items() if k != "considerationsSociales"
-             and k != "considerationsEnvironnementales"},
+            {
+                k: v
+                for k, v in marche("D").items()
+                if k != "considerationsSociales" and k != "considerationsEnvironnementales"
+            },
             marche("E", social=["NC"], environmental=["NC"], notified="2024-05-02+02:00"),
             marche("F", social=["clause sociale bizarre"]),
-            marche("G", modifications=[
-                {"id": 1, "dateNotificationModification": "2024-06-01", "montant": 120_000},
-                {"id": 2, "dateNotificationModification": "2024-09-01", "montant": 130_000,
-                 "dureeMois": 24},
-            ]),
+            marche(
+                "G",
+                modifications=[
+                    {"id": 1, "dateNotificationModification": "2024-06-01", "montant": 120_000},
+                    {
+                        "id": 2,
+                        "dateNotificationModification": "2024-09-01",
+                        "montant": 130_000,
+                        "dureeMois": 24,
+                    },
+                ],
+            ),
             {k: v for k, v in marche("no-id").items() if k != "id"},
             marche("T", buyer="44090956200033", social=["Marché réservé"]),
         ],
-        concessions=[{
-            "id": "K", "autoriteConcedante": {"id": MARTINIQUE_COMMUNE},
-            "nature": "Concession de service", "objet": "Restauration scolaire",
-            "dateSignature": "2024-02-01", "datePublicationDonnees": "2024-02-10",
-            "valeurGlobale": 2_000_000, "dureeMois": 60,
-            "considerationsSociales": {"considerationSociale": ["Concession réservée"]},
-            "considerationsEnvironnementales": {
-                "considerationEnvironnementale": ["Pas de considération environnementale"]},
-        }],
+        concessions=[
+            {
+                "id": "K",
+                "autoriteConcedante": {"id": MARTINIQUE_COMMUNE},
+                "nature": "Concession de service",
+                "objet": "Restauration scolaire",
+                "dateSignature": "2024-02-01",
+                "datePublicationDonnees": "2024-02-10",
+                "valeurGlobale": 2_000_000,
+                "dureeMois": 60,
+                "considerationsSociales": {"considerationSociale": ["Concession réservée"]},
+                "considerationsEnvironnementales": {
+                    "considerationEnvironnementale": ["Pas de considération environnementale"]
+                },
+            }
+        ],
     )
-    write_decp_2022(raw / "day2.json", [
-        marche("A", social=["Clause sociale"], amount=105_000, published="2024-04-02"),
-    ])
-    flat = {"marches": [{**marche("H", buyer=STATE_BUYER, place=("93", "Code département")),
-                         "considerationsSociales": [], "considerationsEnvironnementales": [],
-                         "_type": "Marché"}]}
+    write_decp_2022(
+        raw / "day2.json",
+        [
+            marche("A", social=["Clause sociale"], amount=105_000, published="2024-04-02"),
+        ],
+    )
+    flat = {
+        "marches": [
+            {
+                **marche("H", buyer=STATE_BUYER, place=("93", "Code département")),
+                "considerationsSociales": [],
+                "considerationsEnvironnementales": [],
+                "_type": "Marché",
+            }
+        ]
+    }
     (raw / "flat.json").write_text(json.dumps(flat), encoding="utf-8")
     (raw / "broken.json").write_text('{"marches": {"marche": [{"id": "X",', encoding="utf-8")
     (raw / "error_page.json").write_text("<!DOCTYPE html><html><body>502</body></html>")
@@ -67,8 +97,23 @@ def contract(query, uid):
         {"uid": uid},
     )
     assert len(rows) == 1, f"{uid}: {len(rows)} rows"
-    names = ("kind", "social", "social_kinds", "environmental", "initial", "current", "duration",
-             "modifications", "versions", "rule", "dep", "region", "method", "scope", "test")
+    names = (
+        "kind",
+        "social",
+        "social_kinds",
+        "environmental",
+        "initial",
+        "current",
+        "duration",
+        "modifications",
+        "versions",
+        "rule",
+        "dep",
+        "region",
+        "method",
+        "scope",
+        "test",
+    )
     return dict(zip(names, rows[0], strict=True))
 
 
@@ -79,7 +124,12 @@ def test_republication_keeps_latest_publication(fixture_files, query):
 
 def test_modifications_give_current_values(fixture_files, query):
     g = contract(query, "21740056300011G")
-    assert (g["initial"], g["current"], g["duration"], g["modifications"]) == (100_000, 130_000, 24, 2)
+    assert (g["initial"], g["current"], g["duration"], g["modifications"]) == (
+        100_000,
+        130_000,
+        24,
+        2,
+    )
 
 
 @pytest.mark.parametrize(
@@ -135,10 +185,12 @@ def test_every_record_is_accounted_for(fixture_files, query):
 
 
 def test_unreadable_files_are_quarantined_with_reason(fixture_files, query):
-    rows = dict(query(
-        "select split_part(relative_path, '/', -1), status || ': ' || status_reason "
-        "from ingest_files where status <> 'parsed'"
-    ))
+    rows = dict(
+        query(
+            "select split_part(relative_path, '/', -1), status || ': ' || status_reason "
+            "from ingest_files where status <> 'parsed'"
+        )
+    )
     assert rows["empty.json"] == "quarantined: empty file"
     assert rows["error_page.json"].startswith("quarantined: HTML page")
     assert rows["broken.json"].startswith("quarantined: unreadable JSON")

@@ -10,8 +10,13 @@ from pipelines.definitions import defs
 from pipelines.lib.paths import PROJECT_ROOT, dagster_environment
 
 EXPECTED_ASSETS = {
-    "reference_tables", "decp_raw_files", "decp_records", "contracts", "pnad_shares",
-    "pnad_dashboard", "published_database",
+    "reference_tables",
+    "decp_raw_files",
+    "decp_records",
+    "contracts",
+    "pnad_shares",
+    "pnad_dashboard",
+    "published_database",
 }
 
 
@@ -20,8 +25,11 @@ def test_definitions_hold_assets_checks_jobs_schedules_sensors():
     graph = definitions.resolve_asset_graph()
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == EXPECTED_ASSETS
     checks = {key.name for key in graph.asset_check_keys}
-    assert {"check_uniqueness_uid", "check_accounting_records",
-            "check_consistency_national_equals_parts"} <= checks
+    assert {
+        "check_uniqueness_uid",
+        "check_accounting_records",
+        "check_consistency_national_equals_parts",
+    } <= checks
     assert definitions.resolve_job_def("pnad_refresh").name == "pnad_refresh"
     schedule = definitions.resolve_schedule_def("daily_refresh")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Europe/Paris")
@@ -36,8 +44,12 @@ def test_every_writing_asset_is_in_the_single_writer_pool():
 
 def test_dg_check_defs_accepts_the_project():
     result = subprocess.run(
-        ["dg", "check", "defs"], cwd=PROJECT_ROOT, capture_output=True, text=True,
-        env=dagster_environment(), timeout=300,
+        ["dg", "check", "defs"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env=dagster_environment(),
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully" in result.stdout + result.stderr

@@ -36,7 +36,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/decp.json":
             if self.headers.get("If-None-Match") == ETAG:
                 return self._send(304)
-            return self._send(200, BODY, {"ETag": ETAG, "Last-Modified": "Mon, 03 Nov 2025 08:00:00 GMT"})
+            return self._send(
+                200, BODY, {"ETag": ETAG, "Last-Modified": "Mon, 03 Nov 2025 08:00:00 GMT"}
+            )
         if self.path == "/busy.json":
             if count == 1:
                 return self._send(429, b"slow down", {"Retry-After": "0"})
@@ -79,9 +81,14 @@ def server():
 
 def get(server: str, path: str, tmp_path: Path, **kwargs):
     return fetch(
-        f"{server}{path}", tmp_path / "raw", "resource", ".json",
-        quarantine_dir=tmp_path / "quarantine", session=make_session(retries=3, backoff=0),
-        body_backoff=0, **kwargs,
+        f"{server}{path}",
+        tmp_path / "raw",
+        "resource",
+        ".json",
+        quarantine_dir=tmp_path / "quarantine",
+        session=make_session(retries=3, backoff=0),
+        body_backoff=0,
+        **kwargs,
     )
 
 
@@ -91,9 +98,12 @@ def test_download_then_304_when_unchanged(server, tmp_path):
     assert first.path.read_bytes() == BODY
     assert first.path.name == f"resource-{hashlib.sha256(BODY).hexdigest()[:16]}.json"
     assert first.etag == ETAG
-    second = get(server, "/decp.json", tmp_path,
-                 previous=Previous(etag=first.etag, last_modified=first.last_modified,
-                                   sha256=first.sha256))
+    second = get(
+        server,
+        "/decp.json",
+        tmp_path,
+        previous=Previous(etag=first.etag, last_modified=first.last_modified, sha256=first.sha256),
+    )
     assert (second.outcome, second.http_status) == ("not_modified", 304)
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == [first.path.name]
 
@@ -124,7 +134,10 @@ def test_body_always_cut_fails_and_leaves_nothing(server, tmp_path):
 
 def test_html_error_page_is_quarantined(server, tmp_path):
     result = get(server, "/error-page.json", tmp_path)
-    assert (result.outcome, result.reason) == ("quarantined", "HTML page where a data file was expected")
+    assert (result.outcome, result.reason) == (
+        "quarantined",
+        "HTML page where a data file was expected",
+    )
     assert result.path.parent == tmp_path / "quarantine"
     assert not list((tmp_path / "raw").glob("*.json"))
 

@@ -14,12 +14,19 @@ from tests.conftest import build_warehouse, marche, write_decp_2022
 
 @pytest.fixture
 def built(pnad_paths):
-    write_decp_2022(pnad_paths.raw / "t" / "day1.json", [
-        marche("A", social=["Clause sociale"]),
-        marche("B", environmental=["Clause environnementale"]),
-        marche("C", notified="2025-02-01", published="2025-02-10",
-               objet='<script>alert("x")</script> & <img src=x onerror=alert(1)>'),
-    ])
+    write_decp_2022(
+        pnad_paths.raw / "t" / "day1.json",
+        [
+            marche("A", social=["Clause sociale"]),
+            marche("B", environmental=["Clause environnementale"]),
+            marche(
+                "C",
+                notified="2025-02-01",
+                published="2025-02-10",
+                objet='<script>alert("x")</script> & <img src=x onerror=alert(1)>',
+            ),
+        ],
+    )
     build_warehouse(pnad_paths)
     return pnad_paths
 
@@ -36,9 +43,11 @@ def test_publish_replaces_the_file_atomically_while_a_reader_has_it_open(built):
     reader.close()
     with duckdb.connect(str(built.published_db), read_only=True) as fresh:
         assert fresh.execute("select run_id from publication").fetchone()[0] == "second"
-        comments = dict(fresh.execute(
-            "select table_name, comment from duckdb_tables() where comment is not null"
-        ).fetchall())
+        comments = dict(
+            fresh.execute(
+                "select table_name, comment from duckdb_tables() where comment is not null"
+            ).fetchall()
+        )
     assert {"contracts", "pnad_shares", "ingest_rejects"} <= set(comments)
     assert not list(built.home.glob(".*partial*"))
 

@@ -25,8 +25,14 @@ def value(con, sql: str, params: dict | None = None):
 @pytest.mark.parametrize(
     ("document", "expected"),
     [
-        ('{"considerationSociale": ["Clause sociale", "Critère social"]}', ["Clause sociale", "Critère social"]),
-        ('{"considerationSociale": "Clause sociale"}', ["Clause sociale"]),  # single value, XML-converted
+        (
+            '{"considerationSociale": ["Clause sociale", "Critère social"]}',
+            ["Clause sociale", "Critère social"],
+        ),
+        (
+            '{"considerationSociale": "Clause sociale"}',
+            ["Clause sociale"],
+        ),  # single value, XML-converted
         ('["Clause sociale"]', ["Clause sociale"]),  # 2.0.0 flat draft
         ("[]", []),
         ('{"considerationSociale": []}', []),
@@ -35,7 +41,9 @@ def value(con, sql: str, params: dict | None = None):
     ],
 )
 def test_decp_list_reads_every_list_shape(con, document, expected):
-    assert value(con, "decp_list($doc::json, 'considerationSociale')", {"doc": document}) == expected
+    assert (
+        value(con, "decp_list($doc::json, 'considerationSociale')", {"doc": document}) == expected
+    )
 
 
 def test_decp_list_of_missing_field_is_null(con):
@@ -59,8 +67,12 @@ def test_siret_is_valid(con, siret, valid):
 
 @pytest.mark.parametrize(
     ("raw", "key"),
-    [("Critère social ", "critere social"), ("CRITERE SOCIAL", "critere social"),
-     ("Appel d’offres ouvert", "appel d'offres ouvert"), ("Marché réservé", "marche reserve")],
+    [
+        ("Critère social ", "critere social"),
+        ("CRITERE SOCIAL", "critere social"),
+        ("Appel d’offres ouvert", "appel d'offres ouvert"),
+        ("Marché réservé", "marche reserve"),
+    ],
 )
 def test_spelling_key(con, raw, key):
     assert value(con, "spelling_key($v)", {"v": raw}) == key

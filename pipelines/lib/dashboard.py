@@ -60,14 +60,28 @@ def national_trend_figure(national: list[dict]) -> go.Figure:
     ):
         values = [100 * r[key] for r in national]
         fig.add_bar(
-            x=years, y=values, name=name, marker={"color": colour, "pattern": {"shape": pattern}},
-            text=[percent_fr(r[key]) for r in national], textposition="outside",
+            x=years,
+            y=values,
+            name=name,
+            marker={"color": colour, "pattern": {"shape": pattern}},
+            text=[percent_fr(r[key]) for r in national],
+            textposition="outside",
             hovertemplate="%{x} : %{y:.1f} %<extra>" + name + "</extra>",
         )
-    fig.add_hline(y=30, line_dash="dash", line_color=SOCIAL_COLOUR,
-                  annotation_text="Cible sociale 30 %", annotation_position="top left")
-    fig.add_hline(y=100, line_dash="dot", line_color=ENVIRONMENTAL_COLOUR,
-                  annotation_text="Cible environnementale 100 %", annotation_position="top left")
+    fig.add_hline(
+        y=30,
+        line_dash="dash",
+        line_color=SOCIAL_COLOUR,
+        annotation_text="Cible sociale 30 %",
+        annotation_position="top left",
+    )
+    fig.add_hline(
+        y=100,
+        line_dash="dot",
+        line_color=ENVIRONMENTAL_COLOUR,
+        annotation_text="Cible environnementale 100 %",
+        annotation_position="top left",
+    )
     fig.update_yaxes(title="% des contrats notifiés", range=[0, 110], ticksuffix=" %")
     fig.update_xaxes(title="Année de notification", type="category")
     return _layout(fig, "Part des contrats avec une considération, par année")
@@ -79,17 +93,32 @@ def regional_figure(regions: list[dict], year: int) -> go.Figure:
     labels = [r["territory_name"] for r in ordered]
     fig = go.Figure()
     fig.add_bar(
-        y=labels, x=[100 * r["social_share"] for r in ordered], orientation="h",
-        name="Considération sociale", marker={"color": SOCIAL_COLOUR},
-        text=[percent_fr(r["social_share"]) for r in ordered], textposition="outside",
+        y=labels,
+        x=[100 * r["social_share"] for r in ordered],
+        orientation="h",
+        name="Considération sociale",
+        marker={"color": SOCIAL_COLOUR},
+        text=[percent_fr(r["social_share"]) for r in ordered],
+        textposition="outside",
         hovertemplate="%{y} : %{x:.1f} %<extra></extra>",
     )
-    fig.add_vline(x=30, line_dash="dash", line_color="#333",
-                  annotation_text="Cible 30 %", annotation_position="top")
-    fig.update_xaxes(title="% des contrats notifiés", ticksuffix=" %",
-                     range=[0, max([35] + [100 * r["social_share"] + 8 for r in ordered])])
-    return _layout(fig, f"Considération sociale par région de l'acheteur, {year}",
-                   height=max(380, 28 * len(ordered) + 120))
+    fig.add_vline(
+        x=30,
+        line_dash="dash",
+        line_color="#333",
+        annotation_text="Cible 30 %",
+        annotation_position="top",
+    )
+    fig.update_xaxes(
+        title="% des contrats notifiés",
+        ticksuffix=" %",
+        range=[0, max([35] + [100 * r["social_share"] + 8 for r in ordered])],
+    )
+    return _layout(
+        fig,
+        f"Considération sociale par région de l'acheteur, {year}",
+        height=max(380, 28 * len(ordered) + 120),
+    )
 
 
 @dataclass(frozen=True)
@@ -143,11 +172,13 @@ def render_dashboard(data: DashboardData, *, generated_at: datetime | None = Non
     charts = {}
     if data.national:
         charts["national"] = national_trend_figure(data.national).to_html(
-            full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, div_id="chart-national")
+            full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, div_id="chart-national"
+        )
     placed_regions = [r for r in data.regions if r["territory_code"] is not None]
     if placed_regions:
         charts["regions"] = regional_figure(placed_regions, data.reference_year).to_html(
-            full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, div_id="chart-regions")
+            full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, div_id="chart-regions"
+        )
     template = _environment().get_template("dashboard.html.j2")
     return template.render(
         data=data,

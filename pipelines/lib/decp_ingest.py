@@ -33,6 +33,12 @@ def _quiet(_: str) -> None:
     return None
 
 
+def is_data_file(name: str) -> bool:
+    """Data files are registered; hidden files (partial downloads) and ``_``-prefixed metadata
+    files (manifests) are not."""
+    return not name.startswith((".", "_")) and Path(name).suffix.lower() in DATA_SUFFIXES
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -89,10 +95,10 @@ def land_local_files(paths: PnadPaths, inputs: Iterable[Path]) -> list[tuple[Pat
             raise FileNotFoundError(f"no such file or folder: {item}")
         files = sorted(p for p in item.rglob("*") if p.is_file()) if item.is_dir() else [item]
         for source in files:
-            if source.name.startswith(".") or source.suffix.lower() not in DATA_SUFFIXES:
+            if not is_data_file(source.name):
                 continue
             checksum = sha256_of(source)
-            suffix = source.suffix.lower() if source.suffix.lower() in DATA_SUFFIXES else ".dat"
+            suffix = source.suffix.lower()
             target = target_dir / f"{checksum[:32]}{suffix}"
             if not target.exists():
                 partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
@@ -113,10 +119,7 @@ def register_raw_files(
     known_ids = {row[0] for row in con.execute("select file_id from ingest_files").fetchall()}
     next_seq = con.execute("select coalesce(max(ingest_seq), 0) from ingest_files").fetchone()[0]
     new = duplicate = unchanged = 0
-    candidates = sorted(
-        p for p in paths.raw.rglob("*")
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in DATA_SUFFIXES
-    )
+    candidates = sorted(p for p in paths.raw.rglob("*") if p.is_file() and is_data_file(p.name))
     for path in candidates:
         relative = path.relative_to(paths.home).as_posix()
         size = path.stat().st_size
@@ -128,12 +131,17 @@ def register_raw_files(
             duplicate += 1
             continue
         next_seq += 1
-        source = path.relative_to(paths.raw).parts[0] if len(path.relative_to(paths.raw).parts) > 1 else "raw"
+        source = (
+            path.relative_to(paths.raw).parts[0]
+            if len(path.relative_to(paths.raw).parts) > 1
+            else "raw"
+        )
         con.execute(
             """
             insert into ingest_files (file_id, source, relative_path, original_name, size_bytes,
                                       registered_at, ingest_seq, status)
-            values ($file_id, $source, $relative_path, $original_name, $size, $now, $seq, 'registered')
+            values ($file_id, $source, $relative_path, $original_name, $size, $now, $seq,
+                    'registered')
             """,
             {
                 "file_id": checksum,
@@ -152,8 +160,13 @@ def register_raw_files(
     return RegistrationSummary(new_files=new, known_files=unchanged, duplicate_content=duplicate)
 
 
-def _set_status(con: duckdb.DuckDBPyConnection, file_id: str, status: str, reason: str | None,
-                fmt: str | None = None) -> None:
+def _set_status(
+    con: duckdb.DuckDBPyConnection,
+    file_id: str,
+    status: str,
+    reason: str | None,
+    fmt: str | None = None,
+) -> None:
     con.execute(
         "update ingest_files set status = $status, status_reason = $reason, format = $format, "
         "records_read = 0, records_rejected = 0, parsed_at = now() where file_id = $file_id",
@@ -210,7 +223,9 @@ def _load_tabular_rows(con: duckdb.DuckDBPyConnection, file_id: str, path: str, 
     selected = []
     for field, candidates in TABULAR_COLUMNS.items():
         found = next((name for name in candidates if name.lower() in present), None)
-        selected.append(f'cast("{found}" as varchar) as {field}' if found else f"null::varchar as {field}")
+        selected.append(
+            f'cast("{found}" as varchar) as {field}' if found else f"null::varchar as {field}"
+        )
     if selected[0].startswith("null") or selected[1].startswith("null"):
         raise UnusableFileError("tabular file without DECP columns (needs id and acheteur_id)")
     con.execute(
@@ -228,7 +243,9 @@ def _parse_batch(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]], f
     con.execute("begin transaction")
     try:
         if fmt == "decp-json":
-            run_sql(con, "staging/batch_decp_json_documents", {"paths": [path for _, path in batch]})
+            run_sql(
+                con, "staging/batch_decp_json_documents", {"paths": [path for _, path in batch]}
+            )
             run_sql(con, "staging/batch_decp_json_records")
             con.execute(
                 "create or replace temp table batch_unreadable as "
@@ -327,9 +344,12 @@ def forget_source(con: duckdb.DuckDBPyConnection, source: str) -> int:
     data are regenerated); returns the number of files forgotten."""
     con.execute("begin transaction")
     try:
-        ids = [row[0] for row in con.execute(
-            "select file_id from ingest_files where source = $source", {"source": source}
-        ).fetchall()]
+        ids = [
+            row[0]
+            for row in con.execute(
+                "select file_id from ingest_files where source = $source", {"source": source}
+            ).fetchall()
+        ]
         for table in ("stg_decp_records", "ingest_rejects"):
             con.execute(
                 f"delete from {table} where file_id in (select unnest($ids))",  # noqa: S608 - fixed names

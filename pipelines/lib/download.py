@@ -56,9 +56,15 @@ def make_session(retries: int = 5, backoff: float = 1.0) -> requests.Session:
     """A session that retries connection errors and 429/5xx answers with exponential backoff,
     honouring Retry-After."""
     retry = Retry(
-        total=retries, connect=retries, read=retries, status=retries, backoff_factor=backoff,
-        status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET", "HEAD"}),
-        respect_retry_after_header=True, raise_on_status=False,
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=backoff,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
     )
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
@@ -77,7 +83,9 @@ def _digest(algorithm: str) -> hashlib._Hash:
 
 def _looks_like_html(head: bytes) -> bool:
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:512].lower()
-    return start.startswith(b"<!doctype html") or start.startswith(b"<html") or b"<html" in start[:200]
+    return (
+        start.startswith(b"<!doctype html") or start.startswith(b"<html") or b"<html" in start[:200]
+    )
 
 
 class _BodyError(Exception):
@@ -135,7 +143,9 @@ def fetch(
                     result.reason = f"HTTP {response.status_code}"
                     return result
                 expected_size = response.headers.get("Content-Length")
-                expected_size = int(expected_size) if expected_size and expected_size.isdigit() else None
+                expected_size = (
+                    int(expected_size) if expected_size and expected_size.isdigit() else None
+                )
                 sha256 = hashlib.sha256()
                 published = _digest(checksum[0]) if checksum else None
                 size, head = 0, b""
@@ -154,8 +164,12 @@ def fetch(
                     os.fsync(out.fileno())
                 if expected_size is not None and size != expected_size:
                     raise _BodyError(f"truncated body: {size} of {expected_size} bytes")
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
-                requests.exceptions.Timeout, _BodyError) as error:
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+            _BodyError,
+        ) as error:
             result.reason = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
             partial.unlink(missing_ok=True)
             if attempt < body_attempts:
@@ -171,7 +185,9 @@ def fetch(
     elif expect_data and _looks_like_html(head):
         problem = "HTML page where a data file was expected"
     elif published and published.hexdigest().lower() != checksum[1].lower():
-        problem = f"{checksum[0]} checksum mismatch: published {checksum[1]}, got {published.hexdigest()}"
+        problem = (
+            f"{checksum[0]} checksum mismatch: published {checksum[1]}, got {published.hexdigest()}"
+        )
     if problem:
         quarantine_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")

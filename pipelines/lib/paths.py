@@ -56,8 +56,6 @@ class PnadPaths:
         return self
 
 
-
-
 def dagster_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for running Dagster with this project's ``dagster.yaml``.
 

@@ -82,8 +82,7 @@ def build_contracts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         con.execute("rollback")
         raise
     return {
-        t: table_count(con, t)
-        for t in ("contract_versions", "contract_modifications", "contracts")
+        t: table_count(con, t) for t in ("contract_versions", "contract_modifications", "contracts")
     }
 
 
