@@ -5,6 +5,7 @@
 -- Status rules (domain guide §2): 'yes' when at least one positive value (clause, critère, réservé)
 -- is declared; 'no' when only "Pas de considération …"/"Sans objet" is declared (or, in the 2.0.0
 -- flat draft, an empty list); 'unknown' otherwise (field missing, NC, MQ, CDL, unrecognised value).
+-- Scope (in_pnad_scope): notified from 2024-01-01 with a plausible date, not a platform test record.
 -- Territory: the buyer's département from its SIREN (local public bodies), else the place of
 -- execution; contracts that cannot be placed keep NULL codes and method 'unplaced'.
 create or replace table contracts as
@@ -170,8 +171,10 @@ select
     end as amount_quality,
     not coalesce(flagged.notification_date_plausible, false) as notification_date_suspicious,
     flagged.buyer_siret = '44090956200033' or flagged.objet ilike '%testville%' as is_test_record,
-    flagged.format_version in ('decp-2022', 'decp-2022-flat')
-        and flagged.notification_date_plausible
+    -- PNAD scope: notified from 2024 (when the 2022 format, with its consideration fields, became
+    -- the rule), whatever format the record came in: a 2024 contract republished in the 2019
+    -- format counts with an unknown status, which lowers completeness instead of vanishing.
+    coalesce(flagged.notification_date_plausible, false)
         and flagged.notification_date >= date '2024-01-01'
         and not (flagged.buyer_siret = '44090956200033' or flagged.objet ilike '%testville%')
         as in_pnad_scope,
