@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -47,8 +47,15 @@ class CliError(Exception):
     """A failure to report to the user in one line (exit code 1)."""
 
 
-def run_refresh(paths: PnadPaths, *, allow_shrink: bool = False, quiet: bool = False) -> str:
-    """Materialize every asset through Dagster (the ``pnad_refresh`` job), in this process.
+def run_refresh(
+    paths: PnadPaths,
+    *,
+    allow_shrink: bool = False,
+    quiet: bool = False,
+    job_name: str = "pnad_refresh",
+) -> str:
+    """Materialize the assets of a job through Dagster (``pnad_refresh`` by default), in this
+    process.
 
     Returns the run id; raises CliError naming the failed step when the run fails.
     """
@@ -58,7 +65,7 @@ def run_refresh(paths: PnadPaths, *, allow_shrink: bool = False, quiet: bool = F
 
     from pipelines.definitions import defs
 
-    job = defs().resolve_job_def("pnad_refresh")
+    job = defs().resolve_job_def(job_name)
     run_config = {
         "ops": {"published_database": {"config": {"allow_shrink": allow_shrink}}},
         "loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}},
@@ -178,11 +185,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    raise CliError(
-        "no real DECP source can be downloaded yet (the source configuration and downloader are "
-        "not built); load local files with `pnad ingest PATH` or put them under "
-        f"{PnadPaths.resolve().raw} and run `pnad refresh`"
-    )
+    from pipelines.lib import warehouse
+    from pipelines.lib.sources import SourceConfigError, load_sources
+
+    paths = PnadPaths.resolve().ensure()
+    try:
+        enabled = [s.name for s in load_sources(paths) if s.enabled]
+    except SourceConfigError as error:
+        raise CliError(f"invalid sources configuration: {error}") from error
+    if not enabled:
+        raise CliError(
+            "no source is enabled: enable one in pipelines/sources.toml or "
+            f"{paths.home / 'sources.toml'}"
+        )
+    started = datetime.now()
+    try:
+        run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet, job_name="pnad_update")
+    finally:
+        with warehouse.connect(paths) as con:
+            fetched = con.execute(
+                "select source, outcome, coalesce(reason, ''), relative_path "
+                "from download_manifest where fetched_at >= $started order by fetched_at",
+                {"started": started},
+            ).fetchall()
+        for source, outcome, reason, where in fetched:
+            detail = f" - {reason}" if reason else ""
+            print(f"{source}: {outcome}{detail}{f' -> {where}' if where else ''}")
+    good = {source for source, outcome, _, _ in fetched if outcome not in ("failed", "quarantined")}
+    print_summary(paths)
+    if not good:
+        raise CliError(
+            "no source could be fetched (see above); the published figures are those of the files "
+            "already landed"
+        )
+    return 0
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
@@ -302,7 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
     demo.set_defaults(func=cmd_demo)
 
-    run = sub.add_parser("run", help="download the configured real sources and refresh everything")
+    run = sub.add_parser(
+        "run", help="download the enabled sources (sources.toml) and refresh everything"
+    )
+    run.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even with far fewer contracts than last time",
+    )
+    run.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
     run.set_defaults(func=cmd_run)
 
     refresh = sub.add_parser("refresh", help="process the files already under raw/ and publish")

@@ -6,7 +6,7 @@ Runs execute in one process: DuckDB accepts one writer, and the steps are short 
 import dagster as dg
 
 from assets import core, indicators, publish, raw, reference, reports, staging
-from pipelines.jobs import pnad_refresh_job
+from pipelines.jobs import pnad_refresh_job, pnad_update_job
 from pipelines.resources import PnadWarehouse
 from pipelines.schedules import daily_refresh_schedule, raw_files_sensor
 
@@ -18,7 +18,7 @@ def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
-        jobs=[pnad_refresh_job],
+        jobs=[pnad_refresh_job, pnad_update_job],
         schedules=[daily_refresh_schedule],
         sensors=[raw_files_sensor],
         resources={"warehouse_db": PnadWarehouse()},

@@ -1,10 +1,16 @@
-"""Jobs: the whole refresh, from raw files to the published database."""
+"""Jobs: the refresh of what is landed, and the update that downloads the sources first."""
 
 import dagster as dg
 
 pnad_refresh_job = dg.define_asset_job(
     name="pnad_refresh",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("decp_downloads"),
+    description="Process the files under PNAD_HOME/raw/ (no network): register, parse, rebuild "
+    "contracts and shares, write the dashboard, publish the analysts' database.",
+)
+
+pnad_update_job = dg.define_asset_job(
+    name="pnad_update",
     selection=dg.AssetSelection.all(),
-    description="Register new raw files, parse them, rebuild contracts and shares, write the "
-    "dashboard and publish the analysts' database.",
+    description="Download the enabled sources of sources.toml, then everything pnad_refresh does.",
 )

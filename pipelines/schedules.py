@@ -4,17 +4,18 @@ import os
 
 import dagster as dg
 
-from pipelines.jobs import pnad_refresh_job
+from pipelines.jobs import pnad_refresh_job, pnad_update_job
 from pipelines.lib.decp_ingest import is_data_file
 from pipelines.lib.paths import PnadPaths
 
 # The hour is configuration: PNAD_REFRESH_CRON overrides it without touching code.
 daily_refresh_schedule = dg.ScheduleDefinition(
     name="daily_refresh",
-    job=pnad_refresh_job,
+    job=pnad_update_job,
     cron_schedule=os.environ.get("PNAD_REFRESH_CRON", "0 6 * * *"),
     execution_timezone="Europe/Paris",
-    description="Refresh every source each morning (DECP files are published on working days).",
+    description="Download every enabled source and refresh, each morning (DECP files are "
+    "published on working days).",
 )
 
 

@@ -194,7 +194,6 @@ def test_shares_table_output(demo_home):
         (("shares", "--level", "canton"), 2, "invalid choice"),
         (("shares", "--year", "1850"), 2, "not a plausible year"),
         (("ingest", "/nonexistent/decp.json"), 1, "no such file or folder"),
-        (("run",), 1, "no real DECP source can be downloaded yet"),
         (("frobnicate",), 2, "invalid choice"),
     ],
 )
@@ -203,6 +202,18 @@ def test_error_paths_exit_non_zero_with_one_readable_line(tmp_path, args, code, 
     assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_with_every_source_disabled(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "sources.toml").write_text(
+        '[sources.decp_consolidated]\nkind = "datagouv_resource"\nresource_id = "x"\n'
+        "enabled = false\n",
+        encoding="utf-8",
+    )
+    result = pnad("run", home=home)
+    assert result.returncode == 1 and "no source is enabled" in result.stderr
 
 
 def test_ingest_of_a_folder_without_data_files(tmp_path):

@@ -11,6 +11,7 @@ from pipelines.lib.paths import PROJECT_ROOT, dagster_environment
 
 EXPECTED_ASSETS = {
     "reference_tables",
+    "decp_downloads",
     "decp_raw_files",
     "decp_records",
     "contracts",
@@ -30,9 +31,14 @@ def test_definitions_hold_assets_checks_jobs_schedules_sensors():
         "check_accounting_records",
         "check_consistency_national_equals_parts",
     } <= checks
-    assert definitions.resolve_job_def("pnad_refresh").name == "pnad_refresh"
+    refresh = definitions.resolve_job_def("pnad_refresh")
+    update = definitions.resolve_job_def("pnad_update")
+    # the refresh never touches the network; the update downloads first
+    assert "decp_downloads" not in {n.name for n in refresh.graph.node_defs}
+    assert "decp_downloads" in {n.name for n in update.graph.node_defs}
     schedule = definitions.resolve_schedule_def("daily_refresh")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Europe/Paris")
+    assert schedule.job_name == "pnad_update"
     assert definitions.resolve_sensor_def("raw_files_sensor").job_name == "pnad_refresh"
 
 

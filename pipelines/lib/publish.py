@@ -47,6 +47,11 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "select * from ingest_accounting",
         "Bilan par fichier : lus = chargés + doublons fusionnés + rejetés (colonne balanced).",
     ),
+    "download_manifest": (
+        "select * from download_manifest",
+        "Chaque téléchargement tenté d'une source configurée : URL, empreinte publiée et reçue, "
+        "statut HTTP, résultat (downloaded, unchanged, not_modified, quarantined, failed).",
+    ),
     "ingest_rejects": (
         "select * from ingest_rejects",
         "Enregistrements ou fichiers écartés, avec leur position et la raison.",

@@ -2,6 +2,7 @@
 -- ingest_files:   one row per distinct input file (by SHA-256): where it landed, its detected format,
 --                 and how many records were read and rejected from it.
 -- ingest_rejects: one row per record that could not be used, with its position and the reason.
+-- download_manifest: one row per fetch attempt of a configured source (see pipelines/sources.toml).
 -- stg_decp_records: one row per usable DECP record read (all versions, before deduplication),
 --                 every field kept as text: casting happens when contracts are built.
 create table if not exists ingest_files (
@@ -49,4 +50,20 @@ create table if not exists stg_decp_records (
     holders json,
     modifications json,
     source_rows bigint not null default 1  -- rows of the file folded into this record (tabular)
+);
+create table if not exists download_manifest (
+    source varchar not null,              -- source name in sources.toml
+    url varchar not null,
+    resource_id varchar,                  -- data.gouv.fr resource id, when there is one
+    checksum_type varchar,                -- published checksum (sha1, sha256, md5)
+    checksum varchar,
+    sha256 varchar,                       -- of the body received
+    size_bytes bigint,
+    fetched_at timestamp not null,
+    http_status integer,
+    outcome varchar not null,             -- downloaded | unchanged | not_modified | quarantined | failed
+    reason varchar,
+    etag varchar,
+    last_modified varchar,
+    relative_path varchar                 -- where it landed (or was quarantined), under PNAD_HOME
 );

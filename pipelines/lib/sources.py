@@ -1,0 +1,268 @@
+"""The configured DECP sources (``pipelines/sources.toml``, overridden by
+``$PNAD_HOME/sources.toml``) and fetching them into ``raw/<source>/``.
+
+One source failing never stops the others: each outcome is returned and recorded in the
+``download_manifest`` table.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import requests
+
+from pipelines.lib.decp_ingest import is_data_file, sha256_of
+from pipelines.lib.download import FetchResult, Previous, fetch, make_session
+from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
+
+SHIPPED_SOURCES = PROJECT_ROOT / "pipelines" / "sources.toml"
+KINDS = ("datagouv_resource", "datagouv_dataset", "url", "local_folder")
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,60}$")
+Log = Callable[[str], None]
+
+
+class SourceConfigError(ValueError):
+    """The sources file is invalid (the message names the source and the problem)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    kind: str
+    title: str = ""
+    enabled: bool = True
+    resource_id: str | None = None
+    dataset: str | None = None
+    url: str | None = None
+    path: str | None = None
+    formats: tuple[str, ...] = ()
+    suffix: str = ".json"
+
+
+def datagouv_api() -> str:
+    return os.environ.get("PNAD_DATAGOUV_API", "https://www.data.gouv.fr/api").rstrip("/")
+
+
+def load_sources(paths: PnadPaths) -> list[Source]:
+    """Shipped sources, with those of ``$PNAD_HOME/sources.toml`` replacing same-named ones."""
+    tables: dict[str, dict] = {}
+    for file in (SHIPPED_SOURCES, paths.home / "sources.toml"):
+        if file.exists():
+            try:
+                content = tomllib.loads(file.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as error:
+                raise SourceConfigError(f"{file}: {error}") from error
+            tables.update(content.get("sources", {}))
+    sources = []
+    for name, table in tables.items():
+        if not NAME.match(name):
+            raise SourceConfigError(f"source name {name!r}: use lower-case letters, digits, _")
+        kind = table.get("kind")
+        if kind not in KINDS:
+            raise SourceConfigError(f"source {name}: kind must be one of {', '.join(KINDS)}")
+        required = {
+            "datagouv_resource": "resource_id",
+            "datagouv_dataset": "dataset",
+            "url": "url",
+            "local_folder": "path",
+        }[kind]
+        if not table.get(required):
+            raise SourceConfigError(f"source {name}: {kind} needs `{required}`")
+        known = set(Source.__dataclass_fields__) - {"name"}
+        unknown = set(table) - known
+        if unknown:
+            raise SourceConfigError(
+                f"source {name}: unknown setting(s) {', '.join(sorted(unknown))}"
+            )
+        values = {**table, "formats": tuple(table.get("formats", ()))}
+        sources.append(Source(name=name, **values))
+    return sources
+
+
+def _last_success(
+    con: duckdb.DuckDBPyConnection, url: str
+) -> tuple[Previous, tuple[str, str] | None]:
+    """Validators, body hash and published checksum of the last good fetch of ``url``."""
+    row = con.execute(
+        "select etag, last_modified, sha256, checksum_type, checksum from download_manifest "
+        "where url = $url and outcome in ('downloaded', 'unchanged', 'not_modified') "
+        "order by fetched_at desc limit 1",
+        {"url": url},
+    ).fetchone()
+    if not row:
+        return Previous(), None
+    return Previous(*row[:3]), ((row[3], row[4]) if row[3] else None)
+
+
+def _checksum(resource: dict) -> tuple[str, str] | None:
+    checksum = resource.get("checksum") or {}
+    if checksum.get("type") and checksum.get("value"):
+        return checksum["type"], checksum["value"]
+    return None
+
+
+def _resources(session: requests.Session, source: Source) -> list[dict]:
+    """The resources to fetch for a data.gouv.fr source: url, id, checksum, last_modified."""
+    timeout = (10, 60)
+    if source.kind == "datagouv_resource":
+        response = session.get(
+            f"{datagouv_api()}/2/datasets/resources/{source.resource_id}/", timeout=timeout
+        )
+        if response.status_code == 200:
+            resource = response.json().get("resource", {})
+            return [{**resource, "id": source.resource_id}]
+        # The stable redirect to the latest file works even when the metadata call does not.
+        return [
+            {
+                "id": source.resource_id,
+                "url": f"https://www.data.gouv.fr/fr/datasets/r/{source.resource_id}",
+            }
+        ]
+    response = session.get(f"{datagouv_api()}/1/datasets/{source.dataset}/", timeout=timeout)
+    response.raise_for_status()
+    formats = {f.lower() for f in source.formats}
+    return [
+        r
+        for r in response.json().get("resources", [])
+        if r.get("url") and (not formats or str(r.get("format", "")).lower() in formats)
+    ]
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    paths: PnadPaths,
+    source: Source,
+    resource_id: str | None,
+    checksum: tuple[str, str] | None,
+    result: FetchResult,
+) -> None:
+    relative = None
+    if result.path is not None:
+        try:
+            relative = result.path.relative_to(paths.home).as_posix()
+        except ValueError:
+            relative = str(result.path)
+    con.execute(
+        """
+        insert into download_manifest values ($source, $url, $resource_id, $checksum_type,
+            $checksum, $sha256, $size, $fetched_at, $http_status, $outcome, $reason, $etag,
+            $last_modified, $relative_path)
+        """,
+        {
+            "source": source.name,
+            "url": result.url,
+            "resource_id": resource_id,
+            "checksum_type": checksum[0] if checksum else None,
+            "checksum": checksum[1] if checksum else None,
+            "sha256": result.sha256,
+            "size": result.size,
+            "fetched_at": result.fetched_at.replace(tzinfo=None),
+            "http_status": result.http_status,
+            "outcome": result.outcome,
+            "reason": result.reason,
+            "etag": result.etag,
+            "last_modified": result.last_modified,
+            "relative_path": relative,
+        },
+    )
+
+
+def _copy_local(paths: PnadPaths, source: Source) -> list[FetchResult]:
+    folder = Path(source.path).expanduser()
+    if not folder.is_dir():
+        return [FetchResult(url=str(folder), outcome="failed", reason="folder not found")]
+    target_dir = paths.raw / source.name
+    target_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for file in sorted(p for p in folder.rglob("*") if p.is_file() and is_data_file(p.name)):
+        digest = sha256_of(file)
+        target = target_dir / f"{source.name}-{digest[:16]}{file.suffix.lower()}"
+        outcome = "unchanged" if target.exists() else "downloaded"
+        if outcome == "downloaded":
+            partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+            shutil.copyfile(file, partial)
+            os.replace(partial, target)
+        results.append(
+            FetchResult(
+                url=str(file),
+                outcome=outcome,
+                path=target,
+                sha256=digest,
+                size=target.stat().st_size,
+            )
+        )
+    return results
+
+
+def fetch_sources(
+    con: duckdb.DuckDBPyConnection,
+    paths: PnadPaths,
+    sources: list[Source],
+    log: Log = print,
+    session: requests.Session | None = None,
+) -> list[tuple[Source, FetchResult]]:
+    """Fetch every enabled source into raw/<name>/; record each outcome in download_manifest."""
+    session = session or make_session()
+    outcomes = []
+    for source in (s for s in sources if s.enabled):
+        if source.kind == "local_folder":
+            for result in _copy_local(paths, source):
+                _record(con, paths, source, None, None, result)
+                outcomes.append((source, result))
+            continue
+        try:
+            resources = (
+                [{"url": source.url, "id": None}]
+                if source.kind == "url"
+                else _resources(session, source)
+            )
+        except (requests.RequestException, ValueError) as error:
+            result = FetchResult(
+                url=source.url or source.dataset or "",
+                outcome="failed",
+                reason=f"cannot list resources: {str(error).splitlines()[0][:200]}",
+            )
+            _record(con, paths, source, source.resource_id, None, result)
+            outcomes.append((source, result))
+            log(f"{source.name}: {result.reason}")
+            continue
+        for resource in resources:
+            checksum = _checksum(resource)
+            previous, last_checksum = _last_success(con, resource["url"])
+            if checksum and checksum == last_checksum:
+                result = FetchResult(
+                    url=resource["url"],
+                    outcome="unchanged",
+                    sha256=previous.sha256,
+                    reason="published checksum unchanged: not downloaded",
+                )
+            else:
+                stem = source.name
+                if source.kind == "datagouv_dataset":
+                    resource_key = re.sub(r"[^a-z0-9]", "", str(resource["id"]).lower())[:12]
+                    stem = f"{source.name}-{resource_key}"
+                log(f"{source.name}: fetching {resource['url']}")
+                result = fetch(
+                    resource["url"],
+                    paths.raw / source.name,
+                    stem,
+                    source.suffix,
+                    quarantine_dir=paths.home / "quarantine" / source.name,
+                    previous=previous,
+                    checksum=checksum,
+                    session=session,
+                )
+            _record(con, paths, source, resource.get("id"), checksum, result)
+            outcomes.append((source, result))
+            log(
+                f"{source.name}: {result.outcome}"
+                + (f" ({result.reason})" if result.reason else "")
+            )
+    return outcomes
