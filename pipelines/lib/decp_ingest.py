@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.decp_xml import XmlRejected, xml_to_decp_json
 from pipelines.lib.paths import PnadPaths
 from pipelines.lib.sql import run_sql
 
@@ -23,7 +24,12 @@ Log = Callable[[str], None]
 DATA_SUFFIXES = {".json", ".xml", ".csv", ".parquet", ".txt", ".gz"}
 # Errors that mean "this file cannot be read"; any other DuckDB error is a bug and is raised.
 FILE_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
-FORMAT_LABELS = {"decp-json": "JSON", "decp-tabular-parquet": "Parquet", "decp-tabular-csv": "CSV"}
+FORMAT_LABELS = {
+    "decp-json": "JSON",
+    "decp-xml": "XML",
+    "decp-tabular-parquet": "Parquet",
+    "decp-tabular-csv": "CSV",
+}
 PARSERS = tuple(FORMAT_LABELS)
 BATCH_BYTES = 256 * 1024 * 1024  # bounds the memory one parsing batch may take
 SNIFF_BYTES = 64 * 1024
@@ -64,7 +70,7 @@ def sniff_format(path: Path) -> tuple[str | None, str | None]:
         start = text[:512].lower()
         if b"<html" in start or b"<!doctype html" in start:
             return None, "HTML page (an error page saved as a data file?)"
-        return "xml", None
+        return "decp-xml", None
     header = text.split(b"\n", 1)[0].lower()
     if b"acheteur" in header and (b";" in header or b"," in header or b"\t" in header):
         return "decp-tabular-csv", None
@@ -236,13 +242,31 @@ def _load_tabular_rows(con: duckdb.DuckDBPyConnection, file_id: str, path: str, 
     )
 
 
-def _parse_batch(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]], fmt: str) -> None:
-    """Parse a batch of files of one format in one transaction; raises if a file is unreadable."""
+def _parse_batch(
+    con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]], fmt: str, scratch: Path
+) -> None:
+    """Parse a batch of files of one format in one transaction; raises if a file is unreadable.
+
+    XML files are first converted (safely, streaming) into JSON documents under ``scratch``.
+    """
+    converted: list[Path] = []
+    if fmt == "decp-xml":
+        scratch.mkdir(parents=True, exist_ok=True)
+        json_batch = []
+        for file_id, path in batch:
+            target = scratch / f"{file_id}.json"
+            converted.append(target)
+            try:
+                xml_to_decp_json(Path(path), target)
+            except XmlRejected as error:
+                raise UnusableFileError(str(error)) from error
+            json_batch.append((file_id, str(target)))
+        batch = json_batch
     con.execute("create or replace temp table batch_files (file_id varchar, path varchar)")
     con.executemany("insert into batch_files values (?, ?)", batch)
     con.execute("begin transaction")
     try:
-        if fmt == "decp-json":
+        if fmt in ("decp-json", "decp-xml"):
             run_sql(
                 con, "staging/batch_decp_json_documents", {"paths": [path for _, path in batch]}
             )
@@ -265,11 +289,14 @@ def _parse_batch(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]], f
     except Exception:
         con.execute("rollback")
         raise
+    finally:
+        for path in converted:
+            path.unlink(missing_ok=True)
 
 
 def _batches(files: list[tuple[str, str, int]], fmt: str) -> list[list[tuple[str, str]]]:
     """Group files into batches: DECP JSON files up to BATCH_BYTES together, tabular files alone."""
-    if fmt != "decp-json":
+    if fmt not in ("decp-json", "decp-xml"):
         return [[(file_id, path)] for file_id, path, _ in files]
     batches: list[list[tuple[str, str]]] = []
     current: list[tuple[str, str]] = []
@@ -309,16 +336,17 @@ def parse_pending_files(
         else:
             by_format.setdefault(fmt, []).append((file_id, str(path), size))
 
+    scratch = paths.work_db.parent / "scratch"
     for fmt, files in by_format.items():
         done = 0
         for batch in _batches(files, fmt):
             try:
-                _parse_batch(con, batch, fmt)
+                _parse_batch(con, batch, fmt, scratch)
             except (*FILE_ERRORS, UnusableFileError):
                 # One unreadable file fails the whole batch: retry file by file to isolate it.
                 for file_id, path in batch:
                     try:
-                        _parse_batch(con, [(file_id, path)], fmt)
+                        _parse_batch(con, [(file_id, path)], fmt, scratch)
                     except (*FILE_ERRORS, UnusableFileError) as error:
                         reason = str(error).strip().splitlines()[0][:300]
                         label = FORMAT_LABELS[fmt]

@@ -1,7 +1,9 @@
 -- contract_modifications: the modifications of each contract's kept version, in order.
 -- Grain: one row per modification. Source: contract_versions (is_kept). Modifications carry new
 -- absolute values (montant, dureeMois), never deltas; an absent field is unchanged.
--- Wrapped items ({"modification": {...}}) and flat items ({...}) are both read.
+-- Wrapped items ({"modification": {...}}) and flat items ({...}) are both read; concessions give
+-- valeurGlobale and dateSignatureModification where marchés give montant and
+-- dateNotificationModification.
 create or replace table contract_modifications as
 with items as (
     select uid, unnest(cast(json_extract(modifications, '$[*]') as json[])) as item
@@ -14,11 +16,13 @@ fields as (
 select
     uid,
     modification ->> 'id' as modification_id,
-    try_cast(left(trim(modification ->> 'dateNotificationModification'), 10) as date)
+    try_cast(left(trim(coalesce(modification ->> 'dateNotificationModification',
+                                modification ->> 'dateSignatureModification')), 10) as date)
         as modification_date,
     try_cast(left(trim(modification ->> 'datePublicationDonneesModification'), 10) as date)
         as modification_publication_date,
-    try_cast(replace(modification ->> 'montant', ',', '.') as double) as new_amount,
+    try_cast(replace(coalesce(modification ->> 'montant', modification ->> 'valeurGlobale'),
+                     ',', '.') as double) as new_amount,
     try_cast(modification ->> 'dureeMois' as integer) as new_duration_months,
     row_number() over (
         partition by uid

@@ -37,12 +37,14 @@ select
         else 'marche'
     end as record_kind,
     case
-        when shape = 'wrapped' then 'decp-2022'
         -- parentheses matter: -> binds more loosely than IS NOT NULL
-        when (record -> 'considerationsSociales') is not null
-            or (record -> 'considerationsEnvironnementales') is not null
-            or (record -> 'typePrix') is not null then 'decp-2022-flat'
-        else 'decp-2019'
+        when (record -> 'considerationsSociales') is null
+            and (record -> 'considerationsEnvironnementales') is null
+            and (record -> 'typesPrix') is null and (record -> 'typePrix') is null
+            and (record -> 'modalitesExecution') is null and (record -> 'modaliteExecution') is null
+            then 'decp-2019'  -- none of the fields the 2022 format introduced
+        when shape = 'wrapped' then 'decp-2022'
+        else 'decp-2022-flat'
     end as format_version,
     json_type(record) as record_json_type,
     nullif(trim(record ->> 'id'), '') as contract_id,

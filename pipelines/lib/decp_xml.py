@@ -1,0 +1,127 @@
+"""DECP XML (2019 and 2022 regimes) read safely and streamed into the JSON shape the staging SQL
+reads, so both formats go through one set of rules.
+
+Parsing uses defusedxml: entity declarations (billion laughs), external entities and external DTDs
+are refused, and the file is quarantined with that reason. Records are converted one at a time and
+written out at once, so memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from xml.etree.ElementTree import Element
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, iterparse
+
+RECORD_TAGS = {"marche": "marche", "contrat-concession": "contrat-concession"}
+# Containers of repeated objects: written as the 2022 JSON wraps them, [{"titulaire": {...}}, ...].
+OBJECT_LISTS = {
+    "titulaires": "titulaire",
+    "modifications": "modification",
+    "concessionnaires": "concessionnaire",
+    "actesSousTraitance": "acteSousTraitance",
+    "modificationsActesSousTraitance": "modificationActeSousTraitance",
+    "donneesExecution": "donneesAnnuelles",
+}
+
+
+class XmlRejected(Exception):
+    """The XML cannot be read safely or is not DECP (reason in the message)."""
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _value(element: Element) -> object:
+    """An element as JSON: text for a leaf, a dict for children (repeated tags become lists)."""
+    children = list(element)
+    if not children:
+        return (element.text or "").strip()
+    converted: dict[str, object] = {}
+    for child in children:
+        key, value = _local(child.tag), _value(child)
+        if key in converted:
+            previous = converted[key]
+            converted[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            converted[key] = value
+    return converted
+
+
+def record_from_element(element: Element) -> dict:
+    """One <marche> or <contrat-concession> as the dict a 2022-format JSON file would hold."""
+    record = _value(element)
+    if not isinstance(record, dict):
+        return {}
+    for container, item in OBJECT_LISTS.items():
+        if container not in record:
+            continue
+        value = record[container]
+        inner = value.get(item, []) if isinstance(value, dict) else []
+        items = inner if isinstance(inner, list) else [inner]
+        # The XSD spells modificationActesSousTraitance where JSON has modificationActeSousTraitance
+        if container == "modificationsActesSousTraitance" and isinstance(value, dict):
+            alt = value.get("modificationActesSousTraitance", [])
+            items += alt if isinstance(alt, list) else [alt]
+        record[container] = [{item: entry} for entry in items if entry != ""]
+    return record
+
+
+def xml_to_decp_json(source: Path, target: Path) -> int:
+    """Convert a DECP XML file into a wrapped 2022-shape JSON document; returns records written.
+
+    Raises XmlRejected when the XML is unsafe, malformed or has no <marches> root.
+    """
+    parts = {
+        "marche": target.with_name(target.name + ".marche"),
+        "contrat-concession": target.with_name(target.name + ".concession"),
+    }
+    counts = dict.fromkeys(parts, 0)
+    handles = {kind: path.open("w", encoding="utf-8") for kind, path in parts.items()}
+    try:
+        root = None
+        for event, element in iterparse(str(source), events=("start", "end")):
+            if event == "start":
+                if root is None:
+                    root = element
+                    if _local(root.tag) != "marches" and _local(root.tag) not in RECORD_TAGS:
+                        raise XmlRejected(f"XML root is <{_local(root.tag)}>, not <marches>")
+                continue
+            kind = RECORD_TAGS.get(_local(element.tag))
+            # a record is a child of <marches>, or the root itself in a one-record file
+            if kind and (element is root or element in list(root)):
+                handles[kind].write(
+                    ("," if counts[kind] else "")
+                    + json.dumps(record_from_element(element), ensure_ascii=False)
+                )
+                counts[kind] += 1
+                if element is not root:
+                    root.remove(element)  # keep memory flat on large files
+        if root is None:
+            raise XmlRejected("empty XML document")
+    except DefusedXmlException as error:
+        raise XmlRejected(f"unsafe XML refused ({type(error).__name__}: {error})") from error
+    except ParseError as error:
+        raise XmlRejected(f"malformed XML: {error}") from error
+    finally:
+        for handle in handles.values():
+            handle.close()
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    with partial.open("w", encoding="utf-8") as out:
+        out.write('{"marches": {"marche": [')
+        with parts["marche"].open(encoding="utf-8") as part:
+            for chunk in iter(lambda: part.read(1 << 20), ""):
+                out.write(chunk)
+        out.write('], "contrat-concession": [')
+        with parts["contrat-concession"].open(encoding="utf-8") as part:
+            for chunk in iter(lambda: part.read(1 << 20), ""):
+                out.write(chunk)
+        out.write("]}}")
+    for path in parts.values():
+        path.unlink(missing_ok=True)
+    os.replace(partial, target)
+    return sum(counts.values())

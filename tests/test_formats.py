@@ -1,0 +1,209 @@
+"""Every DECP shape is detected from content and gives the same contract model; unsafe or broken
+inputs get a clear reason and lose nothing else."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import build_warehouse, marche, write_decp_2022
+
+XML_2022 = """<?xml version="1.0" encoding="UTF-8"?>
+<marches>
+  <marche>
+    <id>X1</id>
+    <acheteur><id>21740056300011</id></acheteur>
+    <nature>Marché</nature><objet>Nettoyage des locaux &amp; vitrerie</objet>
+    <codeCPV>90910000</codeCPV><procedure>Appel d'offres ouvert</procedure>
+    <lieuExecution><code>74000</code><typeCode>Code postal</typeCode></lieuExecution>
+    <dureeMois>24</dureeMois><dateNotification>2024-05-02</dateNotification>
+    <datePublicationDonnees>2024-05-10</datePublicationDonnees><montant>250000,50</montant>
+    <considerationsSociales>
+      <considerationSociale>Clause sociale</considerationSociale>
+      <considerationSociale>Critère social</considerationSociale>
+    </considerationsSociales>
+    <considerationsEnvironnementales>
+      <considerationEnvironnementale>Pas de considération environnementale</considerationEnvironnementale>
+    </considerationsEnvironnementales>
+    <titulaires><titulaire><typeIdentifiant>SIRET</typeIdentifiant><id>82747808200023</id></titulaire></titulaires>
+    <modifications>
+      <modification><id>1</id><montant>260000</montant><dureeMois>30</dureeMois>
+        <dateNotificationModification>2024-09-01</dateNotificationModification></modification>
+    </modifications>
+  </marche>
+  <contrat-concession>
+    <id>C1</id><autoriteConcedante><id>21740056300011</id></autoriteConcedante>
+    <nature>Concession de service</nature><objet>Fourrière</objet>
+    <dateSignature>2024-06-18</dateSignature><datePublicationDonnees>2024-07-16</datePublicationDonnees>
+    <valeurGlobale>70000</valeurGlobale>
+    <considerationsSociales><considerationSociale>Concession réservée</considerationSociale></considerationsSociales>
+    <considerationsEnvironnementales><considerationEnvironnementale>Clause environnementale</considerationEnvironnementale></considerationsEnvironnementales>
+  </contrat-concession>
+</marches>
+"""
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<marches><marche><id>&lol3;</id></marche></marches>
+"""
+
+EXTERNAL_ENTITY = """<?xml version="1.0"?>
+<!DOCTYPE marches [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<marches><marche><id>&secret;</id><acheteur><id>21740056300011</id></acheteur></marche></marches>
+"""
+
+
+def statuses(query):
+    return dict(
+        query(
+            "select split_part(relative_path, '/', -1), status || coalesce(': ' || status_reason, '') "
+            "from ingest_files"
+        )
+    )
+
+
+def test_xml_gives_the_same_model_as_json(pnad_paths, query):
+    (pnad_paths.raw / "x").mkdir(parents=True)
+    (pnad_paths.raw / "x" / "feed.xml").write_text(XML_2022, encoding="utf-8")
+    build_warehouse(pnad_paths)
+    rows = query(
+        "select uid, kind, objet, social_status, social_kinds, environmental_status, initial_amount, "
+        "current_amount, duration_months, format_version from contracts order by uid"
+    )
+    assert rows == [
+        (
+            "21740056300011C1",
+            "concession",
+            "Fourrière",
+            "yes",
+            ["reserve"],
+            "yes",
+            70000.0,
+            70000.0,
+            None,
+            "decp-2022",
+        ),
+        (
+            "21740056300011X1",
+            "marche",
+            "Nettoyage des locaux & vitrerie",
+            "yes",
+            ["clause", "critere"],
+            "no",
+            250000.5,
+            260000.0,
+            30,
+            "decp-2022",
+        ),
+    ]
+    assert statuses(query)["feed.xml"] == "parsed"
+    assert query("select format, records_read from ingest_files") == [("decp-xml", 2)]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("laughs.xml", BILLION_LAUGHS),
+        ("external.xml", EXTERNAL_ENTITY),
+    ],
+)
+def test_unsafe_xml_is_refused_and_quarantined(pnad_paths, query, name, content):
+    (pnad_paths.raw / "x").mkdir(parents=True)
+    (pnad_paths.raw / "x" / name).write_text(content, encoding="utf-8")
+    write_decp_2022(pnad_paths.raw / "x" / "good.json", [marche("G1")])
+    build_warehouse(pnad_paths)
+    assert statuses(query)[name].startswith("quarantined: unreadable XML: unsafe XML refused")
+    assert query("select count(*) from contracts") == [(1,)]  # the good file is not lost
+
+
+def test_malformed_xml_is_quarantined(pnad_paths, query):
+    (pnad_paths.raw / "x").mkdir(parents=True)
+    (pnad_paths.raw / "x" / "cut.xml").write_text("<marches><marche><id>1</id>", encoding="utf-8")
+    build_warehouse(pnad_paths)
+    assert statuses(query)["cut.xml"].startswith("quarantined: unreadable XML: malformed XML")
+
+
+def test_bom_and_tabular_list_encodings_normalise_identically(pnad_paths, query):
+    raw = pnad_paths.raw / "t"
+    raw.mkdir(parents=True)
+    # UTF-8 BOM in a JSON file
+    body = json.dumps({"marches": {"marche": [marche("J1", social=["Critère social"])]}})
+    (raw / "bom.json").write_bytes(b"\xef\xbb\xbf" + body.encode())
+    # data.economie.gouv.fr CSV: ';', BOM, Python-list text, CDL/MQ placeholders
+    (raw / "economie.csv").write_bytes(
+        "\ufeffid;acheteur.id;dateNotification;montant;considerationsSociales;"
+        "considerationsEnvironnementales;lieuExecution.code;lieuExecution.typeCode\n"
+        "E1;21740056300011;2024-02-01;50000.0;['Critère social'];['Pas de considération "
+        "environnementale'];74000;Code postal\n"
+        "E2;21740056300011;2024-02-02;50000.0;MQ;CDL;74000;Code postal\n".encode()
+    )
+    # decp-processing parquet, partial extract: joined values, "Sans objet", no place columns
+    pq.write_table(
+        pa.table(
+            {
+                "uid": ["21740056300011P1", "21740056300011P2"],
+                "id": ["P1", "P2"],
+                "acheteur_id": ["21740056300011", "21740056300011"],
+                "dateNotification": ["2024-03-01", "2024-03-02"],
+                "considerationsSociales": ["Critère social, Clause sociale", "Sans objet"],
+                "considerationsEnvironnementales": ["Sans objet", None],
+            }
+        ),
+        raw / "extract.parquet",
+    )
+    build_warehouse(pnad_paths)
+    rows = dict(
+        query(
+            "select contract_id, social_status || '/' || array_to_string(social_kinds, '+') || '/' "
+            "|| environmental_status from contracts"
+        )
+    )
+    assert rows == {
+        "J1": "yes/critere/no",
+        "E1": "yes/critere/no",
+        "E2": "unknown//unknown",
+        "P1": "yes/clause+critere/no",
+        "P2": "no//unknown",
+    }
+    formats = dict(query("select split_part(relative_path, '/', -1), format from ingest_files"))
+    assert formats == {
+        "bom.json": "decp-json",
+        "economie.csv": "decp-tabular-csv",
+        "extract.parquet": "decp-tabular-parquet",
+    }
+
+
+def test_tabular_rows_fold_into_one_contract_with_its_modifications(pnad_paths, query):
+    raw = pnad_paths.raw / "t"
+    raw.mkdir(parents=True)
+    # decp-processing layout: contract x holder x modification, modification 0 = initial data
+    pq.write_table(
+        pa.table(
+            {
+                "uid": ["21740056300011M1"] * 4,
+                "id": ["M1"] * 4,
+                "acheteur_id": [21740056300011] * 4,  # integer column: leading zeros would be lost
+                "titulaire_id": ["11111111111111", "22222222222222"] * 2,
+                "modification_id": [0, 0, 1, 1],
+                "montant": [100000.0, 100000.0, 125000.0, 125000.0],
+                "dureeMois": [12, 12, 18, 18],
+                "dateNotification": ["2024-04-01", "2024-04-01", "2024-10-01", "2024-10-01"],
+                "datePublicationDonnees": ["2024-04-05", "2024-04-05", "2024-10-03", "2024-10-03"],
+                "donneesActuelles": [False, False, True, True],
+                "considerationsSociales": ["Clause sociale"] * 4,
+            }
+        ),
+        raw / "decp.parquet",
+    )
+    build_warehouse(pnad_paths)
+    assert query(
+        "select notification_date::varchar, initial_amount, current_amount, duration_months, "
+        "modifications from contracts"
+    ) == [("2024-04-01", 100000.0, 125000.0, 18, 1)]
+    assert query("select records_read, loaded, duplicates, rejected from ingest_accounting") == [
+        (4, 1, 3, 0)
+    ]
