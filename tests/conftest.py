@@ -22,15 +22,20 @@ def pnad_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PnadPaths:
     return PnadPaths.resolve(home).ensure()
 
 
-@pytest.fixture
-def sample_data() -> Path:
-    """The real DECP samples (../shared/data), found through PNAD_SAMPLE_DATA as .ci/run sets it."""
+def sample_data_dir() -> Path:
+    """The real DECP samples (../shared/data), found through PNAD_SAMPLE_DATA as .ci/run sets it;
+    skips the calling test with the reason when they are not available."""
     location = os.environ.get("PNAD_SAMPLE_DATA")
     if not location or not Path(location, "decp").is_dir():
         pytest.skip(
             "PNAD_SAMPLE_DATA is not set to the shared sample data folder (.ci/run sets it)"
         )
     return Path(location)
+
+
+@pytest.fixture
+def sample_data() -> Path:
+    return sample_data_dir()
 
 
 def write_decp_2022(path: Path, marches: list[dict], concessions: list[dict] | None = None) -> Path:

@@ -76,21 +76,43 @@ def _date(text) -> date | None:
         return None
 
 
+def _first_holder(record: dict) -> str:
+    holders = record.get("titulaires") or record.get("concessionnaires") or []
+    first = holders[0] if holders else {}
+    first = first.get("titulaire") or first.get("concessionnaire") or first
+    return str(first.get("id", ""))
+
+
 def independent_national_counts(folder: Path) -> dict[int, dict[str, int]]:
     """Per notification year: contracts, social/environmental yes and declared, counted with
-    plain json over the daily files (latest publication of each contract wins)."""
-    kept: dict[str, tuple] = {}
+    plain json over the daily files, with the documented identity rule: buyer + id, told apart by
+    notification date + first holder, and within a file by (amount, object) variant; the latest
+    publication of each contract wins."""
+    kept: dict[tuple, tuple] = {}
     for order, path in enumerate(sorted(folder.glob("*.json"))):
         if path.name.startswith("_"):  # the generator's manifest
             continue
         lists = json.loads(path.read_text(encoding="utf-8"))["marches"]
         records = lists.get("marche", []) + lists.get("contrat-concession", [])
+        variants_in_file: dict[tuple, list] = defaultdict(list)
         for position, record in enumerate(records):
             buyer = (record.get("acheteur") or record.get("autoriteConcedante") or {}).get("id")
             contract_id = str(record.get("id") or "").strip()
             if not buyer or not contract_id:
                 continue
             uid = "".join(str(buyer).split()) + contract_id
+            signature = (
+                str(record.get("dateNotification") or record.get("dateSignature") or "").strip()[
+                    :10
+                ],
+                _first_holder(record),
+            )
+            amount = record.get("montant", record.get("valeurGlobale"))
+            variant = (str(amount) if amount is not None else "", record.get("objet") or "")
+            seen = variants_in_file[(uid, signature)]
+            if variant not in seen:
+                seen.append(variant)
+            key = (uid, signature, seen.index(variant))
             modifications = record.get("modifications")
             rank = (
                 _date(record.get("datePublicationDonnees")) or date.min,
@@ -98,8 +120,8 @@ def independent_national_counts(folder: Path) -> dict[int, dict[str, int]]:
                 order,
                 position,
             )
-            if uid not in kept or rank > kept[uid][0]:
-                kept[uid] = (rank, record)
+            if key not in kept or rank > kept[key][0]:
+                kept[key] = (rank, record)
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for _, record in kept.values():
         notified = _date(record.get("dateNotification") or record.get("dateSignature"))

@@ -125,7 +125,12 @@ def register_raw_files(
     known_ids = {row[0] for row in con.execute("select file_id from ingest_files").fetchall()}
     next_seq = con.execute("select coalesce(max(ingest_seq), 0) from ingest_files").fetchone()[0]
     new = duplicate = unchanged = 0
-    candidates = sorted(p for p in paths.raw.rglob("*") if p.is_file() and is_data_file(p.name))
+    # Landing order (modification time) is the order files were received: a later file wins
+    # ties between versions of a contract published on the same day.
+    candidates = sorted(
+        (p for p in paths.raw.rglob("*") if p.is_file() and is_data_file(p.name)),
+        key=lambda p: (p.stat().st_mtime_ns, p.as_posix()),
+    )
     for path in candidates:
         relative = path.relative_to(paths.home).as_posix()
         size = path.stat().st_size

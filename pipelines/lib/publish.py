@@ -29,8 +29,8 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "complétude et l'écart à la cible (30 % social, 100 % environnemental).",
     ),
     "contract_sources": (
-        "select uid, file_id, position, source, publication_date, is_kept, kept_rule, "
-        "versions_seen from contract_versions",
+        "select uid, base_uid, shared_id_group, file_id, position, source, publication_date, "
+        "is_kept, kept_rule, versions_seen from contract_versions",
         "Chaque publication lue d'un contrat (une ligne par enregistrement), et la règle qui a "
         "choisi la version retenue.",
     ),

@@ -1,21 +1,62 @@
 -- contract_versions: every usable DECP record, tied to its contract and ranked.
 -- Grain: one row per record read (a contract republished on five days has five rows).
--- Source: stg_decp_records + ingest_files. Identity: uid = buyer SIRET (spaces removed) + contract id.
+-- Source: stg_decp_records + ingest_files.
+-- Identity: base_uid = buyer SIRET (spaces removed) + contract id. An id is not always unique per
+-- contract (lots sharing one id, truncated ids), so records of one base_uid are told apart by
+--   signature = notification date + first holder;
+--   within one file, distinct (amount, object) variants of a signature are distinct contracts
+--   (a file does not publish one contract twice with two amounts), numbered by position;
+--   across files, the same signature and variant number is the same contract (a republication,
+--   possibly with another amount).
+-- When a base_uid holds several contracts, each gets uid = base_uid || '#' || n and
+-- shared_id_group = true, so they are counted apart and flagged, never merged silently.
 -- Rule that picks the kept version (is_kept): the latest datePublicationDonnees wins; on a tie, the
 -- version with more modifications, then the file registered last, then the later position.
--- kept_rule says which of these decided, so an analyst can see why a version was kept.
+-- kept_rule says which of these decided.
 create or replace table contract_versions as
 with records as (
     select
-        regexp_replace(r.buyer_id, '\s', '', 'g') || r.contract_id as uid,
+        regexp_replace(r.buyer_id, '\s', '', 'g') || r.contract_id as base_uid,
         r.*,
         f.ingest_seq,
         f.source,
         try_cast(left(trim(r.publication_date_text), 10) as date) as publication_date,
         case when json_type(r.modifications) = 'ARRAY' then json_array_length(r.modifications)
-             else 0 end as modification_count
+             else 0 end as modification_count,
+        coalesce(left(trim(r.notification_date_text), 10), '') || '|' || coalesce(
+            r.holders -> 0 -> 'titulaire' ->> 'id',
+            r.holders -> 0 -> 'concessionnaire' ->> 'id',
+            r.holders -> 0 ->> 'id',
+            r.holders ->> 0,
+            ''
+        ) as signature,
+        md5(coalesce(r.amount_text, '') || '|' || coalesce(r.objet, '')) as variant
     from stg_decp_records as r
     join ingest_files as f using (file_id)
+),
+variants as (
+    select
+        base_uid, file_id, signature, variant,
+        row_number() over (partition by base_uid, file_id, signature order by min(position))
+            as occurrence
+    from records
+    group by base_uid, file_id, signature, variant
+),
+keyed as (
+    select
+        records.*,
+        dense_rank() over (partition by records.base_uid
+                           order by records.signature, variants.occurrence) as contract_number
+    from records
+    join variants using (base_uid, file_id, signature, variant)
+),
+named as (
+    select
+        *,
+        max(contract_number) over (partition by base_uid) > 1 as shared_id_group,
+        case when max(contract_number) over (partition by base_uid) > 1
+             then base_uid || '#' || contract_number else base_uid end as uid
+    from keyed
 ),
 ranked as (
     select
@@ -25,7 +66,7 @@ ranked as (
         lead(publication_date) over version_order as next_publication_date,
         lead(modification_count) over version_order as next_modification_count,
         lead(ingest_seq) over version_order as next_ingest_seq
-    from records
+    from named
     window version_order as (
         partition by uid
         order by publication_date desc nulls last, modification_count desc, ingest_seq desc,
@@ -33,10 +74,11 @@ ranked as (
     )
 )
 select
-    uid, file_id, position, source, ingest_seq, record_kind, format_version, contract_id, buyer_id,
-    buyer_name, nature, objet, cpv_code, procedure, duration_months_text, notification_date_text,
-    publication_date_text, publication_date, amount_text, place_code, place_type_code, framework_id,
-    social_raw, environmental_raw, holders, modifications, modification_count, source_rows,
+    uid, base_uid, shared_id_group, file_id, position, source, ingest_seq, record_kind,
+    format_version, contract_id, buyer_id, buyer_name, nature, objet, cpv_code, procedure,
+    duration_months_text, notification_date_text, publication_date_text, publication_date,
+    amount_text, place_code, place_type_code, framework_id, social_raw, environmental_raw, holders,
+    modifications, modification_count, source_rows,
     version_rank = 1 as is_kept,
     versions_seen,
     case

@@ -39,6 +39,8 @@ current_values as (
 typed as (
     select
         kept.uid,
+        kept.base_uid,
+        kept.shared_id_group,
         kept.record_kind as kind,
         kept.contract_id,
         regexp_replace(kept.buyer_id, '\s', '', 'g') as buyer_siret,
@@ -103,6 +105,8 @@ flagged as (
 )
 select
     flagged.uid,
+    flagged.base_uid,
+    flagged.shared_id_group,
     flagged.kind,
     flagged.contract_id,
     flagged.buyer_siret,

@@ -1,0 +1,162 @@
+"""Every real DECP sample in ../shared/data/decp ingests with exact, independently checked counts.
+
+Skipped when PNAD_SAMPLE_DATA is not set (.ci/run sets it)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.lib import decp_ingest
+from pipelines.lib.paths import PnadPaths
+from tests.conftest import build_warehouse, sample_data_dir
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    decp = sample_data_dir() / "decp"
+    paths = PnadPaths.resolve(tmp_path_factory.mktemp("real") / "home").ensure()
+    landed = decp_ingest.land_local_files(
+        paths, [decp / "decp2024", decp / "decp2019", decp / "official_examples", decp / "tabular"]
+    )
+    build_warehouse(paths)
+    con = duckdb.connect(str(paths.work_db), read_only=True)
+    names = {target.name: source.relative_to(decp).as_posix() for source, target in landed}
+    yield decp, con, names
+    con.close()
+
+
+def json_records(path: Path) -> list[dict]:
+    root = json.loads(path.read_text(encoding="utf-8-sig"))["marches"]
+    if isinstance(root, list):
+        return root
+    return root.get("marche", []) + root.get("contrat-concession", [])
+
+
+def by_original_name(con, names, query):
+    """Rows keyed by the sample file's path under decp/ (the landed copy is named by checksum)."""
+    return {names[Path(row[0]).name]: row[1:] for row in con.execute(query).fetchall()}
+
+
+def test_every_file_parsed_and_every_record_accounted_for(real):
+    decp, con, names = real
+    accounting = by_original_name(
+        con,
+        names,
+        "select relative_path, records_read, loaded, duplicates, rejected, balanced "
+        "from ingest_accounting",
+    )
+    assert len(accounting) == len(names) == 30
+    assert all(row[4] for row in accounting.values())
+    assert con.execute("select count(*) from ingest_files where status <> 'parsed'").fetchone() == (
+        0,
+    )
+    for json_file in decp.rglob("*.json"):
+        if json_file.name.startswith("sources_") or "schemas" in json_file.parts:
+            continue
+        relative = json_file.relative_to(decp).as_posix()
+        assert accounting[relative][0] == len(json_records(json_file)), relative
+
+
+def test_exact_rejects_with_reasons(real):
+    _, con, names = real
+    rows = con.execute(
+        "select f.relative_path, r.reason, count(*) from ingest_rejects r join ingest_files f "
+        "using (file_id) group by all order by all"
+    ).fetchall()
+    assert sorted((names[Path(p).name], reason, n) for p, reason, n in rows) == [
+        (
+            "decp2019/aife_data.gouv.fr_2019-04-04.json",
+            "missing buyer id (acheteur.id / autoriteConcedante.id)",
+            1,
+        ),
+        ("decp2019/aife_data.gouv.fr_2019-04-04.json", "missing contract id (id)", 7),
+        (
+            "decp2019/marches-securises_croix_21590163800019_2019-2021.json",
+            "missing contract id (id)",
+            33,
+        ),
+    ]
+
+
+def contracts_of(con, base_uid):
+    return con.execute(
+        "select uid, initial_amount, versions_seen, kept_rule, shared_id_group from contracts "
+        "where base_uid = $base_uid order by uid",
+        {"base_uid": base_uid},
+    ).fetchall()
+
+
+def test_republished_contract_is_one_contract_with_its_latest_publication(real):
+    # published on 2024-07-12 (dematis13) and again on 2024-07-15 (dematis16)
+    assert contracts_of(real[1], "4522007510002523-239") == [
+        ("4522007510002523-239", 15181863.0, 2, "latest publication date", False)
+    ]
+
+
+def test_same_amount_and_holder_but_another_lot_is_another_contract(real):
+    # dematis16 lists Lot 2 and Lot 3 under one id, with the same holder, date and amount
+    lots = contracts_of(real[1], "403891997000132024-2024300293")
+    assert [(uid[-2:], amount, versions, flag) for uid, amount, versions, _, flag in lots] == [
+        ("#1", 209280.0, 1, True),
+        ("#2", 209280.0, 1, True),
+    ]
+
+
+def test_lots_sharing_one_id_are_told_apart_and_flagged(real):
+    _, con, _ = real
+    # two lots with different holders and notification dates (dematis16)
+    lots = contracts_of(con, "281300038000292024-FCS01-00")
+    assert [(uid[-2:], amount, flag) for uid, amount, _, _, flag in lots] == [
+        ("#1", 9000.0, True),
+        ("#2", 171000.0, True),
+    ]
+    # same holder and date, two amounts in one file (dematis18): two lots, not a republication
+    lots = contracts_of(con, "130027931000182024-OCC022-00")
+    assert sorted(amount for _, amount, _, _, _ in lots) == [19375.0, 132610.0]
+
+
+def test_platform_test_record_is_recognised_not_counted(real):
+    _, con, _ = real
+    assert con.execute(
+        "select is_test_record, in_pnad_scope from contracts where buyer_siret = '44090956200033'"
+    ).fetchall() == [(True, False)]
+
+
+def test_flat_draft_record(real):
+    _, con, _ = real
+    assert con.execute(
+        "select social_status, environmental_status, format_version, nature from contracts "
+        "where contract_id = '2024_D2F_2023S12323_33 962_01'"
+    ).fetchall() == [("no", "no", "decp-2022-flat", "Marché de défense ou de sécurité")]
+
+
+def test_dates_with_time_zone_suffix_are_read(real):
+    decp, con, _ = real
+    records = json_records(decp / "decp2019" / "pes_dgfip_data.gouv.fr_2019-04-05.json")
+    with_suffix = [r for r in records if "+" in str(r.get("dateNotification", ""))]
+    assert len(with_suffix) > 1000
+    expected = {str(date.fromisoformat(r["dateNotification"][:10])) for r in with_suffix}
+    found = {
+        row[0]
+        for row in con.execute(
+            "select notification_date::varchar from contract_versions v "
+            "join contracts c using (uid) where v.notification_date_text like '%+%'"
+        ).fetchall()
+    }
+    assert found <= expected and len(found) > 100
+
+
+def test_siren_rule_agrees_with_the_place_of_execution_on_real_buyers(real):
+    _, con, _ = real
+    agree, total = con.execute(
+        "select count(*) filter (where buyer_departement_code = execution_departement_code), "
+        "count(*) from contracts where buyer_territory_method = 'siren_prefix' "
+        "and execution_departement_code is not null"
+    ).fetchone()
+    assert total > 500
+    assert agree / total > 0.85
