@@ -81,3 +81,84 @@ def check_accounting_records(warehouse_db: PnadWarehouse) -> dg.AssetCheckResult
             "unbalanced_files": unbalanced,
         },
     )
+
+
+REJECT_SHARE_WARN = 0.05  # a source losing more than 5 % of its records deserves a look
+IMPLAUSIBLE_SHARE_WARN = 0.02
+
+
+@dg.asset_check(asset=contracts)
+def check_drift_schema(warehouse_db: PnadWarehouse) -> dg.AssetCheckResult:
+    """Keys and enumerated values the DECP schemas do not define (table schema_drift).
+    Threshold: none unknown (WARN: drift is reported, records are still used)."""
+    with warehouse_db.connect() as con:
+        counts = dict(
+            con.execute(
+                "select kind, sum(occurrences)::bigint from schema_drift group by kind"
+            ).fetchall()
+        )
+        top = preview(con, "select kind, field, value, occurrences from schema_drift")
+    unknown = counts.get("unknown_key", 0) + counts.get("unknown_value", 0)
+    return dg.AssetCheckResult(
+        passed=unknown == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{counts.get('unknown_key', 0)} unknown keys, "
+            f"{counts.get('unknown_value', 0)} unknown values, "
+            f"{counts.get('variant_spelling', 0)} variant spellings, "
+            f"{counts.get('unrecognised_consideration', 0)} unrecognised considerations "
+            "(threshold: 0 unknown)"
+        ),
+        metadata={**{k: int(v) for k, v in counts.items()}, "most_frequent": top},
+    )
+
+
+@dg.asset_check(asset=contracts)
+def check_validity_reject_share(warehouse_db: PnadWarehouse) -> dg.AssetCheckResult:
+    """Share of records rejected, per source. Threshold: 5 % (WARN)."""
+    with warehouse_db.connect() as con:
+        rows = con.execute(
+            "select source, sum(records_read)::bigint, sum(rejected)::bigint "
+            "from ingest_accounting group by source order by source"
+        ).fetchall()
+    worst = [
+        f"{source}: {rejected}/{read} ({rejected / read:.1%})"
+        for source, read, rejected in rows
+        if read and rejected / read > REJECT_SHARE_WARN
+    ]
+    return dg.AssetCheckResult(
+        passed=not worst,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            "sources above 5 % rejects: " + "; ".join(worst)
+            if worst
+            else f"every source under 5 % rejects ({len(rows)} sources)"
+        ),
+        metadata={f"rejected_{source}": int(rejected) for source, _, rejected in rows},
+    )
+
+
+@dg.asset_check(asset=contracts)
+def check_plausibility_amounts_dates(warehouse_db: PnadWarehouse) -> dg.AssetCheckResult:
+    """Contracts whose amount is a placeholder, negative, a sentinel or missing, or whose
+    notification date is invalid or in the future. Threshold: 2 % of contracts each (WARN)."""
+    with warehouse_db.connect() as con:
+        total, bad_amounts, bad_dates = con.execute(
+            "select count(*), count(*) filter (where amount_quality <> 'ok'), "
+            "count(*) filter (where notification_date_suspicious) from contracts"
+        ).fetchone()
+        by_quality = dict(
+            con.execute("select amount_quality, count(*) from contracts group by 1").fetchall()
+        )
+    share_amounts = bad_amounts / total if total else 0.0
+    share_dates = bad_dates / total if total else 0.0
+    return dg.AssetCheckResult(
+        passed=share_amounts <= IMPLAUSIBLE_SHARE_WARN and share_dates <= IMPLAUSIBLE_SHARE_WARN,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{bad_amounts} contracts ({share_amounts:.1%}) with an implausible amount, "
+            f"{bad_dates} ({share_dates:.1%}) with an invalid or future notification date "
+            "(threshold: 2 % each)"
+        ),
+        metadata={f"amount_{k}": int(v) for k, v in by_quality.items()},
+    )

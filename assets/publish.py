@@ -25,7 +25,7 @@ def published_database(
     paths = warehouse_db.paths()
     with warehouse_db.connect() as con:
         counts = publish_database(
-            con, paths, run_id=context.run_id, allow_shrink=config.allow_shrink
+            con, paths, run_id=context.run.run_id, allow_shrink=config.allow_shrink
         )
     return dg.MaterializeResult(
         metadata={

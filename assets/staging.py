@@ -4,11 +4,17 @@ import dagster as dg
 
 from assets.common import WRITER_POOL, preview
 from assets.raw import decp_raw_files
+from assets.reference import reference_tables
 from pipelines.lib.decp_ingest import parse_pending_files
 from pipelines.resources import PnadWarehouse
 
 
-@dg.asset(group_name="staging", deps=[decp_raw_files], kinds={"duckdb"}, pool=WRITER_POOL)
+@dg.asset(
+    group_name="staging",
+    deps=[decp_raw_files, reference_tables],
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
+)
 def decp_records(
     context: dg.AssetExecutionContext, warehouse_db: PnadWarehouse
 ) -> dg.MaterializeResult:

@@ -286,6 +286,7 @@ def _parse_batch(
             run_sql(con, "staging/batch_decp_tabular_records")
             con.execute("create or replace temp table batch_unreadable (file_id varchar)")
         run_sql(con, "staging/insert_ingest_rejects")
+        run_sql(con, "staging/insert_ingest_unknown_keys")
         run_sql(con, "staging/insert_stg_decp_records")
         run_sql(con, "staging/update_ingest_files_parsed", {"format": fmt})
         for (file_id,) in con.execute("select file_id from batch_unreadable").fetchall():
@@ -383,7 +384,7 @@ def forget_source(con: duckdb.DuckDBPyConnection, source: str) -> int:
                 "select file_id from ingest_files where source = $source", {"source": source}
             ).fetchall()
         ]
-        for table in ("stg_decp_records", "ingest_rejects"):
+        for table in ("stg_decp_records", "ingest_rejects", "ingest_unknown_keys"):
             con.execute(
                 f"delete from {table} where file_id in (select unnest($ids))",  # noqa: S608 - fixed names
                 {"ids": ids or [""]},

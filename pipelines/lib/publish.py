@@ -52,6 +52,11 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "Chaque téléchargement tenté d'une source configurée : URL, empreinte publiée et reçue, "
         "statut HTTP, résultat (downloaded, unchanged, not_modified, quarantined, failed).",
     ),
+    "schema_drift": (
+        "select * from schema_drift",
+        "Ce que les fichiers contiennent hors des schémas DECP (clés inconnues, valeurs inconnues "
+        "ou orthographiées autrement, considérations non reconnues), avec le nombre d'occurrences.",
+    ),
     "ingest_rejects": (
         "select * from ingest_rejects",
         "Enregistrements ou fichiers écartés, avec leur position et la raison.",

@@ -60,9 +60,21 @@ def build_reference(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "reference/consideration_vocabulary",
         {"path": str(REFERENCE_DIR / "consideration_vocabulary.csv")},
     )
+    run_sql(
+        con, "reference/decp_enum_values", {"path": str(REFERENCE_DIR / "decp_enum_values.csv")}
+    )
+    run_sql(
+        con, "reference/decp_record_keys", {"path": str(REFERENCE_DIR / "decp_record_keys.csv")}
+    )
     return {
         t: table_count(con, t)
-        for t in ("ref_departements", "ref_regions", "consideration_vocabulary")
+        for t in (
+            "ref_departements",
+            "ref_regions",
+            "consideration_vocabulary",
+            "decp_enum_values",
+            "decp_record_keys",
+        )
     }
 
 
@@ -75,6 +87,7 @@ def build_contracts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             "core/contract_modifications",
             "core/contracts",
             "core/ingest_accounting",
+            "core/schema_drift",
         ):
             run_sql(con, name)
         con.execute("commit")

@@ -68,5 +68,6 @@ select
     coalesce(record -> 'titulaires', record -> 'concessionnaires') as holders,
     record -> 'modifications' as modifications,
     1 as source_rows,
+    json_keys(record) as record_keys,
     left(cast(record as varchar), 300) as raw_excerpt
 from numbered;

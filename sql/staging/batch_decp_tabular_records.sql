@@ -116,6 +116,7 @@ select
     record_sizes.holders,
     modification_lists.modifications,
     record_sizes.source_rows,
+    null::varchar[] as record_keys,
     left(concat_ws(' | ', initial_rows.contract_id, initial_rows.buyer_id, initial_rows.objet),
          300) as raw_excerpt
 from initial_rows

@@ -2,6 +2,7 @@
 -- ingest_files:   one row per distinct input file (by SHA-256): where it landed, its detected format,
 --                 and how many records were read and rejected from it.
 -- ingest_rejects: one row per record that could not be used, with its position and the reason.
+-- ingest_unknown_keys: per file, record keys no DECP schema defines (schema drift).
 -- download_manifest: one row per fetch attempt of a configured source (see pipelines/sources.toml).
 -- stg_decp_records: one row per usable DECP record read (all versions, before deduplication),
 --                 every field kept as text: casting happens when contracts are built.
@@ -66,4 +67,9 @@ create table if not exists download_manifest (
     etag varchar,
     last_modified varchar,
     relative_path varchar                 -- where it landed (or was quarantined), under PNAD_HOME
+);
+create table if not exists ingest_unknown_keys (
+    file_id varchar not null,
+    record_key varchar not null,          -- a top-level key no DECP schema defines, as written
+    records bigint not null               -- records of the file carrying it
 );

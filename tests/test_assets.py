@@ -1,0 +1,81 @@
+"""The Dagster assets and checks materialized together on a temporary data root."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+
+from assets import core, indicators, publish, raw, reference, reports, staging
+from pipelines.resources import PnadWarehouse
+from tests.conftest import marche, write_decp_2022
+
+LAYERS = (reference, raw, staging, core, indicators, reports, publish)
+
+
+def materialize(pnad_paths):
+    assets = [
+        a for a in dg.load_assets_from_modules(LAYERS) if a.key.to_user_string() != "decp_downloads"
+    ]
+    checks = dg.load_asset_checks_from_modules(LAYERS)
+    return dg.materialize(
+        [*assets, *checks],
+        resources={"warehouse_db": PnadWarehouse(home=str(pnad_paths.home))},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def check_results(result) -> dict[str, tuple[bool, str]]:
+    return {
+        e.asset_check_evaluation_data.check_name: (
+            e.asset_check_evaluation_data.passed,
+            e.asset_check_evaluation_data.description,
+        )
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+def test_every_asset_and_check_on_a_small_feed(pnad_paths):
+    drifting = marche("D1", procedure="Procedure adaptee", nature="Marché spécial", couleur="bleu")
+    write_decp_2022(
+        pnad_paths.raw / "feed" / "day1.json", [marche("A1", social=["Clause sociale"]), drifting]
+    )
+    result = materialize(pnad_paths)
+    assert result.success
+    checks = check_results(result)
+    assert checks["check_uniqueness_uid"][0] is True
+    assert checks["check_accounting_records"] == (
+        True,
+        "read 2 = loaded 2 + duplicates 0 + rejected 0; 0 file(s) do not balance (threshold: 0)",
+    )
+    assert checks["check_consistency_national_equals_parts"][0] is True
+    passed, description = checks["check_drift_schema"]
+    assert not passed and description.startswith(
+        "1 unknown keys, 1 unknown values, 1 variant spellings"
+    )
+    assert checks["check_validity_reject_share"][0] is True
+    with duckdb.connect(str(pnad_paths.published_db), read_only=True) as con:
+        assert con.execute("select count(*) from contracts").fetchone() == (2,)
+        drift = con.execute(
+            "select kind, field, value, occurrences from schema_drift order by kind"
+        ).fetchall()
+    assert drift == [
+        ("unknown_key", "record", "couleur", 1),
+        ("unknown_value", "nature", "Marché spécial", 1),
+        ("variant_spelling", "procedure", "Procedure adaptee", 1),
+    ]
+    assert pnad_paths.dashboard_html.exists()
+
+
+def test_a_second_run_over_the_same_files_changes_nothing(pnad_paths):
+    write_decp_2022(pnad_paths.raw / "feed" / "day1.json", [marche("A1"), marche("A2")])
+    assert materialize(pnad_paths).success
+    with duckdb.connect(str(pnad_paths.work_db), read_only=True) as con:
+        before = con.execute("select * from contracts order by uid").fetchall()
+        shares = con.execute("select * from pnad_shares order by all").fetchall()
+    assert materialize(pnad_paths).success
+    with duckdb.connect(str(pnad_paths.work_db), read_only=True) as con:
+        assert con.execute("select * from contracts order by uid").fetchall() == before
+        assert con.execute("select * from pnad_shares order by all").fetchall() == shares
+        assert con.execute("select count(*) from stg_decp_records").fetchone() == (2,)
