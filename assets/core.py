@@ -33,6 +33,7 @@ def contracts(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
             "dagster/row_count": counts["contracts"],
             "versions_read": counts["contract_versions"],
             "modifications": counts["contract_modifications"],
+            "rebuilt": bool(counts["rebuilt"]),
             "in_scope_social_yes": statuses.get("yes", 0),
             "in_scope_social_no": statuses.get("no", 0),
             "in_scope_social_unknown": statuses.get("unknown", 0),

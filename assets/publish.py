@@ -27,6 +27,10 @@ def published_database(
         counts = publish_database(
             con, paths, run_id=context.run.run_id, allow_shrink=config.allow_shrink
         )
+    if counts.get("skipped"):
+        return dg.MaterializeResult(
+            metadata={"skipped": True, "reason": "already published from the same inputs"}
+        )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(paths.published_db)),

@@ -91,14 +91,15 @@ def marche(
     return record
 
 
-def build_warehouse(paths: PnadPaths) -> None:
+def build_warehouse(paths: PnadPaths, *, force: bool = False) -> dict[str, int]:
     """Register, parse and build contracts and shares from whatever is under raw/."""
     with warehouse.connect(paths) as con:
         warehouse.build_reference(con)
         decp_ingest.register_raw_files(con, paths)
         decp_ingest.parse_pending_files(con, paths)
-        warehouse.build_contracts(con)
-        warehouse.build_shares(con)
+        counts = warehouse.build_contracts(con, force=force)
+        warehouse.build_shares(con, force=force)
+    return counts
 
 
 @pytest.fixture

@@ -213,8 +213,9 @@ def test_national_equals_sum_of_regions_and_unplaced(fixture_files, query):
     assert sum(r[1] for r in regions) == 9
 
 
-def test_rebuild_is_idempotent(fixture_files, pnad_paths, query):
+def test_rebuild_is_idempotent_and_a_no_op_run_skips_the_work(fixture_files, pnad_paths, query):
     before = query("select * from contracts order by uid")
-    build_warehouse(pnad_paths)
+    assert build_warehouse(pnad_paths)["rebuilt"] == 0  # nothing new: nothing rebuilt
+    assert build_warehouse(pnad_paths, force=True)["rebuilt"] == 1
     assert query("select * from contracts order by uid") == before
     assert query("select count(*) from stg_decp_records") == [(11,)]  # parsed once

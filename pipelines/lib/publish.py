@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.paths import PnadPaths
+from pipelines.lib.warehouse import inputs_fingerprint
 
 # Published table -> (query on the working database, description). Fixed list: identifiers never
 # come from data.
@@ -73,14 +74,22 @@ class PublishRefusedError(RuntimeError):
     """The new run looks broken (far fewer contracts than the last publication)."""
 
 
-def published_contract_count(path: Path) -> int | None:
+def _publication(path: Path, column: str) -> object | None:
     if not path.exists():
         return None
     try:
         with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute("select contracts from publication").fetchone()[0]
+            return con.execute(f"select {column} from publication").fetchone()[0]  # noqa: S608
     except duckdb.Error:
         return None
+
+
+def published_contract_count(path: Path) -> int | None:
+    return _publication(path, "contracts")
+
+
+def published_fingerprint(path: Path) -> str | None:
+    return _publication(path, "fingerprint")
 
 
 def publish_database(
@@ -90,8 +99,15 @@ def publish_database(
     run_id: str | None = None,
     allow_shrink: bool = False,
     min_ratio: float = 0.5,
+    force: bool = False,
 ) -> dict[str, int]:
-    """Write the published database beside the old one and swap it in atomically."""
+    """Write the published database beside the old one and swap it in atomically.
+
+    Skipped when the published file was made from the same inputs (a no-op run stays fast).
+    """
+    fingerprint = inputs_fingerprint(work)
+    if not force and published_fingerprint(paths.published_db) == fingerprint:
+        return {"skipped": 1}
     contracts = work.execute("select count(*) from contracts").fetchone()[0]
     previous = published_contract_count(paths.published_db)
     if not allow_shrink and previous and contracts < min_ratio * previous:
@@ -113,8 +129,13 @@ def publish_database(
                 counts[table] = out.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
             out.execute(
                 "create table publication as select $published_at::timestamp as published_at, "
-                "$run_id as run_id, $contracts::bigint as contracts",
-                {"published_at": datetime.now(), "run_id": run_id or "", "contracts": contracts},
+                "$run_id as run_id, $contracts::bigint as contracts, $fingerprint as fingerprint",
+                {
+                    "published_at": datetime.now(),
+                    "run_id": run_id or "",
+                    "contracts": contracts,
+                    "fingerprint": fingerprint,
+                },
             )
             out.execute("checkpoint")
         with partial.open("rb+") as handle:

@@ -5,12 +5,15 @@ Each ``build_*`` function is what one Dagster asset runs; tests call them direct
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
+from functools import cache
 
 import duckdb
 
-from pipelines.lib.paths import REFERENCE_DIR, PnadPaths
+from pipelines.lib.paths import REFERENCE_DIR, SQL_DIR, PnadPaths
 from pipelines.lib.sql import run_sql, table_count
 
 MACROS = (
@@ -78,8 +81,50 @@ def build_reference(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     }
 
 
-def build_contracts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Deduplicate the staged records into contracts and account for every record read."""
+@cache
+def logic_version() -> str:
+    """A digest of the SQL and reference files: a new release rebuilds the derived tables."""
+    digest = hashlib.sha256()
+    for path in sorted(SQL_DIR.rglob("*.sql")) + sorted(REFERENCE_DIR.glob("*.csv")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """What the derived tables are built from: the logic version and the parsed files."""
+    files, last_seq, records = con.execute(
+        "select count(*), coalesce(max(ingest_seq), 0), coalesce(sum(records_read), 0) "
+        "from ingest_files where status = 'parsed'"
+    ).fetchone()
+    return f"{logic_version()}:{files}:{last_seq}:{records}"
+
+
+def is_built_from(con: duckdb.DuckDBPyConnection, step: str, fingerprint: str) -> bool:
+    row = con.execute(
+        "select fingerprint from build_state where step = $step", {"step": step}
+    ).fetchone()
+    return row is not None and row[0] == fingerprint
+
+
+def _mark_built(con: duckdb.DuckDBPyConnection, step: str, fingerprint: str) -> None:
+    con.execute(
+        "insert or replace into build_state values ($step, $fingerprint, now())",
+        {"step": step, "fingerprint": fingerprint},
+    )
+
+
+def build_contracts(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> dict[str, int]:
+    """Deduplicate the staged records into contracts and account for every record read.
+
+    Skipped (``rebuilt`` = 0) when nothing was parsed since the last build: a no-op run is fast.
+    """
+    fingerprint = inputs_fingerprint(con)
+    if not force and is_built_from(con, "contracts", fingerprint):
+        counts = {
+            t: table_count(con, t)
+            for t in ("contract_versions", "contract_modifications", "contracts")
+        }
+        return {**counts, "rebuilt": 0}
     con.execute("begin transaction")
     try:
         for name in (
@@ -90,16 +135,28 @@ def build_contracts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             "core/schema_drift",
         ):
             run_sql(con, name)
+        _mark_built(con, "contracts", fingerprint)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    return {
+    counts = {
         t: table_count(con, t) for t in ("contract_versions", "contract_modifications", "contracts")
     }
+    return {**counts, "rebuilt": 1}
 
 
-def build_shares(con: duckdb.DuckDBPyConnection) -> int:
-    """Compute the PNAD shares table from contracts; returns its row count."""
-    run_sql(con, "indicators/pnad_shares")
+def build_shares(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> int:
+    """Compute the PNAD shares table from contracts (skipped when contracts did not change, but
+    always recomputed in a new year: is_provisional depends on today's date)."""
+    fingerprint = f"{inputs_fingerprint(con)}:{date.today().year}"
+    if force or not is_built_from(con, "shares", fingerprint):
+        con.execute("begin transaction")
+        try:
+            run_sql(con, "indicators/pnad_shares")
+            _mark_built(con, "shares", fingerprint)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
     return table_count(con, "pnad_shares")

@@ -3,6 +3,7 @@
 --                 and how many records were read and rejected from it.
 -- ingest_rejects: one row per record that could not be used, with its position and the reason.
 -- ingest_unknown_keys: per file, record keys no DECP schema defines (schema drift).
+-- build_state: the inputs each derived step was last built from (a no-op run skips the work).
 -- download_manifest: one row per fetch attempt of a configured source (see pipelines/sources.toml).
 -- stg_decp_records: one row per usable DECP record read (all versions, before deduplication),
 --                 every field kept as text: casting happens when contracts are built.
@@ -72,4 +73,9 @@ create table if not exists ingest_unknown_keys (
     file_id varchar not null,
     record_key varchar not null,          -- a top-level key no DECP schema defines, as written
     records bigint not null               -- records of the file carrying it
+);
+create table if not exists build_state (
+    step varchar primary key,             -- contracts | shares
+    fingerprint varchar not null,         -- logic version + parsed inputs when last built
+    built_at timestamp not null
 );
