@@ -272,8 +272,11 @@ def _parse_batch(
     con.execute("begin transaction")
     try:
         if fmt in ("decp-json", "decp-xml"):
+            largest = max(Path(path).stat().st_size for _, path in batch)
             run_sql(
-                con, "staging/batch_decp_json_documents", {"paths": [path for _, path in batch]}
+                con,
+                "staging/batch_decp_json_documents",
+                {"paths": [path for _, path in batch], "max_object_size": largest + (1 << 20)},
             )
             run_sql(con, "staging/batch_decp_json_records")
             con.execute(

@@ -6,6 +6,7 @@ Each ``build_*`` function is what one Dagster asset runs; tests call them direct
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -46,6 +47,11 @@ def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
         raise
     try:
         con.execute("set enable_progress_bar = false")
+        # Bounded memory whatever the input size; DuckDB spills to disk beyond it.
+        con.execute(
+            "set memory_limit = $limit", {"limit": os.environ.get("PNAD_DUCKDB_MEMORY", "2GB")}
+        )
+        con.execute("set temp_directory = $dir", {"dir": str(paths.work_db.parent / "spill")})
         for macro in MACROS:
             run_sql(con, macro)
         run_sql(con, "staging/create_ingest_tables")
@@ -92,11 +98,11 @@ def logic_version() -> str:
 
 def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """What the derived tables are built from: the logic version and the parsed files."""
-    files, last_seq, records = con.execute(
-        "select count(*), coalesce(max(ingest_seq), 0), coalesce(sum(records_read), 0) "
+    files, content = con.execute(
+        "select count(*), coalesce(md5(string_agg(file_id, ',' order by file_id)), '') "
         "from ingest_files where status = 'parsed'"
     ).fetchone()
-    return f"{logic_version()}:{files}:{last_seq}:{records}"
+    return f"{logic_version()}:{files}:{content}"
 
 
 def is_built_from(con: duckdb.DuckDBPyConnection, step: str, fingerprint: str) -> bool:

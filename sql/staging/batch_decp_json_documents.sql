@@ -8,6 +8,6 @@ from read_json(
     columns = {marches: 'JSON'},
     format = 'auto',
     filename = true,
-    maximum_object_size = 2147483647
+    maximum_object_size = $max_object_size  -- the largest file of the batch: one document each
 ) as doc
 join batch_files on batch_files.path = doc.filename;

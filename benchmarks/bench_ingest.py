@@ -1,0 +1,229 @@
+"""Ingestion benchmark: wall time (median of several runs) and peak memory of the pipeline's
+ingestion steps on demo inputs, beside the time DuckDB alone takes to scan the same files.
+
+    uv run python benchmarks/bench_ingest.py                 # the targets of the ingestion issue
+    uv run python benchmarks/bench_ingest.py --contracts 100000 --parquet-rows 300000 --runs 3
+
+Each measured run is a fresh process on a fresh data root (peak memory is that process's maximum
+resident set size). Inputs are generated once with the demo generator and cached under
+benchmarks/output/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUTPUT = HERE / "output"
+
+# One measured run, in a child process: python bench_ingest.py --child STEP HOME INPUT
+CHILD_STEPS = ("ingest", "scan_json", "scan_parquet", "noop", "extra")
+
+
+def child(step: str, home: Path, source: Path) -> None:
+    try:
+        _child(step, home, source)
+    finally:
+        # the child's own peak resident set, read by the parent from the last line
+        print(f"peak_rss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
+
+
+def _child(step: str, home: Path, source: Path) -> None:
+    sys.path.insert(0, str(HERE.parent))
+    import duckdb
+
+    from pipelines.lib import decp_ingest, warehouse
+    from pipelines.lib.paths import PnadPaths
+
+    paths = PnadPaths.resolve(home).ensure()
+    if step == "scan_json":
+        # The floor: DuckDB reading every record of the same files, nothing else.
+        files = sorted(str(p) for p in source.glob("*.json") if not p.name.startswith("_"))
+        con = duckdb.connect()
+        con.execute(
+            "select count(*) from (select unnest(json_extract(marches, '$.marche[*]')) "
+            "from read_json($files, columns = {marches: 'JSON'}, format = 'auto', "
+            "maximum_object_size = 268435456))",
+            {"files": files},
+        ).fetchone()
+        return
+    if step == "scan_parquet":
+        duckdb.connect().execute(
+            "select count(*), count(distinct uid) from read_parquet($f)", {"f": str(source)}
+        ).fetchone()
+        return
+    if step in ("ingest", "noop", "extra"):
+        with warehouse.connect(paths) as con:
+            warehouse.build_reference(con)
+            decp_ingest.register_raw_files(con, paths)
+            decp_ingest.parse_pending_files(con, paths)
+            counts = warehouse.build_contracts(con)
+        print(json.dumps(counts))
+
+
+def measure(step: str, home: Path, source: Path) -> tuple[float, float, str]:
+    """(wall seconds, the child's own peak RSS in MB, its output) of one child run."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", step, str(home), str(source)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    elapsed = time.perf_counter() - started
+    *output, peak_line = result.stdout.strip().splitlines()
+    return elapsed, int(peak_line.split("=")[1]) / 1024, "\n".join(output)
+
+
+def generate(shape: str, size: int, seed: int = 42) -> Path:
+    sys.path.insert(0, str(HERE.parent))
+    from pipelines.lib.demo_data import generate_demo
+
+    target = OUTPUT / "inputs" / f"{shape}_{size}"
+    if not (target / "_demo_manifest.json").exists():
+        print(f"generating {size} contracts as {shape} in {target} ...", flush=True)
+        generate_demo(target, size=size, seed=seed, shape=shape)
+    return target
+
+
+def size_of(path: Path) -> str:
+    total = sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else path.stat().st_size
+    return f"{total / 1e6:,.0f} MB"
+
+
+def land(source: Path, target: Path) -> None:
+    """Hard-link the input files under raw/ (no copy, and the pipeline sees ordinary files)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for file in sorted(source.iterdir()):
+        if file.is_file():
+            os.link(file, target / file.name)
+
+
+def fresh_home(name: str, landed: Path | None = None) -> Path:
+    home = OUTPUT / "homes" / name
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "raw").mkdir(parents=True)
+    if landed is not None:
+        land(landed, home / "raw" / "bench")
+    return home
+
+
+def median_case(label: str, runs: int, prepare, step: str, source: Path) -> dict:
+    times, peaks, out = [], [], ""
+    for _ in range(runs):
+        home = prepare()
+        elapsed, peak, out = measure(step, home, source)
+        times.append(elapsed)
+        peaks.append(peak)
+    row = {
+        "case": label,
+        "median_s": round(statistics.median(times), 1),
+        "runs": runs,
+        "peak_mb_max": round(max(peaks)),
+        "result": out,
+    }
+    print(json.dumps(row, ensure_ascii=False), flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contracts", type=int, default=1_000_000)
+    parser.add_argument(
+        "--parquet-rows",
+        type=int,
+        default=3_000_000,
+        help="approximate rows of the decp-processing-style parquet",
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--child", nargs=3, metavar=("STEP", "HOME", "INPUT"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]), Path(args.child[2]))
+        return
+
+    daily = generate("decp2022_json", args.contracts)
+    # the parquet has about 1.5 rows per contract (holders x modifications)
+    parquet_dir = generate("decp_processing_parquet", max(100, int(args.parquet_rows / 1.5)))
+    parquet = parquet_dir / "decp.parquet"
+    extra = generate("decp2022_json", 1_000, seed=7)
+    rows = []
+    print(
+        f"daily JSON: {len(list(daily.glob('*.json')))} files, {size_of(daily)}; "
+        f"parquet: {size_of(parquet)}",
+        flush=True,
+    )
+
+    rows.append(
+        median_case(
+            "DuckDB bare scan of the daily JSON files",
+            args.runs,
+            lambda: fresh_home("scan"),
+            "scan_json",
+            daily,
+        )
+    )
+    rows.append(
+        median_case(
+            f"{args.contracts:,} contracts, daily 2022 JSON -> contracts",
+            args.runs,
+            lambda: fresh_home("daily", daily),
+            "ingest",
+            daily,
+        )
+    )
+    # no-op: the same data root again, nothing new
+    home = OUTPUT / "homes" / "daily"
+    rows.append(median_case("no-op re-run (nothing new)", args.runs, lambda: home, "noop", daily))
+
+    def with_extra() -> Path:
+        target = home / "raw" / "extra"
+        if target.exists():
+            shutil.rmtree(target)
+            # forget the extra file so that each run adds it anew
+            sys.path.insert(0, str(HERE.parent))
+            from pipelines.lib import decp_ingest, warehouse
+            from pipelines.lib.paths import PnadPaths
+
+            with warehouse.connect(PnadPaths.resolve(home)) as con:
+                decp_ingest.forget_source(con, "extra")
+        land(extra, target)
+        return home
+
+    rows.append(
+        median_case("one more day (1 000 contracts) on top", args.runs, with_extra, "extra", extra)
+    )
+    rows.append(
+        median_case(
+            "DuckDB bare scan of the parquet",
+            args.runs,
+            lambda: fresh_home("scan"),
+            "scan_parquet",
+            parquet,
+        )
+    )
+    rows.append(
+        median_case(
+            "decp-processing parquet -> contracts",
+            args.runs,
+            lambda: fresh_home("parquet", parquet_dir),
+            "ingest",
+            parquet,
+        )
+    )
+    (OUTPUT / "last_run.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
