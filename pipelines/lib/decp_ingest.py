@@ -31,7 +31,7 @@ FORMAT_LABELS = {
     "decp-tabular-csv": "CSV",
 }
 PARSERS = tuple(FORMAT_LABELS)
-BATCH_BYTES = 256 * 1024 * 1024  # bounds the memory one parsing batch may take
+BATCH_BYTES = 48 * 1024 * 1024  # JSON bytes per parsing batch: bounds the memory a batch takes
 SNIFF_BYTES = 64 * 1024
 
 
@@ -124,13 +124,14 @@ def register_raw_files(
     }
     known_ids = {row[0] for row in con.execute("select file_id from ingest_files").fetchall()}
     next_seq = con.execute("select coalesce(max(ingest_seq), 0) from ingest_files").fetchone()[0]
-    new = duplicate = unchanged = 0
+    duplicate = unchanged = 0
     # Landing order (modification time) is the order files were received: a later file wins
     # ties between versions of a contract published on the same day.
     candidates = sorted(
         (p for p in paths.raw.rglob("*") if p.is_file() and is_data_file(p.name)),
         key=lambda p: (p.stat().st_mtime_ns, p.as_posix()),
     )
+    rows = []
     for path in candidates:
         relative = path.relative_to(paths.home).as_posix()
         size = path.stat().st_size
@@ -142,30 +143,25 @@ def register_raw_files(
             duplicate += 1
             continue
         next_seq += 1
-        source = (
-            path.relative_to(paths.raw).parts[0]
-            if len(path.relative_to(paths.raw).parts) > 1
-            else "raw"
-        )
-        con.execute(
-            """
-            insert into ingest_files (file_id, source, relative_path, original_name, size_bytes,
-                                      registered_at, ingest_seq, status)
-            values ($file_id, $source, $relative_path, $original_name, $size, $now, $seq,
-                    'registered')
-            """,
-            {
-                "file_id": checksum,
-                "source": source,
-                "relative_path": relative,
-                "original_name": path.name,
-                "size": size,
-                "now": datetime.now(),
-                "seq": next_seq,
-            },
-        )
+        parts = path.relative_to(paths.raw).parts
+        source = parts[0] if len(parts) > 1 else "raw"
+        rows.append((checksum, source, relative, path.name, size, datetime.now(), next_seq))
         known_ids.add(checksum)
-        new += 1
+    new = len(rows)
+    if rows:
+        # one transaction for the whole scan: a daily folder can hold thousands of files
+        con.execute("begin transaction")
+        try:
+            con.executemany(
+                "insert into ingest_files (file_id, source, relative_path, original_name, "
+                "size_bytes, registered_at, ingest_seq, status) "
+                "values (?, ?, ?, ?, ?, ?, ?, 'registered')",
+                rows,
+            )
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
     if new:
         log(f"registered {new} new raw file(s); {unchanged} already known")
     return RegistrationSummary(new_files=new, known_files=unchanged, duplicate_content=duplicate)

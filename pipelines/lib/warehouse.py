@@ -15,7 +15,7 @@ from functools import cache
 import duckdb
 
 from pipelines.lib.paths import REFERENCE_DIR, SQL_DIR, PnadPaths
-from pipelines.lib.sql import run_sql, table_count
+from pipelines.lib.sql import run_sql, sql_text, table_count
 
 MACROS = (
     "macros/spelling_key",
@@ -54,10 +54,39 @@ def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
         con.execute("set temp_directory = $dir", {"dir": str(paths.work_db.parent / "spill")})
         for macro in MACROS:
             run_sql(con, macro)
+        _migrate(con)
         run_sql(con, "staging/create_ingest_tables")
         yield con
     finally:
         con.close()
+
+
+# Tables rebuilt from the raw files when the staging layout changes (a new release): the raw
+# files are kept, so re-parsing them loses nothing. download_manifest (history) is kept.
+REBUILT_ON_LAYOUT_CHANGE = (
+    "stg_decp_records",
+    "ingest_rejects",
+    "ingest_unknown_keys",
+    "ingest_files",
+    "build_state",
+)
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Reset the derived bookkeeping when the staging layout differs from the one in use."""
+    layout = hashlib.sha256(sql_text("staging/create_ingest_tables").encode()).hexdigest()[:16]
+    con.execute(
+        "create table if not exists warehouse_meta (key varchar primary key, value varchar)"
+    )
+    row = con.execute("select value from warehouse_meta where key = 'staging_layout'").fetchone()
+    if row and row[0] == layout:
+        return
+    for table in REBUILT_ON_LAYOUT_CHANGE:
+        con.execute(f"drop table if exists {table}")  # noqa: S608 - fixed names
+    con.execute(
+        "insert or replace into warehouse_meta values ('staging_layout', $layout)",
+        {"layout": layout},
+    )
 
 
 def build_reference(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

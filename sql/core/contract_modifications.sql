@@ -1,5 +1,6 @@
 -- contract_modifications: the modifications of each contract's kept version, in order.
--- Grain: one row per modification. Source: contract_versions (is_kept). Modifications carry new
+-- Grain: one row per modification. Source: contract_versions (is_kept) joined to
+-- stg_decp_records for the kept record's fields. Modifications carry new
 -- absolute values (montant, dureeMois), never deltas; an absent field is unchanged.
 -- Wrapped items ({"modification": {...}}) and flat items ({...}) are both read; concessions give
 -- valeurGlobale and dateSignatureModification where marchés give montant and
@@ -8,7 +9,8 @@ create or replace table contract_modifications as
 with items as (
     select uid, unnest(cast(json_extract(modifications, '$[*]') as json[])) as item
     from contract_versions
-    where is_kept and json_type(modifications) = 'ARRAY'
+    join stg_decp_records using (file_id, position)
+    where contract_versions.is_kept and json_type(modifications) = 'ARRAY'
 ),
 fields as (
     select uid, coalesce(item -> 'modification', item) as modification from items

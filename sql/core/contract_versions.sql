@@ -1,5 +1,5 @@
 -- contract_versions: every usable DECP record, tied to its contract and ranked.
--- Grain: one row per record read (a contract republished on five days has five rows).
+-- Grain: one row per usable record read (a contract republished on five days has five rows).
 -- Source: stg_decp_records + ingest_files.
 -- Identity: base_uid = buyer SIRET (spaces removed) + contract id. An id is not always unique per
 -- contract (lots sharing one id, truncated ids), so records of one base_uid are told apart by
@@ -23,14 +23,9 @@ with records as (
         try_cast(left(trim(r.publication_date_text), 10) as date) as publication_date,
         case when json_type(r.modifications) = 'ARRAY' then json_array_length(r.modifications)
              else 0 end as modification_count,
-        coalesce(left(trim(r.notification_date_text), 10), '') || '|' || coalesce(
-            r.holders -> 0 -> 'titulaire' ->> 'id',
-            r.holders -> 0 -> 'concessionnaire' ->> 'id',
-            r.holders -> 0 ->> 'id',
-            r.holders ->> 0,
-            ''
-        ) as signature,
-        md5(coalesce(r.amount_text, '') || '|' || coalesce(r.objet, '')) as variant
+        coalesce(left(trim(r.notification_date_text), 10), '') || '|'
+            || coalesce(r.first_holder_id, '') as signature,
+        hash(r.amount_text, r.objet) as variant
     from stg_decp_records as r
     join ingest_files as f using (file_id)
 ),
@@ -73,12 +68,10 @@ ranked as (
                  position desc
     )
 )
+-- Narrow on purpose: the record's fields stay in stg_decp_records (joined on file_id, position).
 select
-    uid, base_uid, shared_id_group, file_id, position, source, ingest_seq, record_kind,
-    format_version, contract_id, buyer_id, buyer_name, nature, objet, cpv_code, procedure,
-    duration_months_text, notification_date_text, publication_date_text, publication_date,
-    amount_text, place_code, place_type_code, framework_id, social_raw, environmental_raw, holders,
-    modifications, modification_count, source_rows,
+    uid, base_uid, shared_id_group, file_id, position, source, ingest_seq, publication_date,
+    modification_count, source_rows,
     version_rank = 1 as is_kept,
     versions_seen,
     case

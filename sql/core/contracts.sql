@@ -1,6 +1,7 @@
 -- contracts: one row per contract (marché or concession), its kept version with current values,
 -- its social and environmental status, its territory and its data-quality flags.
--- Grain: one row per uid (buyer SIRET + contract id). Source: contract_versions (is_kept),
+-- Grain: one row per uid (buyer SIRET + contract id). Source: contract_versions (is_kept) and
+-- stg_decp_records,
 -- contract_modifications, consideration_vocabulary, ref_departements.
 -- Status rules (domain guide §2): 'yes' when at least one positive value (clause, critère, réservé)
 -- is declared; 'no' when only "Pas de considération …"/"Sans objet" is declared (or, in the 2.0.0
@@ -10,20 +11,55 @@
 -- execution; contracts that cannot be placed keep NULL codes and method 'unplaced'.
 create or replace table contracts as
 with kept as (
-    select * from contract_versions where is_kept
+    select
+        v.uid, v.base_uid, v.shared_id_group, v.publication_date, v.versions_seen, v.kept_rule,
+        r.*
+    from contract_versions as v
+    join stg_decp_records as r using (file_id, position)
+    where v.is_kept
+),
+-- Values, buyers and places repeat a lot: each distinct one is normalised once, then looked up.
+raw_values as (
+    select distinct raw_value, spelling_key(raw_value) as key
+    from (
+        select unnest(social_raw) as raw_value from kept
+        union all
+        select unnest(environmental_raw) from kept
+    )
+    where raw_value is not null
+),
+known_values as (
+    select raw_values.raw_value, v.dimension, v.kind, v.canonical_value
+    from raw_values
+    join consideration_vocabulary as v on v.spelling_key = raw_values.key
 ),
 vocabulary as (
+    -- maps keyed by the values as written in the files (no normalisation per row)
     select
-        map(list(spelling_key) filter (where dimension in ('social', 'any')),
+        map(list(raw_value) filter (where dimension in ('social', 'any')),
             list(kind) filter (where dimension in ('social', 'any'))) as social_kinds,
-        map(list(spelling_key) filter (where dimension in ('social', 'any')),
+        map(list(raw_value) filter (where dimension in ('social', 'any')),
             list(canonical_value) filter (where dimension in ('social', 'any'))) as social_values,
-        map(list(spelling_key) filter (where dimension in ('environmental', 'any')),
+        map(list(raw_value) filter (where dimension in ('environmental', 'any')),
             list(kind) filter (where dimension in ('environmental', 'any'))) as environmental_kinds,
-        map(list(spelling_key) filter (where dimension in ('environmental', 'any')),
+        map(list(raw_value) filter (where dimension in ('environmental', 'any')),
             list(canonical_value) filter (where dimension in ('environmental', 'any')))
             as environmental_values
-    from consideration_vocabulary
+    from known_values
+),
+buyers as (
+    select distinct
+        buyer_siret,
+        siret_is_valid(buyer_siret) as buyer_siret_valid,
+        siren_departement_code(buyer_siret) as siren_departement_candidate
+    from (select regexp_replace(buyer_id, '\s', '', 'g') as buyer_siret from kept)
+),
+places as (
+    select distinct
+        place_code,
+        place_type_code,
+        place_departement_code(place_code, place_type_code) as place_departement_candidate
+    from kept
 ),
 current_values as (
     select
@@ -62,22 +98,22 @@ typed as (
         kept.kept_rule,
         kept.file_id,
         list_transform(kept.social_raw, v -> coalesce(
-            map_extract_value(vocabulary.social_kinds, spelling_key(v)), 'unrecognised'))
+            map_extract_value(vocabulary.social_kinds, v), 'unrecognised'))
             as social_kind_list,
         list_transform(kept.environmental_raw, v -> coalesce(
-            map_extract_value(vocabulary.environmental_kinds, spelling_key(v)), 'unrecognised'))
+            map_extract_value(vocabulary.environmental_kinds, v), 'unrecognised'))
             as environmental_kind_list,
         list_distinct(list_filter(list_transform(kept.social_raw,
-            v -> map_extract_value(vocabulary.social_values, spelling_key(v))),
+            v -> map_extract_value(vocabulary.social_values, v)),
             v -> v is not null)) as social_values,
         list_distinct(list_filter(list_transform(kept.environmental_raw,
-            v -> map_extract_value(vocabulary.environmental_values, spelling_key(v))),
+            v -> map_extract_value(vocabulary.environmental_values, v)),
             v -> v is not null)) as environmental_values,
         list_filter(kept.social_raw,
-            v -> map_extract_value(vocabulary.social_kinds, spelling_key(v)) is null)
+            v -> map_extract_value(vocabulary.social_kinds, v) is null)
             as social_unrecognised_values,
         list_filter(kept.environmental_raw,
-            v -> map_extract_value(vocabulary.environmental_kinds, spelling_key(v)) is null)
+            v -> map_extract_value(vocabulary.environmental_kinds, v) is null)
             as environmental_unrecognised_values,
         kept.social_raw is not null and len(kept.social_raw) = 0
             and kept.format_version = 'decp-2022-flat' as social_empty_flat_list,
@@ -85,10 +121,17 @@ typed as (
             and kept.format_version = 'decp-2022-flat' as environmental_empty_flat_list,
         current_values.modifications,
         current_values.modified_amount,
-        current_values.modified_duration_months
+        current_values.modified_duration_months,
+        coalesce(buyers.buyer_siret_valid, false) as buyer_siret_valid,
+        buyers.siren_departement_candidate,
+        places.place_departement_candidate
     from kept
     cross join vocabulary
     left join current_values using (uid)
+    left join buyers on buyers.buyer_siret = regexp_replace(kept.buyer_id, '\s', '', 'g')
+    left join places
+        on places.place_code is not distinct from kept.place_code
+        and places.place_type_code is not distinct from kept.place_type_code
 ),
 flagged as (
     select
@@ -99,8 +142,6 @@ flagged as (
             as environmental_positive,
         list_contains(environmental_kind_list, 'none') as environmental_none,
         notification_date between date '1995-01-01' and current_date as notification_date_plausible,
-        siren_departement_code(buyer_siret) as siren_departement_candidate,
-        place_departement_code(place_code, place_type_code) as place_departement_candidate
     from typed
 )
 select
@@ -165,7 +206,7 @@ select
     end as buyer_territory_method,
     place_departement.departement_code as execution_departement_code,
     place_departement.region_code as execution_region_code,
-    not siret_is_valid(flagged.buyer_siret) as buyer_siret_invalid,
+    not flagged.buyer_siret_valid as buyer_siret_invalid,
     case
         when flagged.initial_amount is null then 'missing'
         when flagged.initial_amount < 0 then 'negative'

@@ -114,6 +114,7 @@ select
     initial_rows.social_raw,
     initial_rows.environmental_raw,
     record_sizes.holders,
+    initial_rows.holder_id as first_holder_id,
     modification_lists.modifications,
     record_sizes.source_rows,
     null::varchar[] as record_keys,

@@ -50,6 +50,7 @@ create table if not exists stg_decp_records (
     social_raw varchar[],
     environmental_raw varchar[],
     holders json,
+    first_holder_id varchar,              -- tells lots sharing one id apart (contract_versions)
     modifications json,
     source_rows bigint not null default 1  -- rows of the file folded into this record (tabular)
 );
