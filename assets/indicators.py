@@ -5,6 +5,7 @@ import dagster as dg
 from assets.common import WRITER_POOL, preview
 from assets.core import contracts
 from pipelines.lib import warehouse
+from pipelines.lib.sql import run_sql
 from pipelines.resources import PnadWarehouse
 
 
@@ -18,7 +19,8 @@ def pnad_shares(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
         sample = preview(
             con,
             "select year, contracts, social_share, social_completeness, environmental_share, "
-            "environmental_completeness from pnad_shares where level = 'national' order by year",
+            "environmental_completeness from pnad_shares "
+            "where scope = 'all' and level = 'national' order by year",
         )
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "national": sample})
 
@@ -28,28 +30,13 @@ def check_consistency_national_equals_parts(warehouse_db: PnadWarehouse) -> dg.A
     """For every year, the national row equals the sum of the région rows (unplaced included) and
     the sum of the département rows, for every count. Threshold: 0 mismatches."""
     with warehouse_db.connect() as con:
-        mismatches = con.execute(
-            """
-            with sums as (
-                select year, level, sum(contracts) as contracts, sum(social_yes) as social_yes,
-                       sum(social_declared) as social_declared,
-                       sum(environmental_yes) as environmental_yes,
-                       sum(environmental_declared) as environmental_declared
-                from pnad_shares group by year, level
-            )
-            select count(*) from sums as part
-            join sums as national on national.year = part.year and national.level = 'national'
-            where part.level <> 'national'
-              and (part.contracts, part.social_yes, part.social_declared, part.environmental_yes,
-                   part.environmental_declared)
-                  is distinct from
-                  (national.contracts, national.social_yes, national.social_declared,
-                   national.environmental_yes, national.environmental_declared)
-            """
-        ).fetchone()[0]
+        mismatches = run_sql(con, "checks/national_equals_parts").fetchall()
     return dg.AssetCheckResult(
-        passed=mismatches == 0,
+        passed=not mismatches,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=f"{mismatches} (year, level) sums differ from the national row (threshold: 0)",
-        metadata={"mismatches": mismatches},
+        description=(
+            f"{len(mismatches)} (scope, year, level) sums differ from the national row "
+            "(threshold: 0)"
+        ),
+        metadata={"mismatches": len(mismatches), "first": str(mismatches[:5])},
     )

@@ -21,7 +21,9 @@ from pipelines.lib.formatting import percent_fr
 from pipelines.lib.paths import PROJECT_ROOT, PnadPaths, dagster_environment
 
 LEVELS = ("national", "region", "departement")
+SCOPES = ("all", "marches", "marches_hors_subsequents", "oecp_basis", "hors_defense")
 SHARE_COLUMNS = (
+    "scope",
     "year",
     "level",
     "territory_code",
@@ -39,6 +41,9 @@ SHARE_COLUMNS = (
     "environmental_completeness",
     "social_gap_points",
     "environmental_gap_points",
+    "social_share_by_amount",
+    "environmental_share_by_amount",
+    "amount_coverage",
     "is_provisional",
 )
 
@@ -114,14 +119,17 @@ def _published(paths: PnadPaths) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(paths.published_db), read_only=True)
 
 
-def query_shares(paths: PnadPaths, year: int | None, level: str | None) -> list[dict]:
+def query_shares(
+    paths: PnadPaths, year: int | None, level: str | None, scope: str = "all"
+) -> list[dict]:
     with _published(paths) as con:
         cursor = con.execute(
             f"select {', '.join(SHARE_COLUMNS)} from pnad_shares "  # noqa: S608 - fixed columns
-            "where ($year is null or year = $year) and ($level is null or level = $level) "
+            "where scope = $scope and ($year is null or year = $year) "
+            "and ($level is null or level = $level) "
             "order by year, case level when 'national' then 0 when 'region' then 1 else 2 end, "
             "territory_code nulls last",
-            {"year": year, "level": level},
+            {"year": year, "level": level, "scope": scope},
         )
         return [dict(zip(SHARE_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
@@ -152,7 +160,7 @@ def print_summary(paths: PnadPaths) -> None:
         national = con.execute(
             "select year, contracts, social_share, social_completeness, environmental_share, "
             "environmental_completeness, is_provisional from pnad_shares "
-            "where level = 'national' order by year"
+            "where scope = 'all' and level = 'national' order by year"
         ).fetchall()
     print(f"contrats distincts : {total} (dans le champ PNAD : {in_scope})")
     for year, contracts, social, social_c, env, env_c, provisional in national:
@@ -279,7 +287,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_shares(args: argparse.Namespace) -> int:
     paths = PnadPaths.resolve()
-    rows = query_shares(paths, args.year, args.level)
+    rows = query_shares(paths, args.year, args.level, args.scope)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif not rows:
@@ -372,6 +380,13 @@ def build_parser() -> argparse.ArgumentParser:
     shares = sub.add_parser("shares", help="print the PNAD shares from the published database")
     shares.add_argument("--year", type=_year, help="notification year")
     shares.add_argument("--level", choices=LEVELS, help="national, region or departement")
+    shares.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default="all",
+        help="variant: all (marchés + concessions, default), marches, marches_hors_subsequents, "
+        "oecp_basis (marchés >= 90 000 EUR), hors_defense",
+    )
     shares.add_argument("--json", action="store_true", help="a JSON list of objects")
     shares.set_defaults(func=cmd_shares)
 

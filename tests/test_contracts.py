@@ -199,7 +199,7 @@ def test_unreadable_files_are_quarantined_with_reason(fixture_files, query):
 def test_national_shares_exact(fixture_files, query):
     rows = query(
         "select year, contracts, social_yes, social_declared, environmental_yes, "
-        "environmental_declared from pnad_shares where level = 'national'"
+        "environmental_declared from pnad_shares where scope = 'all' and level = 'national'"
     )
     assert rows == [(2024, 9, 3, 6, 1, 7)]
 
@@ -207,7 +207,7 @@ def test_national_shares_exact(fixture_files, query):
 def test_national_equals_sum_of_regions_and_unplaced(fixture_files, query):
     regions = query(
         "select territory_code, contracts, social_yes from pnad_shares "
-        "where level = 'region' order by territory_code nulls last"
+        "where scope = 'all' and level = 'region' order by territory_code nulls last"
     )
     assert regions == [("02", 1, 1), ("11", 1, 0), ("84", 6, 2), (None, 1, 0)]
     assert sum(r[1] for r in regions) == 9
@@ -219,3 +219,52 @@ def test_rebuild_is_idempotent_and_a_no_op_run_skips_the_work(fixture_files, pna
     assert build_warehouse(pnad_paths, force=True)["rebuilt"] == 1
     assert query("select * from contracts order by uid") == before
     assert query("select count(*) from stg_decp_records") == [(11,)]  # parsed once
+
+
+def test_scopes_and_amount_weighted_share(pnad_paths, query):
+    write_decp_2022(
+        pnad_paths.raw / "scopes" / "day.json",
+        [
+            marche("M1", amount=50_000, social=["Clause sociale"]),
+            marche("M2", amount=200_000, idAccordCadre="AC-1"),
+            marche(
+                "M3",
+                amount=300_000,
+                nature="Marché de défense ou de sécurité",
+                social=["Critère social"],
+            ),
+            marche("M4", amount=1, social=["Clause sociale"]),  # placeholder amount
+        ],
+        concessions=[
+            {
+                "id": "C1",
+                "autoriteConcedante": {"id": "21740056300011"},
+                "nature": "Concession de service",
+                "dateSignature": "2024-02-01",
+                "datePublicationDonnees": "2024-02-10",
+                "valeurGlobale": 1_000_000,
+                "considerationsSociales": {
+                    "considerationSociale": ["Pas de considération sociale"]
+                },
+                "considerationsEnvironnementales": {
+                    "considerationEnvironnementale": ["Pas de considération environnementale"]
+                },
+            }
+        ],
+    )
+    build_warehouse(pnad_paths)
+    rows = {
+        scope: (contracts, social_yes, round(by_amount, 4), round(coverage, 2))
+        for scope, contracts, social_yes, by_amount, coverage in query(
+            "select scope, contracts, social_yes, social_share_by_amount, amount_coverage "
+            "from pnad_shares where level = 'national'"
+        )
+    }
+    assert rows == {
+        # usable amounts: 50 000 (yes) + 200 000 + 300 000 (yes) + 1 000 000; M4 (1 EUR) left out
+        "all": (5, 3, round(350_000 / 1_550_000, 4), 0.8),
+        "marches": (4, 3, round(350_000 / 550_000, 4), 0.75),
+        "marches_hors_subsequents": (3, 3, round(350_000 / 350_000, 4), 0.67),
+        "oecp_basis": (2, 1, round(300_000 / 500_000, 4), 1.0),
+        "hors_defense": (4, 2, round(50_000 / 1_250_000, 4), 0.75),
+    }

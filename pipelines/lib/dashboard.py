@@ -131,18 +131,21 @@ class DashboardData:
 
 
 def load_dashboard_data(con: duckdb.DuckDBPyConnection) -> DashboardData:
-    national = _rows(con, "select * from pnad_shares where level = 'national' order by year")
+    national = _rows(
+        con, "select * from pnad_shares where scope = 'all' and level = 'national' order by year"
+    )
     complete = [r for r in national if not r["is_provisional"]]
     reference_year = (complete or national)[-1]["year"] if national else None
     regions = _rows(
         con,
-        "select * from pnad_shares where level = 'region' and year = $year "
+        "select * from pnad_shares where scope = 'all' and level = 'region' and year = $year "
         "order by territory_code nulls last",
         {"year": reference_year},
     )
     departements = _rows(
         con,
-        "select * from pnad_shares where level = 'departement' and year = $year "
+        "select * from pnad_shares where scope = 'all' and level = 'departement' "
+        "and year = $year "
         "order by territory_code nulls last",
         {"year": reference_year},
     )

@@ -142,6 +142,9 @@ flagged as (
             as environmental_positive,
         list_contains(environmental_kind_list, 'none') as environmental_none,
         notification_date between date '1995-01-01' and current_date as notification_date_plausible,
+        -- platform test records: the known test buyer, or a "Testville" object
+        buyer_siret = '44090956200033' or coalesce(objet, '') ilike '%testville%'
+            as is_test_record,
     from typed
 )
 select
@@ -215,13 +218,13 @@ select
         else 'ok'
     end as amount_quality,
     not coalesce(flagged.notification_date_plausible, false) as notification_date_suspicious,
-    flagged.buyer_siret = '44090956200033' or flagged.objet ilike '%testville%' as is_test_record,
+    flagged.is_test_record,
     -- PNAD scope: notified from 2024 (when the 2022 format, with its consideration fields, became
     -- the rule), whatever format the record came in: a 2024 contract republished in the 2019
     -- format counts with an unknown status, which lowers completeness instead of vanishing.
     coalesce(flagged.notification_date_plausible, false)
         and flagged.notification_date >= date '2024-01-01'
-        and not (flagged.buyer_siret = '44090956200033' or flagged.objet ilike '%testville%')
+        and not flagged.is_test_record
         as in_pnad_scope,
     flagged.format_version,
     flagged.versions_seen,

@@ -1,30 +1,53 @@
--- pnad_shares: progress toward the PNAD 2022-2025 targets, by notification year and territory.
--- Grain: one row per year x level (national | region | departement) x territory_code.
--- Unité : nombre de contrats (marchés et concessions ; un lot publié avec son propre id compte pour un).
--- Source des données : DECP format 2022 (contrats notifiés à partir du 1er janvier 2024), table contracts
---   (in_pnad_scope: plausible notification date, not a platform test record).
+-- pnad_shares: progress toward the PNAD 2022-2025 targets, by notification year, territory and
+-- scope (variant).
+-- Grain: one row per scope x year x level (national | region | departement) x territory_code.
+-- Unité : nombre de contrats (un marché, un lot publié avec son propre id, ou une concession).
+-- Source des données : DECP (format 2022 pour les contrats notifiés à partir du 1er janvier 2024),
+--   table contracts, contrats in_pnad_scope (date de notification plausible, hors enregistrements
+--   de test de plateforme).
 -- Mode de calcul :
 --   social_share = contrats déclarant au moins une considération sociale / tous les contrats
 --     (headline: an undeclared contract counts as "no", as the public explorers do);
 --   social_share_declared = contrats "oui" / contrats ayant déclaré oui ou non;
 --   social_completeness = contrats ayant déclaré / tous les contrats; same for environmental.
 --   Targets: 30 % social, 100 % environmental; gap = target - share, in percentage points.
+--   social_share_by_amount: the same share weighted by current amount, over contracts whose
+--     amount is usable (amount_quality 'ok', i.e. not missing, negative, a 0/1 placeholder or a
+--     1e10+ sentinel) and below 1 000 000 000 EUR (accord-cadre ceilings); amount_coverage says
+--     which share of the contracts that is. A secondary view, never the headline.
+--   Scopes: all (marchés + concessions, the headline); marches; marches_hors_subsequents
+--     (without marchés subséquents, counted with their accord-cadre); oecp_basis (marchés of at
+--     least 90 000 EUR HT initial amount, comparable in definition, not in source, with the
+--     OECP series 2019-2023); hors_defense (without marchés de défense ou de sécurité).
 --   Territory: the buyer's (buyer_departement_code / buyer_region_code); contracts that could not
---   be placed form a row with territory_code NULL, so national = sum of régions + unplaced.
+--     be placed form a row with territory_code NULL, so national = sum of régions + unplaced.
 --   is_provisional: the current year (buyers have two months to publish).
 create or replace table pnad_shares as
-with scoped as (
+with in_scope as (
     select
         notification_year as year,
         buyer_region_code,
         buyer_departement_code,
         social_status,
-        environmental_status
+        environmental_status,
+        case when amount_quality = 'ok' and current_amount < 1e9 then current_amount end
+            as usable_amount,
+        unnest([
+            'all',
+            case when kind = 'marche' then 'marches' end,
+            case when kind = 'marche' and not is_subsequent_contract
+                 then 'marches_hors_subsequents' end,
+            case when kind = 'marche' and amount_quality = 'ok' and initial_amount >= 90000
+                 then 'oecp_basis' end,
+            case when coalesce(spelling_key(nature), '') <> 'marche de defense ou de securite'
+                 then 'hors_defense' end
+        ]) as scope
     from contracts
     where in_pnad_scope
 ),
 counted as (
     select
+        scope,
         year,
         case
             when grouping(buyer_region_code) = 1 and grouping(buyer_departement_code) = 1
@@ -41,11 +64,19 @@ counted as (
         count(*) filter (where social_status = 'yes') as social_yes,
         count(*) filter (where social_status in ('yes', 'no')) as social_declared,
         count(*) filter (where environmental_status = 'yes') as environmental_yes,
-        count(*) filter (where environmental_status in ('yes', 'no')) as environmental_declared
-    from scoped
-    group by grouping sets ((year), (year, buyer_region_code), (year, buyer_departement_code))
+        count(*) filter (where environmental_status in ('yes', 'no')) as environmental_declared,
+        count(usable_amount) as contracts_with_usable_amount,
+        sum(usable_amount) as usable_amount,
+        sum(usable_amount) filter (where social_status = 'yes') as social_yes_amount,
+        sum(usable_amount) filter (where environmental_status = 'yes') as environmental_yes_amount
+    from in_scope
+    where scope is not null
+    group by grouping sets (
+        (scope, year), (scope, year, buyer_region_code), (scope, year, buyer_departement_code)
+    )
 )
 select
+    counted.scope,
     counted.year,
     counted.level,
     counted.territory_code,
@@ -71,6 +102,11 @@ select
     round(100 * (0.30 - counted.social_yes / counted.contracts), 1) as social_gap_points,
     round(100 * (1.00 - counted.environmental_yes / counted.contracts), 1)
         as environmental_gap_points,
+    coalesce(counted.social_yes_amount, 0) / nullif(counted.usable_amount, 0)
+        as social_share_by_amount,
+    coalesce(counted.environmental_yes_amount, 0) / nullif(counted.usable_amount, 0)
+        as environmental_share_by_amount,
+    counted.contracts_with_usable_amount / counted.contracts as amount_coverage,
     counted.year >= year(current_date) as is_provisional
 from counted
 left join ref_regions
@@ -78,4 +114,4 @@ left join ref_regions
 left join ref_departements
     on counted.level = 'departement'
     and ref_departements.departement_code = counted.territory_code
-order by counted.year, counted.level, counted.territory_code;
+order by counted.scope, counted.year, counted.level, counted.territory_code;
