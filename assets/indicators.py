@@ -40,3 +40,67 @@ def check_consistency_national_equals_parts(warehouse_db: PnadWarehouse) -> dg.A
         ),
         metadata={"mismatches": len(mismatches), "first": str(mismatches[:5])},
     )
+
+
+@dg.asset(group_name="indicators", deps=[pnad_shares], kinds={"duckdb"}, pool=WRITER_POOL)
+def pnad_breakdowns(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+    """The shares cut by market type, buyer category and procedure, at every level."""
+    with warehouse_db.connect() as con:
+        rows = warehouse.build_breakdowns(con)
+        sample = preview(
+            con,
+            "select year, dimension, category, contracts, social_share, environmental_share "
+            "from pnad_breakdowns where level = 'national' order by year desc, dimension, "
+            "contracts desc",
+        )
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "national": sample})
+
+
+@dg.asset_check(asset=pnad_breakdowns, blocking=True)
+def check_consistency_breakdowns_add_up(warehouse_db: PnadWarehouse) -> dg.AssetCheckResult:
+    """For every year, level, territory and dimension, the categories add up to the shares row.
+    Threshold: 0 mismatches."""
+    with warehouse_db.connect() as con:
+        mismatches = run_sql(con, "checks/breakdowns_add_up").fetchall()
+    return dg.AssetCheckResult(
+        passed=not mismatches,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"{len(mismatches)} breakdowns do not add up to their total (threshold: 0)",
+        metadata={"mismatches": len(mismatches), "first": str(mismatches[:5])},
+    )
+
+
+@dg.asset(group_name="indicators", deps=[contracts], kinds={"duckdb"}, pool=WRITER_POOL)
+def buyer_shares(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+    """Per buyer and year: contracts, shares, completeness, gap to target and trend."""
+    with warehouse_db.connect() as con:
+        rows = warehouse.build_buyer_shares(con)
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+
+
+class OpportunitiesConfig(dg.Config):
+    min_amount: float = 90_000.0  # EUR HT, current amount
+    months: int = 12  # window up to the latest notification date in the data
+
+
+@dg.asset(group_name="indicators", deps=[contracts], kinds={"duckdb"}, pool=WRITER_POOL)
+def opportunities(config: OpportunitiesConfig, warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+    """Recent labour-intensive contracts (works, cleaning, green spaces, waste, catering) above
+    the configured amount, notified without a social consideration, by territory."""
+    with warehouse_db.connect() as con:
+        rows = warehouse.build_opportunities(
+            con, min_amount=config.min_amount, months=config.months
+        )
+        sample = preview(
+            con,
+            "select notification_date, buyer_departement_code, sector, current_amount, "
+            "social_status, objet from opportunities order by current_amount desc",
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "min_amount": config.min_amount,
+            "months": config.months,
+            "largest": sample,
+        }
+    )

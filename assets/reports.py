@@ -3,12 +3,17 @@
 import dagster as dg
 
 from assets.common import WRITER_POOL
-from assets.indicators import pnad_shares
+from assets.indicators import buyer_shares, opportunities, pnad_breakdowns, pnad_shares
 from pipelines.lib.dashboard import write_dashboard
 from pipelines.resources import PnadWarehouse
 
 
-@dg.asset(group_name="reports", deps=[pnad_shares], kinds={"html"}, pool=WRITER_POOL)
+@dg.asset(
+    group_name="reports",
+    deps=[pnad_shares, pnad_breakdowns, buyer_shares, opportunities],
+    kinds={"html"},
+    pool=WRITER_POOL,
+)
 def pnad_dashboard(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     """PNAD_HOME/reports/index.html: national and per-year shares, régions and départements,
     each chart with its data table; plotly.js embedded once, works offline."""

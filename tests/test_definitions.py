@@ -16,6 +16,9 @@ EXPECTED_ASSETS = {
     "decp_records",
     "contracts",
     "pnad_shares",
+    "pnad_breakdowns",
+    "buyer_shares",
+    "opportunities",
     "pnad_dashboard",
     "published_database",
 }

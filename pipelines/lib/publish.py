@@ -29,6 +29,25 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "Parts PNAD par année x niveau (national, region, departement) x territoire, avec la "
         "complétude et l'écart à la cible (30 % social, 100 % environnemental).",
     ),
+    "pnad_breakdowns": (
+        "select * from pnad_breakdowns",
+        "Parts PNAD par type de marché, catégorie d'acheteur et procédure, à chaque niveau "
+        "territorial (les catégories s'additionnent au total de pnad_shares).",
+    ),
+    "buyer_shares": (
+        "select * from buyer_shares",
+        "Par acheteur et par année : contrats, parts, complétude, écart à la cible, tendance.",
+    ),
+    "opportunities": (
+        "select * from opportunities",
+        "Contrats récents à forte intensité de main-d'oeuvre (travaux, nettoyage, espaces verts, "
+        "déchets, restauration) notifiés sans considération sociale, au-dessus du seuil configuré.",
+    ),
+    "ref_oecp_series": (
+        "select * from ref_oecp_series",
+        "Série nationale officielle OECP 2019-2023 (marchés >= 90 000 EUR HT, en nombre) : "
+        "source et définition différentes, à montrer comme une série distincte (rupture).",
+    ),
     "contract_sources": (
         "select uid, base_uid, shared_id_group, file_id, position, source, publication_date, "
         "is_kept, kept_rule, versions_seen from contract_versions",

@@ -25,6 +25,7 @@ MACROS = (
     "macros/place_departement_code",
     "macros/tabular_text",
     "macros/tabular_list",
+    "macros/buyer_category",
 )
 
 
@@ -89,31 +90,23 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# Built-in reference tables: SQL file under sql/reference/ -> CSV under pipelines/reference/.
+REFERENCE_TABLES = {
+    "ref_departements": "departements.csv",
+    "ref_regions": "regions.csv",
+    "consideration_vocabulary": "consideration_vocabulary.csv",
+    "decp_enum_values": "decp_enum_values.csv",
+    "decp_record_keys": "decp_record_keys.csv",
+    "ref_oecp_series": "oecp_national_series.csv",
+    "ref_labour_intensive_cpv": "labour_intensive_cpv.csv",
+}
+
+
 def build_reference(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Load the built-in reference tables (territories, consideration vocabulary)."""
-    run_sql(con, "reference/ref_departements", {"path": str(REFERENCE_DIR / "departements.csv")})
-    run_sql(con, "reference/ref_regions", {"path": str(REFERENCE_DIR / "regions.csv")})
-    run_sql(
-        con,
-        "reference/consideration_vocabulary",
-        {"path": str(REFERENCE_DIR / "consideration_vocabulary.csv")},
-    )
-    run_sql(
-        con, "reference/decp_enum_values", {"path": str(REFERENCE_DIR / "decp_enum_values.csv")}
-    )
-    run_sql(
-        con, "reference/decp_record_keys", {"path": str(REFERENCE_DIR / "decp_record_keys.csv")}
-    )
-    return {
-        t: table_count(con, t)
-        for t in (
-            "ref_departements",
-            "ref_regions",
-            "consideration_vocabulary",
-            "decp_enum_values",
-            "decp_record_keys",
-        )
-    }
+    """Load the built-in reference tables (territories, vocabularies, national series)."""
+    for table, csv_name in REFERENCE_TABLES.items():
+        run_sql(con, f"reference/{table}", {"path": str(REFERENCE_DIR / csv_name)})
+    return {table: table_count(con, table) for table in REFERENCE_TABLES}
 
 
 @cache
@@ -195,3 +188,24 @@ def build_shares(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> int:
             con.execute("rollback")
             raise
     return table_count(con, "pnad_shares")
+
+
+def build_breakdowns(con: duckdb.DuckDBPyConnection) -> int:
+    """Shares by market type, buyer category and procedure (sql/indicators/pnad_breakdowns.sql)."""
+    run_sql(con, "indicators/pnad_breakdowns")
+    return table_count(con, "pnad_breakdowns")
+
+
+def build_buyer_shares(con: duckdb.DuckDBPyConnection) -> int:
+    """Per buyer and year: shares, gaps and trend (sql/indicators/buyer_shares.sql)."""
+    run_sql(con, "indicators/buyer_shares")
+    return table_count(con, "buyer_shares")
+
+
+def build_opportunities(
+    con: duckdb.DuckDBPyConnection, *, min_amount: float = 90_000, months: int = 12
+) -> int:
+    """Recent labour-intensive contracts without a social consideration
+    (sql/indicators/opportunities.sql)."""
+    run_sql(con, "indicators/opportunities", {"min_amount": min_amount, "months": months})
+    return table_count(con, "opportunities")

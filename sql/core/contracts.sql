@@ -155,6 +155,7 @@ select
     flagged.contract_id,
     flagged.buyer_siret,
     flagged.buyer_name,
+    buyer_category(flagged.buyer_siret) as buyer_category,
     flagged.nature,
     flagged.objet,
     flagged.cpv_code,

@@ -15,6 +15,8 @@
 --     amount is usable (amount_quality 'ok', i.e. not missing, negative, a 0/1 placeholder or a
 --     1e10+ sentinel) and below 1 000 000 000 EUR (accord-cadre ceilings); amount_coverage says
 --     which share of the contracts that is. A secondary view, never the headline.
+--   social_clause / social_critere / social_reserve (and environmental_clause / _critere): contracts
+--     declaring that kind; a contract may declare several, so they do not add up to social_yes.
 --   Scopes: all (marchés + concessions, the headline); marches; marches_hors_subsequents
 --     (without marchés subséquents, counted with their accord-cadre); oecp_basis (marchés of at
 --     least 90 000 EUR HT initial amount, comparable in definition, not in source, with the
@@ -30,6 +32,8 @@ with in_scope as (
         buyer_departement_code,
         social_status,
         environmental_status,
+        social_kinds,
+        environmental_kinds,
         case when amount_quality = 'ok' and current_amount < 1e9 then current_amount end
             as usable_amount,
         unnest([
@@ -65,6 +69,14 @@ counted as (
         count(*) filter (where social_status in ('yes', 'no')) as social_declared,
         count(*) filter (where environmental_status = 'yes') as environmental_yes,
         count(*) filter (where environmental_status in ('yes', 'no')) as environmental_declared,
+        -- by kind: clause = execution condition, critère = award criterion, réservé
+        count(*) filter (where list_contains(social_kinds, 'clause')) as social_clause,
+        count(*) filter (where list_contains(social_kinds, 'critere')) as social_critere,
+        count(*) filter (where list_contains(social_kinds, 'reserve')) as social_reserve,
+        count(*) filter (where list_contains(environmental_kinds, 'clause'))
+            as environmental_clause,
+        count(*) filter (where list_contains(environmental_kinds, 'critere'))
+            as environmental_critere,
         count(usable_amount) as contracts_with_usable_amount,
         sum(usable_amount) as usable_amount,
         sum(usable_amount) filter (where social_status = 'yes') as social_yes_amount,
@@ -90,6 +102,11 @@ select
     counted.social_declared,
     counted.environmental_yes,
     counted.environmental_declared,
+    counted.social_clause,
+    counted.social_critere,
+    counted.social_reserve,
+    counted.environmental_clause,
+    counted.environmental_critere,
     counted.social_yes / counted.contracts as social_share,
     counted.social_yes / nullif(counted.social_declared, 0) as social_share_declared,
     counted.social_declared / counted.contracts as social_completeness,
