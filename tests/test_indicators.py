@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.lib import warehouse
 from pipelines.lib.sql import sql_text
 from tests.conftest import build_warehouse, marche, write_decp_2022
 
@@ -72,11 +71,7 @@ def indicators(pnad_paths, query):
             ),
         ],
     )
-    build_warehouse(pnad_paths)
-    with warehouse.connect(pnad_paths) as con:
-        warehouse.build_breakdowns(con)
-        warehouse.build_buyer_shares(con)
-        warehouse.build_opportunities(con, min_amount=90_000, months=12)
+    build_warehouse(pnad_paths)  # opportunities with the defaults: 90 000 EUR, 12 months
     return query
 
 

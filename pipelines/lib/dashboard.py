@@ -50,10 +50,35 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
-def national_trend_figure(national: list[dict]) -> go.Figure:
-    """Social and environmental shares by year, with the targets drawn and labelled."""
+def national_trend_figure(national: list[dict], oecp: list[dict] | None = None) -> go.Figure:
+    """Social and environmental shares by year, with the targets drawn and labelled; the OECP
+    national series (2019-2023, another source and basis) as separate dotted lines, with the
+    series break marked."""
+    oecp = oecp or []
     years = [str(r["year"]) for r in national]
     fig = go.Figure()
+    for key, name, colour, symbol in (
+        ("social_share", "Série OECP sociale (marchés ≥ 90 k€)", SOCIAL_COLOUR, "circle-open"),
+        (
+            "environmental_share",
+            "Série OECP environnementale (marchés ≥ 90 k€)",
+            ENVIRONMENTAL_COLOUR,
+            "diamond-open",
+        ),
+    ):
+        points = [r for r in oecp if r[key] is not None]
+        if points:
+            fig.add_scatter(
+                x=[str(r["year"]) for r in points],
+                y=[100 * r[key] for r in points],
+                name=name,
+                mode="lines+markers+text",
+                line={"color": colour, "dash": "dot"},
+                marker={"symbol": symbol, "size": 9},
+                text=[percent_fr(r[key]) for r in points],
+                textposition="top center",
+                hovertemplate="%{x} : %{y:.1f} %<extra>" + name + "</extra>",
+            )
     for key, name, colour, pattern in (
         ("social_share", "Considération sociale", SOCIAL_COLOUR, ""),
         ("environmental_share", "Considération environnementale", ENVIRONMENTAL_COLOUR, "/"),
@@ -82,7 +107,18 @@ def national_trend_figure(national: list[dict]) -> go.Figure:
         annotation_text="Cible environnementale 100 %",
         annotation_position="top left",
     )
-    fig.update_yaxes(title="% des contrats notifiés", range=[0, 110], ticksuffix=" %")
+    if oecp and national:
+        fig.add_vline(
+            x=len({str(r["year"]) for r in oecp}) - 0.5, line_dash="dash", line_color="#555"
+        )
+        fig.add_annotation(
+            x=len({str(r["year"]) for r in oecp}) - 0.5,
+            y=108,
+            showarrow=False,
+            text="rupture de série : OECP | DECP",
+            font={"size": 11},
+        )
+    fig.update_yaxes(title="% des contrats notifiés", range=[0, 112], ticksuffix=" %")
     fig.update_xaxes(title="Année de notification", type="category")
     return _layout(fig, "Part des contrats avec une considération, par année")
 
@@ -124,6 +160,7 @@ def regional_figure(regions: list[dict], year: int) -> go.Figure:
 @dataclass(frozen=True)
 class DashboardData:
     national: list[dict]
+    oecp: list[dict]
     regions: list[dict]
     departements: list[dict]
     reference_year: int | None
@@ -167,14 +204,15 @@ def load_dashboard_data(con: duckdb.DuckDBPyConnection) -> DashboardData:
                 where publication_date <= current_date) as latest_publication
         """,
     )[0]
-    return DashboardData(national, regions, departements, reference_year, quality)
+    oecp = _rows(con, "select * from ref_oecp_series order by year")
+    return DashboardData(national, oecp, regions, departements, reference_year, quality)
 
 
 def render_dashboard(data: DashboardData, *, generated_at: datetime | None = None) -> str:
     """The dashboard page as one HTML string (no external resources)."""
     charts = {}
     if data.national:
-        charts["national"] = national_trend_figure(data.national).to_html(
+        charts["national"] = national_trend_figure(data.national, data.oecp).to_html(
             full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, div_id="chart-national"
         )
     placed_regions = [r for r in data.regions if r["territory_code"] is not None]
