@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from pipelines.lib import dashboard, warehouse
-from pipelines.lib.publish import PublishRefusedError, publish_database
+from pipelines.lib.publish import PublishRefusedError, data_dictionary, publish_database
 from tests.conftest import build_warehouse, marche, write_decp_2022
 
 
@@ -46,7 +46,7 @@ def test_publish_replaces_the_file_atomically_while_a_reader_has_it_open(built):
         assert fresh.execute("select run_id from publication").fetchone()[0] == "second"
         comments = dict(
             fresh.execute(
-                "select table_name, comment from duckdb_tables() where comment is not null"
+                "select view_name, comment from duckdb_views() where comment is not null"
             ).fetchall()
         )
     assert {"contracts", "pnad_shares", "ingest_rejects"} <= set(comments)
@@ -87,3 +87,29 @@ def test_text_from_data_is_escaped_in_html(built):
         page = dashboard.render_dashboard(dashboard.load_dashboard_data(con))
     assert "<img src=x onerror=alert(1)>" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_published_views_are_exactly_the_documented_columns(built):
+    with warehouse.connect(built) as con:
+        publish_database(con, built, run_id="doc")
+    documented = data_dictionary()
+    with duckdb.connect(str(built.published_db), read_only=True) as con:
+        for view, columns in documented.items():
+            if view == "publication":
+                continue
+            stored = [
+                r[0]
+                for r in con.execute(
+                    "select column_name from duckdb_columns() where schema_name = 'store' "
+                    "and table_name = $t order by column_index",
+                    {"t": view},
+                ).fetchall()
+            ]
+            assert stored == columns, f"{view}: document new columns in data_dictionary.csv"
+            assert con.execute(
+                "select count(*) from duckdb_views() where view_name = $v and comment is not null",
+                {"v": view},
+            ).fetchone() == (1,)
+        assert con.execute("select count(*) from data_dictionary").fetchone()[0] > 150
+    page = (built.reports / "dictionnaire_des_donnees.md").read_text(encoding="utf-8")
+    assert "## `contracts`" in page and "| `social_status` |" in page

@@ -7,13 +7,15 @@ run leaves the previous publication in place.
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.paths import PnadPaths
+from pipelines.lib.paths import REFERENCE_DIR, PnadPaths
 from pipelines.lib.warehouse import inputs_fingerprint
 
 # Published table -> (query on the working database, description). Fixed list: identifiers never
@@ -89,6 +91,44 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
 }
 
 
+DATA_DICTIONARY = REFERENCE_DIR / "data_dictionary.csv"
+
+
+def data_dictionary() -> dict[str, list[str]]:
+    """Published view -> its columns, in order, from pipelines/reference/data_dictionary.csv."""
+    views: dict[str, list[str]] = {}
+    with DATA_DICTIONARY.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", row["view"] + row["column"]):
+                raise ValueError(f"not an identifier in the data dictionary: {row}")
+            views.setdefault(row["view"], []).append(row["column"])
+    return views
+
+
+def write_dictionary_markdown(target: Path) -> Path:
+    """The data dictionary as a Markdown page (one section per view), written atomically."""
+    lines = ["# Dictionnaire des données de la base publiée (pnad.duckdb)", ""]
+    with DATA_DICTIONARY.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    descriptions = {name: text for name, (_, text) in PUBLISHED_TABLES.items()}
+    for view in dict.fromkeys(row["view"] for row in rows):
+        lines += [
+            f"## `{view}`",
+            "",
+            descriptions.get(view, ""),
+            "",
+            "| colonne | sens |",
+            "|---|---|",
+        ]
+        lines += [f"| `{r['column']}` | {r['description']} |" for r in rows if r["view"] == view]
+        lines.append("")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    partial.write_text("\n".join(lines), encoding="utf-8")
+    os.replace(partial, target)
+    return target
+
+
 class PublishRefusedError(RuntimeError):
     """The new run looks broken (far fewer contracts than the last publication)."""
 
@@ -138,14 +178,25 @@ def publish_database(
     partial.unlink(missing_ok=True)
     counts = {}
     try:
+        dictionary = data_dictionary()
         with duckdb.connect(str(partial)) as out:
+            # Data in schema "store"; analysts use the views of the main schema, whose columns are
+            # exactly those of the data dictionary: a stable, documented interface.
+            out.execute("create schema store")
             for table, (query, description) in PUBLISHED_TABLES.items():
                 reader = work.execute(query).to_arrow_reader(100_000)  # noqa: F841 - scanned below
-                out.execute(f"create table {table} as select * from reader")  # noqa: S608 - fixed name
+                out.execute(f"create table store.{table} as select * from reader")  # noqa: S608
+                columns = ", ".join(dictionary[table])
+                out.execute(f"create view {table} as select {columns} from store.{table}")  # noqa: S608
                 # COMMENT takes no bound parameter; the text is the project's own constant.
                 comment = description.replace("'", "''")
-                out.execute(f"comment on table {table} is '{comment}'")
+                out.execute(f"comment on view {table} is '{comment}'")
                 counts[table] = out.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+            out.execute(
+                "create table data_dictionary as select * from read_csv($path, header = true, "
+                "all_varchar = true)",
+                {"path": str(DATA_DICTIONARY)},
+            )
             out.execute(
                 "create table publication as select $published_at::timestamp as published_at, "
                 "$run_id as run_id, $contracts::bigint as contracts, $fingerprint as fingerprint",
@@ -160,6 +211,7 @@ def publish_database(
         with partial.open("rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(partial, paths.published_db)
+        write_dictionary_markdown(paths.reports / "dictionnaire_des_donnees.md")
     finally:
         partial.unlink(missing_ok=True)
     return counts

@@ -114,8 +114,8 @@ select
     counted.environmental_yes / nullif(counted.environmental_declared, 0)
         as environmental_share_declared,
     counted.environmental_declared / counted.contracts as environmental_completeness,
-    0.30 as social_target,
-    1.00 as environmental_target,
+    0.30::double as social_target,
+    1.00::double as environmental_target,
     round(100 * (0.30 - counted.social_yes / counted.contracts), 1) as social_gap_points,
     round(100 * (1.00 - counted.environmental_yes / counted.contracts), 1)
         as environmental_gap_points,
