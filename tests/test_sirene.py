@@ -50,7 +50,11 @@ def etab(siret: str, commune: str, code_postal: str, libelle: str, *, siege: boo
 
 
 def company(siren: str, nom: str, nature: str, siege: dict, matching: list[dict]) -> dict:
-    siege = {**siege, "departement": sirene.departement_from_commune(siege["commune"]), "region": "00"}
+    siege = {
+        **siege,
+        "departement": sirene.departement_from_commune(siege["commune"]),
+        "region": "00",
+    }
     return {
         "siren": siren,
         "nom_complet": nom,
@@ -175,7 +179,7 @@ class FakeSirene(BaseHTTPRequestHandler):
 def api(monkeypatch):
     FakeSirene.hits, FakeSirene.user_agents = {}, set()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeSirene)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
     # Set after the module was imported: the API address must be read at call time.
     monkeypatch.setenv("PNAD_SIRENE_API", f"http://127.0.0.1:{httpd.server_address[1]}/")
     yield FakeSirene.hits
@@ -193,9 +197,7 @@ def con(tmp_path: Path):
 def lookup(con, sirets, **kwargs):
     kwargs.setdefault("max_per_second", 1000)
     kwargs.setdefault("log", lambda _: None)
-    return sirene.lookup_sirets(
-        con, sirets, session=make_session(retries=2, backoff=0), **kwargs
-    )
+    return sirene.lookup_sirets(con, sirets, session=make_session(retries=2, backoff=0), **kwargs)
 
 
 def cache(con) -> list[tuple]:
@@ -205,21 +207,44 @@ def cache(con) -> list[tuple]:
     ).fetchall()
 
 
+def found(siret: str, *values: str) -> tuple:
+    """An expected cache row for a SIRET the API located."""
+    return (siret, True, *values, "api", 200)
+
+
+def absent(siret: str) -> tuple:
+    """An expected cache row for a SIRET the API answered about without finding it."""
+    return (siret, False, None, None, None, None, None, None, "api", 200)
+
+
+def tally(asked: int, found: int, not_found: int, failed: int, cached_before: int) -> dict:
+    """The counts lookup_sirets returns."""
+    return {
+        "asked": asked,
+        "found": found,
+        "not_found": not_found,
+        "failed": failed,
+        "cached_before": cached_before,
+    }
+
+
 ALL = [LYON_ANNEXE, METROPOLE, PARIS, AJACCIO, REUNION, UNKNOWN, BUSY, BROKEN, OTHER_ETAB]
 
 
 def test_first_run_caches_every_answer(api, con):
     counts = lookup(con, ALL)
-    assert counts == {"asked": 9, "found": 6, "not_found": 2, "failed": 1, "cached_before": 0}
+    assert counts == tally(9, 6, 2, 1, 0)
+    dinum, ajaccio = "DIRECTION INTERMINISTERIELLE DU NUMERIQUE", "COMMUNE D'AJACCIO"
+    metropole = "METROPOLE D'AIX-MARSEILLE-PROVENCE"
     assert cache(con) == [
-        (PARIS, True, "130025265", "DIRECTION INTERMINISTERIELLE DU NUMERIQUE", "7120", "75108", "75008", "75", "api", 200),
-        (OTHER_ETAB, False, None, None, None, None, None, None, "api", 200),
-        (METROPOLE, True, "200054807", "METROPOLE D'AIX-MARSEILLE-PROVENCE", "7344", "13202", "13002", "13", "api", 200),
-        (AJACCIO, True, "212000046", "COMMUNE D'AJACCIO", "7210", "2A004", "20000", "2A", "api", 200),
-        (BUSY, True, "212000046", "COMMUNE D'AJACCIO", "7210", "2A004", "20090", "2A", "api", 200),
-        (LYON_ANNEXE, True, "216901231", "COMMUNE DE LYON", "7210", "69383", "69003", "69", "api", 200),
-        (UNKNOWN, False, None, None, None, None, None, None, "api", 200),
-        (REUNION, True, "239740012", "REGION REUNION", "7230", "97411", "97400", "974", "api", 200),
+        found(PARIS, "130025265", dinum, "7120", "75108", "75008", "75"),
+        absent(OTHER_ETAB),
+        found(METROPOLE, "200054807", metropole, "7344", "13202", "13002", "13"),
+        found(AJACCIO, "212000046", ajaccio, "7210", "2A004", "20000", "2A"),
+        found(BUSY, "212000046", ajaccio, "7210", "2A004", "20090", "2A"),
+        found(LYON_ANNEXE, "216901231", "COMMUNE DE LYON", "7210", "69383", "69003", "69"),
+        absent(UNKNOWN),
+        found(REUNION, "239740012", "REGION REUNION", "7230", "97411", "97400", "974"),
     ]
     fetched = con.execute("select min(fetched_at), max(fetched_at) from sirene_cache").fetchone()
     assert all(abs((value - sirene._now()).total_seconds()) < 60 for value in fetched)
@@ -232,17 +257,13 @@ def test_second_run_asks_nothing_and_failures_are_asked_again(api, con):
     lookup(con, ALL)
     hits = dict(api)
     cached = [s for s in ALL if s != BROKEN]
-    assert lookup(con, cached + cached) == {
-        "asked": 0,
-        "found": 0,
-        "not_found": 0,
-        "failed": 0,
-        "cached_before": 8,
-    }
+    assert lookup(con, cached + cached) == tally(0, 0, 0, 0, 8)
     assert api == hits
     # The failure was not cached: the next run asks for it again, and only for it.
-    assert con.execute("select count(*) from sirene_cache where siret = $s", {"s": BROKEN}).fetchone() == (0,)
-    assert lookup(con, ALL) == {"asked": 1, "found": 0, "not_found": 0, "failed": 1, "cached_before": 8}
+    assert con.execute(
+        "select count(*) from sirene_cache where siret = $s", {"s": BROKEN}
+    ).fetchone() == (0,)
+    assert lookup(con, ALL) == tally(1, 0, 0, 1, 8)
     assert api == {**hits, BROKEN: hits[BROKEN] + 3}
 
 
@@ -250,7 +271,7 @@ def test_invalid_sirets_are_skipped(api, con):
     messages: list[str] = []
     invalid = ["2169012310017", "21690123100178", "2169O123100177", "", None, 21690123100177]
     counts = lookup(con, [*invalid, f" {AJACCIO} "], log=messages.append)
-    assert counts == {"asked": 1, "found": 1, "not_found": 0, "failed": 0, "cached_before": 0}
+    assert counts == tally(1, 1, 0, 0, 0)
     assert api == {AJACCIO: 1}
     assert [row[0] for row in cache(con)] == [AJACCIO]
     assert "SIRENE: 6 invalid SIRET(s) skipped" in messages
@@ -260,13 +281,7 @@ def test_limit_caps_calls_per_run(api, con):
     backlog = [REUNION, LYON_ANNEXE, AJACCIO, PARIS, METROPOLE]
     assert lookup(con, backlog, limit=2)["asked"] == 2
     assert [row[0] for row in cache(con)] == [PARIS, METROPOLE]  # in SIRET order
-    assert lookup(con, backlog, limit=2) == {
-        "asked": 2,
-        "found": 2,
-        "not_found": 0,
-        "failed": 0,
-        "cached_before": 2,
-    }
+    assert lookup(con, backlog, limit=2) == tally(2, 2, 0, 0, 2)
     assert lookup(con, backlog, limit=0)["asked"] == 0
     assert lookup(con, backlog)["asked"] == 1
     assert sum(api.values()) == 5
@@ -284,7 +299,9 @@ def test_rate_limiter_spaces_calls(api, con):
     session.get = timed_get
     sirets = [LYON_ANNEXE, METROPOLE, PARIS, AJACCIO, REUNION]
     began = time.monotonic()
-    counts = sirene.lookup_sirets(con, sirets, session=session, max_per_second=20, log=lambda _: None)
+    counts = sirene.lookup_sirets(
+        con, sirets, session=session, max_per_second=20, log=lambda _: None
+    )
     elapsed = time.monotonic() - began
     assert counts["asked"] == 5 and len(starts) == 5
     assert elapsed >= (5 - 1) / 20
@@ -314,7 +331,7 @@ def test_rate_limiter_with_a_fake_clock():
 def test_consecutive_failures_stop_the_run(api, con, monkeypatch):
     monkeypatch.setattr(sirene, "MAX_CONSECUTIVE_FAILURES", 2)
     counts = lookup(con, [*DOWN])
-    assert counts == {"asked": 2, "found": 0, "not_found": 0, "failed": 2, "cached_before": 0}
+    assert counts == tally(2, 0, 0, 2, 0)
     assert DOWN[2] not in api
     assert cache(con) == []
 
@@ -339,7 +356,7 @@ def test_consecutive_failures_stop_the_run(api, con, monkeypatch):
 )
 def test_departement_rule_is_the_same_in_python_and_sql(commune, departement):
     assert sirene.departement_from_commune(commune) == departement
-    query = f"select {sirene.DEPARTEMENT_SQL.format(c='c')} from (select $c::varchar as c)"
+    query = f"select {sirene.DEPARTEMENT_SQL.format(c='c')} from (select $c::varchar as c)"  # noqa: S608 - the module's own fixed SQL
     assert duckdb.execute(query, {"c": commune}).fetchone()[0] == departement
 
 
@@ -371,13 +388,21 @@ def write_stock_csv(path: Path) -> Path:
     return path
 
 
+def stocked(siret: str, name: str | None, commune: str | None, postal: str | None, dep: str | None):
+    """An expected cache row from the stock file (no legal category there, no HTTP status)."""
+    return (siret, True, siret[:9], name, None, commune, postal, dep, "stock", None)
+
+
 STOCK_EXPECTED = {
-    AJACCIO: (AJACCIO, True, "212000046", "MAIRIE", None, "2A004", "20000", "2A", "stock", None),
-    "20005480700058": ("20005480700058", True, "200054807", "POLE DE BASTIA", None, "2B033", "20200", "2B", "stock", None),
-    "00552013500012": ("00552013500012", True, "005520135", "BUREAU", None, "69383", "69003", "69", "stock", None),
-    "23974001200020": ("23974001200020", True, "239740012", None, None, "97411", "97400", "974", "stock", None),
-    "13002526500047": ("13002526500047", True, "130025265", None, None, None, None, None, "stock", None),
-    LYON_SIEGE: (LYON_SIEGE, True, "216901231", "HOTEL DE VILLE", None, "69381", "69001", "69", "stock", None),
+    row[0]: row
+    for row in [
+        stocked(AJACCIO, "MAIRIE", "2A004", "20000", "2A"),
+        stocked("20005480700058", "POLE DE BASTIA", "2B033", "20200", "2B"),
+        stocked("00552013500012", "BUREAU", "69383", "69003", "69"),  # enseigne as the name
+        stocked("23974001200020", None, "97411", "97400", "974"),
+        stocked("13002526500047", None, None, None, None),  # abroad: no commune
+        stocked(LYON_SIEGE, "HOTEL DE VILLE", "69381", "69001", "69"),
+    ]
 }
 
 
@@ -388,7 +413,10 @@ def test_stock_csv_restricted_to_wanted_sirets_keeps_api_rows(api, con, tmp_path
     wanted = {AJACCIO, "20005480700058", "00552013500012", "13002526500047", UNKNOWN}
     assert sirene.load_stock_file(con, csv, sirets=wanted) == 3
     assert cache(con) == sorted(
-        [*api_row, *(STOCK_EXPECTED[s] for s in ("20005480700058", "00552013500012", "13002526500047"))]
+        [
+            *api_row,
+            *(STOCK_EXPECTED[s] for s in ("20005480700058", "00552013500012", "13002526500047")),
+        ]
     )
     # Again, unrestricted: only what is not cached yet comes in.
     assert sirene.load_stock_file(con, csv) == 2

@@ -76,11 +76,8 @@ end
 
 # INSEE StockEtablissement columns; the legal category is in the legal-units file, not here.
 STOCK_REQUIRED = ("siret", "codeCommuneEtablissement")
-STOCK_OPTIONAL = (
-    "codePostalEtablissement",
-    "denominationUsuelleEtablissement",
-    "enseigne1Etablissement",
-)
+# The establishment's own name, else its first sign (the company name is in the other file).
+STOCK_NAME_COLUMNS = ("denominationUsuelleEtablissement", "enseigne1Etablissement")
 
 
 def api_base() -> str:
@@ -269,6 +266,7 @@ def lookup_sirets(
 def load_stock_file(
     con: duckdb.DuckDBPyConnection,
     path: str | Path,
+    *,
     sirets: Iterable[str] | None = None,
 ) -> int:
     """Fill ``sirene_cache`` from an INSEE ``StockEtablissement`` file (``.parquet`` or CSV,
@@ -292,7 +290,7 @@ def load_stock_file(
         raise ValueError(f"{path} is not a SIRENE establishments stock file: no {missing}")
 
     def text(column: str) -> str:
-        # Column names come from the fixed lists above, never from the file.
+        # Column names come from this module's constants, never from the file.
         if column.lower() not in present:
             return "cast(null as varchar)"
         return f"nullif(trim(cast({column} as varchar)), '')"
@@ -302,7 +300,7 @@ def load_stock_file(
         # A Parquet stock may type the SIRET as a number: restore its leading zeros.
         # (lpad would also cut a longer value to 14 characters: those are left to fail the check)
         siret = f"case when length({siret}) < 14 then lpad({siret}, 14, '0') else {siret} end"
-    names = [text(column) for column in STOCK_OPTIONAL[1:] if column.lower() in present]
+    names = [text(column) for column in STOCK_NAME_COLUMNS if column.lower() in present]
     name = f"coalesce({', '.join(names)})" if names else "cast(null as varchar)"
     params: dict[str, object] = {"path": path, "fetched_at": _now()}
     restrict = ""
