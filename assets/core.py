@@ -4,13 +4,16 @@ import dagster as dg
 
 from assets.common import WRITER_POOL, preview
 from assets.reference import reference_tables
-from assets.staging import decp_records
+from assets.staging import buyer_sirene_lookup, decp_records
 from pipelines.lib import warehouse
 from pipelines.resources import PnadWarehouse
 
 
 @dg.asset(
-    group_name="core", deps=[decp_records, reference_tables], kinds={"duckdb"}, pool=WRITER_POOL
+    group_name="core",
+    deps=[decp_records, reference_tables, buyer_sirene_lookup],
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
 )
 def contracts(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     """contracts (one row per uid), with contract_versions, contract_modifications and

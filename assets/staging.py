@@ -5,6 +5,7 @@ import dagster as dg
 from assets.common import WRITER_POOL, preview
 from assets.raw import decp_raw_files
 from assets.reference import reference_tables
+from pipelines.lib import sirene, warehouse
 from pipelines.lib.decp_ingest import parse_pending_files
 from pipelines.resources import PnadWarehouse
 
@@ -39,4 +40,33 @@ def decp_records(
             "rejected_records_total": rejects,
             "latest_files": sample,
         }
+    )
+
+
+class SireneLookupConfig(dg.Config):
+    limit: int = 2000  # API calls per run: a large backlog is spread over the daily runs
+    max_per_second: float = 5.0  # the public API allows 7 per second per address
+
+
+@dg.asset(group_name="staging", deps=[decp_records], kinds={"python", "duckdb"}, pool=WRITER_POOL)
+def buyer_sirene_lookup(
+    context: dg.AssetExecutionContext, config: SireneLookupConfig, warehouse_db: PnadWarehouse
+) -> dg.MaterializeResult:
+    """Buyers the SIREN prefix does not place, looked up once each in the public SIRENE search
+    API (rate-limited); every answer is cached in sirene_cache. Needs the network: part of the
+    pnad_update job, not of the offline refresh."""
+    with warehouse_db.connect() as con:
+        pending = warehouse.buyers_to_locate(con)
+        counts = sirene.lookup_sirets(
+            con,
+            pending,
+            max_per_second=config.max_per_second,
+            limit=config.limit,
+            log=context.log.info,
+        )
+        cached = con.execute("select count(*) from sirene_cache").fetchone()[0]
+    if counts["failed"]:
+        context.log.warning(f"{counts['failed']} SIRENE lookups failed; they are retried next run")
+    return dg.MaterializeResult(
+        metadata={"pending_before": len(pending), "cache_rows": cached, **counts}
     )

@@ -4,7 +4,9 @@ import dagster as dg
 
 pnad_refresh_job = dg.define_asset_job(
     name="pnad_refresh",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("decp_downloads"),
+    # no network: neither the downloads nor the SIRENE lookups
+    selection=dg.AssetSelection.all()
+    - dg.AssetSelection.assets("decp_downloads", "buyer_sirene_lookup"),
     description="Process the files under PNAD_HOME/raw/ (no network): register, parse, rebuild "
     "contracts and shares, write the dashboard, publish the analysts' database.",
 )
@@ -12,5 +14,6 @@ pnad_refresh_job = dg.define_asset_job(
 pnad_update_job = dg.define_asset_job(
     name="pnad_update",
     selection=dg.AssetSelection.all(),
-    description="Download the enabled sources of sources.toml, then everything pnad_refresh does.",
+    description="Download the enabled sources of sources.toml, look buyers up in SIRENE, then "
+    "everything pnad_refresh does.",
 )

@@ -14,7 +14,9 @@ LAYERS = (reference, raw, staging, core, indicators, reports, publish)
 
 def materialize(pnad_paths):
     assets = [
-        a for a in dg.load_assets_from_modules(LAYERS) if a.key.to_user_string() != "decp_downloads"
+        a
+        for a in dg.load_assets_from_modules(LAYERS)
+        if a.key.to_user_string() not in ("decp_downloads", "buyer_sirene_lookup")
     ]
     checks = dg.load_asset_checks_from_modules(LAYERS)
     return dg.materialize(

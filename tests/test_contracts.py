@@ -268,3 +268,36 @@ def test_scopes_and_amount_weighted_share(pnad_paths, query):
         "oecp_basis": (2, 1, round(300_000 / 500_000, 4), 1.0),
         "hors_defense": (4, 2, round(50_000 / 1_250_000, 4), 0.75),
     }
+
+
+def test_sirene_cache_places_buyers_the_siren_prefix_cannot(pnad_paths, query):
+    from datetime import datetime
+
+    from pipelines.lib import sirene, warehouse
+
+    write_decp_2022(
+        pnad_paths.raw / "s" / "day.json",
+        [
+            marche(
+                "E1", buyer="20004107700011", place=("99134", "Code pays")
+            ),  # EPCI created > 2000
+            marche("H1", buyer="26740003600017", place=("74000", "Code postal")),  # 26: prefix rule
+        ],
+    )
+    with warehouse.connect(pnad_paths) as con:
+        sirene.ensure_cache_table(con)
+        con.execute(
+            "insert into sirene_cache values ('20004107700011', true, '200041077', 'CA Test', "
+            "'7346', '2A004', '20000', '2A', 'api', 200, $now)",
+            {"now": datetime(2026, 1, 1)},
+        )
+    build_warehouse(pnad_paths)
+    with warehouse.connect(pnad_paths) as con:
+        assert warehouse.buyers_to_locate(con) == []  # both placed: nothing left to ask
+    assert query(
+        "select uid, buyer_departement_code, buyer_region_code, buyer_territory_method, "
+        "buyer_category, buyer_legal_category from contracts order by uid"
+    ) == [
+        ("20004107700011E1", "2A", "94", "sirene", "intercommunalite", "7346"),
+        ("26740003600017H1", "74", "84", "siren_prefix", "etablissement_public_local", None),
+    ]

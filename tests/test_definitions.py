@@ -14,6 +14,7 @@ EXPECTED_ASSETS = {
     "decp_downloads",
     "decp_raw_files",
     "decp_records",
+    "buyer_sirene_lookup",
     "contracts",
     "pnad_shares",
     "pnad_breakdowns",
@@ -38,6 +39,7 @@ def test_definitions_hold_assets_checks_jobs_schedules_sensors():
     update = definitions.resolve_job_def("pnad_update")
     # the refresh never touches the network; the update downloads first
     assert "decp_downloads" not in {n.name for n in refresh.graph.node_defs}
+    assert "buyer_sirene_lookup" not in {n.name for n in refresh.graph.node_defs}
     assert "decp_downloads" in {n.name for n in update.graph.node_defs}
     schedule = definitions.resolve_schedule_def("daily_refresh")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Europe/Paris")

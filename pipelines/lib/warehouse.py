@@ -14,6 +14,7 @@ from functools import cache
 
 import duckdb
 
+from pipelines.lib import sirene
 from pipelines.lib.paths import REFERENCE_DIR, SQL_DIR, PnadPaths
 from pipelines.lib.sql import run_sql, sql_text, table_count
 
@@ -26,6 +27,7 @@ MACROS = (
     "macros/tabular_text",
     "macros/tabular_list",
     "macros/buyer_category",
+    "macros/legal_category_buyer_category",
 )
 
 
@@ -57,6 +59,7 @@ def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
             run_sql(con, macro)
         _migrate(con)
         run_sql(con, "staging/create_ingest_tables")
+        sirene.ensure_cache_table(con)  # contracts.sql reads it, even when empty
         yield con
     finally:
         con.close()
@@ -209,3 +212,8 @@ def build_opportunities(
     (sql/indicators/opportunities.sql)."""
     run_sql(con, "indicators/opportunities", {"min_amount": min_amount, "months": months})
     return table_count(con, "opportunities")
+
+
+def buyers_to_locate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Buyer SIRETs neither the SIREN prefix nor the SIRENE cache place yet, largest first."""
+    return [row[0] for row in run_sql(con, "core/buyers_to_locate").fetchall()]

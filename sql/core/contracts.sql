@@ -7,8 +7,10 @@
 -- is declared; 'no' when only "Pas de considération …"/"Sans objet" is declared (or, in the 2.0.0
 -- flat draft, an empty list); 'unknown' otherwise (field missing, NC, MQ, CDL, unrecognised value).
 -- Scope (in_pnad_scope): notified from 2024-01-01 with a plausible date, not a platform test record.
--- Territory: the buyer's département from its SIREN (local public bodies), else the place of
--- execution; contracts that cannot be placed keep NULL codes and method 'unplaced'.
+-- Territory: the buyer's département from its SIREN (local public bodies), else from SIRENE (the
+-- establishment's commune, sirene_cache), else the place of execution; contracts that cannot be
+-- placed keep NULL codes and method 'unplaced'. buyer_category: from the SIRENE legal category
+-- when known, else from the SIREN prefix.
 create or replace table contracts as
 with kept as (
     select
@@ -48,11 +50,14 @@ vocabulary as (
     from known_values
 ),
 buyers as (
-    select distinct
-        buyer_siret,
-        siret_is_valid(buyer_siret) as buyer_siret_valid,
-        siren_departement_code(buyer_siret) as siren_departement_candidate
-    from (select regexp_replace(buyer_id, '\s', '', 'g') as buyer_siret from kept)
+    select
+        b.buyer_siret,
+        siret_is_valid(b.buyer_siret) as buyer_siret_valid,
+        siren_departement_code(b.buyer_siret) as siren_departement_candidate,
+        s.departement_code as sirene_departement_candidate,
+        s.legal_category as buyer_legal_category
+    from (select distinct regexp_replace(buyer_id, '\s', '', 'g') as buyer_siret from kept) as b
+    left join sirene_cache as s on s.siret = b.buyer_siret and s.found
 ),
 places as (
     select distinct
@@ -124,6 +129,8 @@ typed as (
         current_values.modified_duration_months,
         coalesce(buyers.buyer_siret_valid, false) as buyer_siret_valid,
         buyers.siren_departement_candidate,
+        buyers.sirene_departement_candidate,
+        buyers.buyer_legal_category,
         places.place_departement_candidate
     from kept
     cross join vocabulary
@@ -155,7 +162,9 @@ select
     flagged.contract_id,
     flagged.buyer_siret,
     flagged.buyer_name,
-    buyer_category(flagged.buyer_siret) as buyer_category,
+    coalesce(legal_category_buyer_category(flagged.buyer_legal_category),
+             buyer_category(flagged.buyer_siret)) as buyer_category,
+    flagged.buyer_legal_category,
     flagged.nature,
     flagged.objet,
     flagged.cpv_code,
@@ -200,11 +209,13 @@ select
     flagged.environmental_positive and flagged.environmental_none as environmental_contradictory,
     flagged.environmental_unrecognised_values,
     'decp' as consideration_provenance,
-    coalesce(siren_departement.departement_code, place_departement.departement_code)
-        as buyer_departement_code,
-    coalesce(siren_departement.region_code, place_departement.region_code) as buyer_region_code,
+    coalesce(siren_departement.departement_code, sirene_departement.departement_code,
+             place_departement.departement_code) as buyer_departement_code,
+    coalesce(siren_departement.region_code, sirene_departement.region_code,
+             place_departement.region_code) as buyer_region_code,
     case
         when siren_departement.departement_code is not null then 'siren_prefix'
+        when sirene_departement.departement_code is not null then 'sirene'
         when place_departement.departement_code is not null then 'place_of_execution'
         else 'unplaced'
     end as buyer_territory_method,
@@ -234,5 +245,7 @@ select
 from flagged
 left join ref_departements as siren_departement
     on siren_departement.departement_code = flagged.siren_departement_candidate
+left join ref_departements as sirene_departement
+    on sirene_departement.departement_code = flagged.sirene_departement_candidate
 left join ref_departements as place_departement
     on place_departement.departement_code = flagged.place_departement_candidate;
