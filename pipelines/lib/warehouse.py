@@ -102,6 +102,7 @@ REFERENCE_TABLES = {
     "decp_record_keys": "decp_record_keys.csv",
     "ref_oecp_series": "oecp_national_series.csv",
     "ref_labour_intensive_cpv": "labour_intensive_cpv.csv",
+    "ref_postal_code_exceptions": "postal_code_exceptions.csv",
 }
 
 

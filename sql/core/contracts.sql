@@ -60,11 +60,36 @@ buyers as (
     left join sirene_cache as s on s.siret = b.buyer_siret and s.found
 ),
 places as (
-    select distinct
-        place_code,
-        place_type_code,
-        place_departement_code(place_code, place_type_code) as place_departement_candidate
-    from kept
+    -- The prefix rule (macro place_departement_code), corrected where it is known to be wrong:
+    -- a postal code serving several départements keeps the rule's département when it is one of
+    -- them, the only one when there is one, and none when the choice would be a guess; a
+    -- 'Code région' holding a département number (not a région code) is read as a département.
+    select
+        p.place_code,
+        p.place_type_code,
+        case
+            when e.postal_code is not null then
+                case
+                    when list_contains(e.departement_codes, p.rule_departement)
+                        then p.rule_departement
+                    when len(e.departement_codes) = 1 then e.departement_codes[1]
+                end
+            when p.type_key = 'code region'
+                and lpad(trim(p.place_code), 2, '0') in (select departement_code from ref_departements)
+                and lpad(trim(p.place_code), 2, '0') not in (select region_code from ref_regions)
+                then lpad(trim(p.place_code), 2, '0')
+            else p.rule_departement
+        end as place_departement_candidate
+    from (
+        select distinct
+            place_code,
+            place_type_code,
+            spelling_key(place_type_code) as type_key,
+            place_departement_code(place_code, place_type_code) as rule_departement
+        from kept
+    ) as p
+    left join ref_postal_code_exceptions as e
+        on p.type_key = 'code postal' and e.postal_code = trim(p.place_code)
 ),
 current_values as (
     select
