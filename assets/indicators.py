@@ -104,3 +104,11 @@ def opportunities(config: OpportunitiesConfig, warehouse_db: PnadWarehouse) -> d
             "largest": sample,
         }
     )
+
+
+@dg.asset(group_name="indicators", deps=[contracts], kinds={"duckdb"}, pool=WRITER_POOL)
+def pnad_shares_monthly(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+    """The shares by month of notification and territory, the last three months provisional."""
+    with warehouse_db.connect() as con:
+        rows = warehouse.build_monthly_shares(con)
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})

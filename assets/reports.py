@@ -3,14 +3,20 @@
 import dagster as dg
 
 from assets.common import WRITER_POOL
-from assets.indicators import buyer_shares, opportunities, pnad_breakdowns, pnad_shares
+from assets.indicators import (
+    buyer_shares,
+    opportunities,
+    pnad_breakdowns,
+    pnad_shares,
+    pnad_shares_monthly,
+)
 from pipelines.lib.dashboard import write_dashboard
 from pipelines.resources import PnadWarehouse
 
 
 @dg.asset(
     group_name="reports",
-    deps=[pnad_shares, pnad_breakdowns, buyer_shares, opportunities],
+    deps=[pnad_shares, pnad_shares_monthly, pnad_breakdowns, buyer_shares, opportunities],
     kinds={"html"},
     pool=WRITER_POOL,
 )

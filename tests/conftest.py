@@ -99,6 +99,7 @@ def build_warehouse(paths: PnadPaths, *, force: bool = False) -> dict[str, int]:
         decp_ingest.parse_pending_files(con, paths)
         counts = warehouse.build_contracts(con, force=force)
         warehouse.build_shares(con, force=force)
+        warehouse.build_monthly_shares(con)
         warehouse.build_breakdowns(con)
         warehouse.build_buyer_shares(con)
         warehouse.build_opportunities(con)

@@ -18,6 +18,7 @@ EXPECTED_ASSETS = {
     "contracts",
     "pnad_shares",
     "pnad_breakdowns",
+    "pnad_shares_monthly",
     "buyer_shares",
     "opportunities",
     "pnad_dashboard",

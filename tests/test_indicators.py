@@ -135,3 +135,17 @@ def test_official_series_reference(indicators):
         (2022, 0.223, 0.292),
         (2023, 0.187, None),
     ]
+
+
+def test_monthly_shares(indicators):
+    rows = indicators(
+        "select month::varchar, contracts, social_yes, is_provisional from pnad_shares_monthly "
+        "where level = 'national' order by month"
+    )
+    assert rows == [
+        ("2024-03-01", 1, 0, False),
+        ("2024-04-01", 1, 0, False),
+        ("2025-01-01", 1, 1, False),
+        ("2025-02-01", 1, 1, False),
+        ("2025-03-01", 3, 0, False),
+    ]

@@ -31,6 +31,11 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "Parts PNAD par année x niveau (national, region, departement) x territoire, avec la "
         "complétude et l'écart à la cible (30 % social, 100 % environnemental).",
     ),
+    "pnad_shares_monthly": (
+        "select * from pnad_shares_monthly",
+        "Parts PNAD par mois de notification et territoire (tous contrats) ; les trois derniers "
+        "mois sont provisoires.",
+    ),
     "pnad_breakdowns": (
         "select * from pnad_breakdowns",
         "Parts PNAD par type de marché, catégorie d'acheteur et procédure, à chaque niveau "

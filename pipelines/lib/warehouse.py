@@ -218,3 +218,9 @@ def build_opportunities(
 def buyers_to_locate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Buyer SIRETs neither the SIREN prefix nor the SIRENE cache place yet, largest first."""
     return [row[0] for row in run_sql(con, "core/buyers_to_locate").fetchall()]
+
+
+def build_monthly_shares(con: duckdb.DuckDBPyConnection) -> int:
+    """The shares by month of notification (sql/indicators/pnad_shares_monthly.sql)."""
+    run_sql(con, "indicators/pnad_shares_monthly")
+    return table_count(con, "pnad_shares_monthly")
