@@ -301,3 +301,23 @@ def test_sirene_cache_places_buyers_the_siren_prefix_cannot(pnad_paths, query):
         ("20004107700011E1", "2A", "94", "sirene", "intercommunalite", "7346"),
         ("26740003600017H1", "74", "84", "siren_prefix", "etablissement_public_local", None),
     ]
+
+
+def test_estimate_from_object_only_where_nothing_is_declared(pnad_paths, query):
+    record_2019 = {
+        k: v
+        for k, v in marche("O1").items()
+        if k not in ("considerationsSociales", "considerationsEnvironnementales")
+    }
+    record_2019["objet"] = "Marché réservé aux ESAT : entretien des espaces verts, produits bio"
+    declared = marche("O2", objet="Chantier d'insertion", social=["Pas de considération sociale"])
+    write_decp_2022(pnad_paths.raw / "o" / "day.json", [record_2019, declared])
+    build_warehouse(pnad_paths)
+    assert query(
+        "select contract_id, social_status, social_estimate_from_object, "
+        "environmental_estimate_from_object from contracts order by contract_id"
+    ) == [("O1", "unknown", "probable", "probable"), ("O2", "no", None, None)]
+    # the estimate never reaches the declared figures
+    assert query(
+        "select social_yes from pnad_shares where scope = 'all' and level = 'national'"
+    ) == [(0,)]

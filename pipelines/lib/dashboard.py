@@ -197,6 +197,13 @@ def load_dashboard_data(con: duckdb.DuckDBPyConnection) -> DashboardData:
             (select count(*) from contracts where in_pnad_scope
                 and buyer_territory_method = 'unplaced') as unplaced,
             (select count(*) from contract_versions where not is_kept) as duplicates,
+            (select count(*) from contracts where in_pnad_scope
+                and (social_contradictory or environmental_contradictory)) as contradictory,
+            (select count(*) from contracts where in_pnad_scope
+                and (len(social_unrecognised_values) > 0
+                     or len(environmental_unrecognised_values) > 0)) as unrecognised,
+            (select count(*) from contracts where in_pnad_scope
+                and buyer_territory_method = 'place_of_execution') as placed_by_execution,
             (select count(*) from ingest_rejects) as rejects,
             (select count(*) from ingest_files) as files,
             (select count(*) from ingest_files where status <> 'parsed') as files_set_aside,

@@ -234,6 +234,19 @@ select
     flagged.environmental_positive and flagged.environmental_none as environmental_contradictory,
     flagged.environmental_unrecognised_values,
     'decp' as consideration_provenance,
+    -- An estimate from the object's words, only where nothing usable was declared (e.g. 2019-format
+    -- records). Labelled as such and never mixed into the declared figures.
+    case when flagged.social_positive is not true and not coalesce(flagged.social_none, false)
+        then case when regexp_matches(lower(strip_accents(coalesce(flagged.objet, ''))),
+            'insertion|clause sociale|reserve|esat|entreprise adaptee|siae|handicap|travailleurs handicapes')
+            then 'probable' else 'non detecte' end
+    end as social_estimate_from_object,
+    case when flagged.environmental_positive is not true
+            and not coalesce(flagged.environmental_none, false)
+        then case when regexp_matches(lower(strip_accents(coalesce(flagged.objet, ''))),
+            'biologique|\bbio\b|durable|environnement|recycl|reemploi|renouvelable|bas carbone|economie circulaire|hqe|circuit court|basse consommation|vehicules? electrique')
+            then 'probable' else 'non detecte' end
+    end as environmental_estimate_from_object,
     coalesce(siren_departement.departement_code, sirene_departement.departement_code,
              place_departement.departement_code) as buyer_departement_code,
     coalesce(siren_departement.region_code, sirene_departement.region_code,
