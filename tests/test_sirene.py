@@ -444,3 +444,16 @@ def test_stock_file_must_have_the_insee_columns(con, tmp_path):
         sirene.load_stock_file(con, other)
     with pytest.raises(FileNotFoundError):
         sirene.load_stock_file(con, tmp_path / "missing.csv")
+
+
+def test_unreachable_service_stops_at_the_first_call(con, monkeypatch):
+    # nothing listens on port 9 of the loopback: connection refused, as without a network
+    monkeypatch.setenv("PNAD_SIRENE_API", "http://127.0.0.1:9")
+    counts = sirene.lookup_sirets(
+        con,
+        [PARIS, AJACCIO, REUNION],
+        session=make_session(retries=1, backoff=0),
+        log=lambda _: None,
+    )
+    assert counts == tally(1, 0, 0, 1, 0)
+    assert con.execute("select count(*) from sirene_cache").fetchone() == (0,)

@@ -52,7 +52,7 @@ class FetchResult:
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def make_session(retries: int = 5, backoff: float = 1.0) -> requests.Session:
+def make_session(retries: int = 4, backoff: float = 0.5) -> requests.Session:
     """A session that retries connection errors and 429/5xx answers with exponential backoff,
     honouring Retry-After."""
     retry = Retry(

@@ -232,6 +232,13 @@ def lookup_sirets(
             if status != 200:
                 raise requests.HTTPError(f"HTTP {status}")
             match = _pick_establishment(response.json(), siret)
+        except requests.ConnectionError as error:
+            # The service cannot be reached at all (no network, DNS): asking the other SIRETs
+            # would only wait out the same retries again. They are asked on the next run.
+            counts["failed"] += 1
+            reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
+            log(f"SIRENE: unreachable ({reason}); the {len(pending) - number} other(s) wait")
+            break
         except (requests.RequestException, ValueError) as error:
             counts["failed"] += 1
             in_a_row += 1
