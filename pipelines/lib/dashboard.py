@@ -72,11 +72,9 @@ def national_trend_figure(national: list[dict], oecp: list[dict] | None = None) 
                 x=[str(r["year"]) for r in points],
                 y=[100 * r[key] for r in points],
                 name=name,
-                mode="lines+markers+text",
+                mode="lines+markers",  # values in the table beside: labels would overlap
                 line={"color": colour, "dash": "dot"},
                 marker={"symbol": symbol, "size": 9},
-                text=[percent_fr(r[key]) for r in points],
-                textposition="top center",
                 hovertemplate="%{x} : %{y:.1f} %<extra>" + name + "</extra>",
             )
     for key, name, colour, pattern in (
