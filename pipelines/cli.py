@@ -231,36 +231,53 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     paths = PnadPaths.resolve().ensure()
+    _warn_if_demo_mixed(paths)
     run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet)
     print_summary(paths)
     return 0
 
 
+def _warn_if_demo_mixed(paths: PnadPaths) -> None:
+    """Demo and real files under one data root give mixed figures: say so."""
+    demo = paths.raw / "demo"
+    others = [p for p in paths.raw.iterdir() if p.is_dir() and p.name != "demo"]
+    if demo.exists() and any(demo.iterdir()) and others:
+        print(
+            f"attention : {paths.home} contient aussi les données de démonstration ({demo}) ; "
+            "les chiffres mélangent démonstration et données réelles. Supprimez ce dossier ou "
+            "utilisez un autre PNAD_HOME.",
+            file=sys.stderr,
+        )
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from pipelines.lib import decp_ingest
+    from pipelines.lib import decp_ingest, warehouse
 
     paths = PnadPaths.resolve().ensure()
     try:
-        landed = decp_ingest.land_local_files(paths, [Path(p) for p in args.paths])
+        with warehouse.connect(paths) as con:
+            landed = decp_ingest.land_local_files(paths, [Path(p) for p in args.paths], con)
     except FileNotFoundError as error:
         raise CliError(str(error)) from error
     if not landed:
-        raise CliError("no data file (.json, .xml, .csv, .parquet) found in the given paths")
+        raise CliError("no data file (.json, .xml, .csv, .parquet) found in the given folders")
+    _warn_if_demo_mixed(paths)
     run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet or args.json)
-    given = {target.relative_to(paths.home).as_posix(): str(source) for source, target in landed}
-    relative = list(given)
-    with _published(paths) as con:
+    given = {decp_ingest.sha256_of(target): str(source) for source, target in landed}
+    # The working database is the authority on what happened to each file (a file whose content
+    # was already known is reported with its first outcome).
+    with warehouse.connect(paths) as con:
         rows = con.execute(
-            "select f.relative_path, f.original_name, coalesce(f.format, '') as format, f.status, "
+            "select f.file_id, f.relative_path, coalesce(f.format, '') as format, f.status, "
             "f.status_reason, coalesce(a.records_read, f.records_read, 0), coalesce(a.loaded, 0), "
             "coalesce(a.duplicates, 0), coalesce(a.rejected, f.records_rejected, 0) "
             "from ingest_files f left join ingest_accounting a using (file_id) "
-            "where f.relative_path in (select unnest($paths)) order by f.ingest_seq",
-            {"paths": relative},
+            "where f.file_id in (select unnest($ids)) order by f.ingest_seq",
+            {"ids": list(given)},
         ).fetchall()
     report = [
         {
-            "file": given.get(path, name),
+            "file": given[file_id],
             "stored_as": path,
             "format": fmt,
             "status": status,
@@ -270,7 +287,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "duplicates": dup,
             "rejected": rejected,
         }
-        for path, name, fmt, status, reason, read, loaded, dup, rejected in rows
+        for file_id, path, fmt, status, reason, read, loaded, dup, rejected in rows
     ]
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -282,6 +299,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 f"{r['loaded']} chargés, {r['duplicates']} doublons, {r['rejected']} rejetés"
             )
         print_summary(paths)
+    unreadable = [r["file"] for r in report if r["status"] != "parsed"]
+    if unreadable:
+        raise CliError(
+            f"{len(unreadable)} of {len(report)} file(s) could not be read: "
+            + ", ".join(Path(f).name for f in unreadable[:5])
+            + " (reasons above and in ingest_files / ingest_rejects)"
+        )
     return 0
 
 

@@ -249,3 +249,43 @@ def test_help_everywhere(tmp_path):
     for command in ("demo", "run", "refresh", "ingest", "shares", "ui"):
         result = pnad(command, "--help", home=tmp_path)
         assert result.returncode == 0 and "usage: pnad" in result.stdout
+
+
+def test_ingest_reports_unreadable_files_and_keeps_original_names(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"marches": {"marche": [', encoding="utf-8")
+    no_suffix = tmp_path / "export_sans_extension"
+    no_suffix.write_text(
+        json.dumps(
+            {
+                "marches": {
+                    "marche": [
+                        {
+                            "id": "Z1",
+                            "acheteur": {"id": "21740056300011"},
+                            "dateNotification": "2024-05-01",
+                        }
+                    ]
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    home = tmp_path / "home"
+    result = pnad("ingest", str(broken), str(no_suffix), "--json", "--quiet", home=home)
+    assert result.returncode == 1
+    assert "1 of 2 file(s) could not be read: broken.json" in result.stderr
+    report = {Path(r["file"]).name: r for r in json.loads(result.stdout)}
+    assert report["broken.json"]["status"] == "quarantined"
+    assert report["broken.json"]["reason"].startswith("unreadable JSON")
+    assert (
+        report["export_sans_extension"]["format"],
+        report["export_sans_extension"]["loaded"],
+    ) == ("decp-json", 1)
+    import duckdb
+
+    with duckdb.connect(str(home / "pnad.duckdb"), read_only=True) as con:
+        assert sorted(con.execute("select original_name, status from ingest_files").fetchall()) == [
+            ("broken.json", "quarantined"),
+            ("export_sans_extension", "parsed"),
+        ]

@@ -21,7 +21,7 @@ from pipelines.lib.paths import PnadPaths
 from pipelines.lib.sql import run_sql
 
 Log = Callable[[str], None]
-DATA_SUFFIXES = {".json", ".xml", ".csv", ".parquet", ".txt", ".gz"}
+DATA_SUFFIXES = {".json", ".xml", ".csv", ".parquet", ".txt", ".gz", ".dat"}
 # Errors that mean "this file cannot be read"; any other DuckDB error is a bug and is raised.
 FILE_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 FORMAT_LABELS = {
@@ -86,11 +86,24 @@ class RegistrationSummary:
     duplicate_content: int
 
 
-def land_local_files(paths: PnadPaths, inputs: Iterable[Path]) -> list[tuple[Path, Path]]:
+SUFFIX_BY_FORMAT = {
+    "decp-json": ".json",
+    "decp-xml": ".xml",
+    "decp-tabular-parquet": ".parquet",
+    "decp-tabular-csv": ".csv",
+}
+
+
+def land_local_files(
+    paths: PnadPaths, inputs: Iterable[Path], con: duckdb.DuckDBPyConnection | None = None
+) -> list[tuple[Path, Path]]:
     """Copy user-given files (or the data files of given folders) into ``raw/local/``.
 
-    Returns (given file, landed file) pairs. Landed files are named by their checksum: a name
-    from outside is never used as a path.
+    A file named explicitly is taken whatever its name (its format is read from its content, and
+    an unreadable one is quarantined with its reason, never skipped silently); in a folder, files
+    with a data suffix are taken. Returns (given file, landed file) pairs. Landed files are named
+    by their checksum, never by a name from outside; the given path is recorded in
+    ``local_landings`` when ``con`` is given, so ``ingest_files.original_name`` can show it.
     """
     target_dir = paths.raw / "local"
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -99,18 +112,27 @@ def land_local_files(paths: PnadPaths, inputs: Iterable[Path]) -> list[tuple[Pat
         item = Path(item).expanduser().resolve()
         if not item.exists():
             raise FileNotFoundError(f"no such file or folder: {item}")
-        files = sorted(p for p in item.rglob("*") if p.is_file()) if item.is_dir() else [item]
+        if item.is_dir():
+            files = sorted(p for p in item.rglob("*") if p.is_file() and is_data_file(p.name))
+        else:
+            files = [item]
         for source in files:
-            if not is_data_file(source.name):
-                continue
             checksum = sha256_of(source)
-            suffix = source.suffix.lower()
+            fmt, _ = sniff_format(source)
+            suffix = SUFFIX_BY_FORMAT.get(fmt or "", source.suffix.lower())
+            if suffix not in DATA_SUFFIXES:
+                suffix = ".dat"  # still landed: registration quarantines it with the reason
             target = target_dir / f"{checksum[:32]}{suffix}"
             if not target.exists():
                 partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
                 shutil.copyfile(source, partial)
                 os.replace(partial, target)  # atomic: a reader never sees half a file
             landed.append((source, target))
+            if con is not None:
+                con.execute(
+                    "insert or replace into local_landings values ($path, $original, now())",
+                    {"path": target.relative_to(paths.home).as_posix(), "original": str(source)},
+                )
     return landed
 
 
@@ -123,6 +145,9 @@ def register_raw_files(
         for row in con.execute("select relative_path, size_bytes from ingest_files").fetchall()
     }
     known_ids = {row[0] for row in con.execute("select file_id from ingest_files").fetchall()}
+    given_names = dict(
+        con.execute("select relative_path, original_path from local_landings").fetchall()
+    )
     next_seq = con.execute("select coalesce(max(ingest_seq), 0) from ingest_files").fetchone()[0]
     duplicate = unchanged = 0
     # Landing order (modification time) is the order files were received: a later file wins
@@ -145,7 +170,8 @@ def register_raw_files(
         next_seq += 1
         parts = path.relative_to(paths.raw).parts
         source = parts[0] if len(parts) > 1 else "raw"
-        rows.append((checksum, source, relative, path.name, size, datetime.now(), next_seq))
+        original = Path(given_names.get(relative, path.name)).name  # information only
+        rows.append((checksum, source, relative, original, size, datetime.now(), next_seq))
         known_ids.add(checksum)
     new = len(rows)
     if rows:

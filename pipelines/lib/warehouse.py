@@ -124,9 +124,10 @@ def logic_version() -> str:
 
 def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """What the derived tables are built from: the logic version and the parsed files."""
+    # every file and its status: a quarantined file changes what is published (ingest_files)
     files, content = con.execute(
-        "select count(*), coalesce(md5(string_agg(file_id, ',' order by file_id)), '') "
-        "from ingest_files where status = 'parsed'"
+        "select count(*), coalesce(md5(string_agg(file_id || status, ',' order by file_id)), '') "
+        "from ingest_files"
     ).fetchone()
     return f"{logic_version()}:{files}:{content}"
 

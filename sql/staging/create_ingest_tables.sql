@@ -3,6 +3,7 @@
 --                 and how many records were read and rejected from it.
 -- ingest_rejects: one row per record that could not be used, with its position and the reason.
 -- ingest_unknown_keys: per file, record keys no DECP schema defines (schema drift).
+-- local_landings: the path each file given to `pnad ingest` had (for original_name).
 -- build_state: the inputs each derived step was last built from (a no-op run skips the work).
 -- download_manifest: one row per fetch attempt of a configured source (see pipelines/sources.toml).
 -- stg_decp_records: one row per usable DECP record read (all versions, before deduplication),
@@ -79,4 +80,9 @@ create table if not exists build_state (
     step varchar primary key,             -- contracts | shares
     fingerprint varchar not null,         -- logic version + parsed inputs when last built
     built_at timestamp not null
+);
+create table if not exists local_landings (
+    relative_path varchar primary key,    -- where `pnad ingest` copied the file, under PNAD_HOME
+    original_path varchar not null,       -- the path the user gave (information only)
+    landed_at timestamp not null
 );
