@@ -137,7 +137,7 @@ def query_shares(
 def print_shares_table(rows: list[dict]) -> None:
     header = (
         f"{'année':<6} {'niveau':<12} {'territoire':<34} {'contrats':>9} {'social':>8} "
-        f"{'compl.':>8} {'environ.':>9} {'compl.':>8}"
+        f"{'compl.soc':>9} {'environ.':>9} {'compl.env':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -146,9 +146,9 @@ def print_shares_table(rows: list[dict]) -> None:
         mark = " (prov.)" if r["is_provisional"] else ""
         print(
             f"{r['year']:<6} {r['level']:<12} {name:<34} {r['contracts']:>9} "
-            f"{percent_fr(r['social_share']):>8} {percent_fr(r['social_completeness']):>8} "
+            f"{percent_fr(r['social_share']):>8} {percent_fr(r['social_completeness']):>9} "
             f"{percent_fr(r['environmental_share']):>9} "
-            f"{percent_fr(r['environmental_completeness']):>8}{mark}"
+            f"{percent_fr(r['environmental_completeness']):>9}{mark}"
         )
 
 
@@ -186,7 +186,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"génération de {args.size} contrats de démonstration (graine {args.seed}) dans {demo_dir}"
     )
     result = generate_demo(demo_dir, size=args.size, seed=args.seed, fault_rate=args.fault_rate)
-    print(f"{len(result.files)} fichiers, {result.records} enregistrements écrits")
+    print(
+        f"{len(result.files)} fichiers, {result.records} enregistrements écrits (avec les "
+        "republications ; les défauts injectés, comme un SIRET mal formé, font apparaître "
+        "quelques contrats distincts de plus)"
+    )
     run_refresh(paths, allow_shrink=True, quiet=args.quiet)
     print_summary(paths)
     return 0
@@ -315,7 +319,15 @@ def cmd_shares(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif not rows:
-        raise CliError("no figures for this selection (year or level without contracts)")
+        with _published(paths) as con:
+            years = [
+                y
+                for (y,) in con.execute(
+                    "select distinct year from pnad_shares order by year"
+                ).fetchall()
+            ]
+        available = ", ".join(map(str, years)) or "aucune"
+        raise CliError(f"no figures for this selection; years with contracts: {available}")
     else:
         print_shares_table(rows)
     return 0
@@ -346,6 +358,10 @@ def _year(text: str) -> int:
     return value
 
 
+_size.__name__ = "size"  # argparse names the type in its messages: "invalid size value"
+_year.__name__ = "year"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pnad",
@@ -355,66 +371,81 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser(
-        "demo", help="generate demo DECP files and run the whole pipeline (offline)"
+        "demo",
+        help="génère des fichiers DECP de démonstration et exécute tout le pipeline (hors ligne)",
     )
     demo.add_argument(
-        "--size", type=_size, default=20_000, help="contracts to generate (100-3000000)"
+        "--size", type=_size, default=20_000, help="nombre de contrats à générer (100 à 3 000 000)"
     )
-    demo.add_argument("--seed", type=int, default=42, help="random seed (same seed, same files)")
+    demo.add_argument("--seed", type=int, default=42, help="graine (même graine, mêmes fichiers)")
     demo.add_argument(
         "--fault-rate",
         type=float,
         default=0.01,
-        help="share of records carrying a real-world fault (default 0.01)",
+        help="part des enregistrements portant un défaut réel (défaut 0,01)",
     )
-    demo.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
+    demo.add_argument(
+        "--quiet", action="store_true", help="n'affiche que les avertissements du pipeline"
+    )
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser(
-        "run", help="download the enabled sources (sources.toml) and refresh everything"
+        "run",
+        help="télécharge les sources activées (sources.toml), interroge SIRENE, "
+        "puis met tout à jour",
     )
     run.add_argument(
         "--allow-shrink",
         action="store_true",
-        help="publish even with far fewer contracts than last time",
+        help="publie même avec beaucoup moins de contrats que la dernière fois",
     )
-    run.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
+    run.add_argument(
+        "--quiet", action="store_true", help="n'affiche que les avertissements du pipeline"
+    )
     run.set_defaults(func=cmd_run)
 
-    refresh = sub.add_parser("refresh", help="process the files already under raw/ and publish")
+    refresh = sub.add_parser(
+        "refresh", help="traite les fichiers déjà déposés sous raw/ et publie (hors ligne)"
+    )
     refresh.add_argument(
         "--allow-shrink",
         action="store_true",
-        help="publish even with far fewer contracts than last time",
+        help="publie même avec beaucoup moins de contrats que la dernière fois",
     )
-    refresh.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
+    refresh.add_argument(
+        "--quiet", action="store_true", help="n'affiche que les avertissements du pipeline"
+    )
     refresh.set_defaults(func=cmd_refresh)
 
-    ingest = sub.add_parser("ingest", help="ingest local DECP files or folders, then refresh")
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="file or folder")
-    ingest.add_argument("--json", action="store_true", help="per-file accounting as JSON")
+    ingest = sub.add_parser(
+        "ingest", help="intègre des fichiers ou dossiers DECP locaux, puis met tout à jour"
+    )
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="fichier ou dossier")
+    ingest.add_argument("--json", action="store_true", help="bilan par fichier en JSON")
     ingest.add_argument(
         "--allow-shrink",
         action="store_true",
-        help="publish even with far fewer contracts than last time",
+        help="publie même avec beaucoup moins de contrats que la dernière fois",
     )
-    ingest.add_argument("--quiet", action="store_true", help="only warnings from the pipeline")
+    ingest.add_argument(
+        "--quiet", action="store_true", help="n'affiche que les avertissements du pipeline"
+    )
     ingest.set_defaults(func=cmd_ingest)
 
-    shares = sub.add_parser("shares", help="print the PNAD shares from the published database")
-    shares.add_argument("--year", type=_year, help="notification year")
-    shares.add_argument("--level", choices=LEVELS, help="national, region or departement")
+    shares = sub.add_parser("shares", help="affiche les parts PNAD de la base publiée")
+    shares.add_argument("--year", type=_year, help="année de notification")
+    shares.add_argument("--level", choices=LEVELS, help="national, region ou departement")
     shares.add_argument(
         "--scope",
         choices=SCOPES,
         default="all",
-        help="variant: all (marchés + concessions, default), marches, marches_hors_subsequents, "
-        "oecp_basis (marchés >= 90 000 EUR), hors_defense",
+        help="variante : all (marchés et concessions, défaut), marches, marches_hors_subsequents, "
+        "oecp_basis (marchés >= 90 000 EUR HT), hors_defense",
     )
-    shares.add_argument("--json", action="store_true", help="a JSON list of objects")
+    shares.add_argument("--json", action="store_true", help="une liste d'objets JSON")
     shares.set_defaults(func=cmd_shares)
 
-    ui = sub.add_parser("ui", help="open the Dagster UI (dg dev) on this project")
+    ui = sub.add_parser("ui", help="ouvre l'interface Dagster (dg dev) sur ce projet")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
     return parser
