@@ -18,7 +18,9 @@ from pipelines.lib.paths import PROJECT_ROOT
 
 TEMPLATES = PROJECT_ROOT / "pipelines" / "templates"
 SOCIAL_COLOUR, ENVIRONMENTAL_COLOUR = "#b5476b", "#2e7d5b"
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+# No toolbar: it covered the titles, and every chart's data is in the table beside it.
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
+SMALL_SAMPLE = 30  # below this many contracts a share moves a lot with one contract: say so
 
 
 def _environment() -> Environment:
@@ -26,8 +28,16 @@ def _environment() -> Environment:
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
     )
-    env.filters.update(number=number_fr, percent=percent_fr, points=points_fr)
+    env.filters.update(number=number_fr, percent=percent_fr, points=points_fr, gap=gap_fr)
+    env.globals["SMALL_SAMPLE"] = SMALL_SAMPLE
     return env
+
+
+def gap_fr(points: float | None) -> str:
+    """The gap to a target: points still to go, or 'cible atteinte' when it is reached."""
+    if points is not None and points <= 0:
+        return "cible atteinte"
+    return points_fr(points)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> list[dict]:
@@ -41,8 +51,8 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
         title={"text": title, "x": 0},
         separators=", ",  # French: decimal comma, space between thousands
         height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        legend={"orientation": "h", "y": -0.15},
+        margin={"l": 60, "r": 30, "t": 60, "b": 90},
+        legend={"orientation": "h", "y": -0.28},
         plot_bgcolor="white",
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"},
     )
@@ -86,7 +96,12 @@ def national_trend_figure(national: list[dict], oecp: list[dict] | None = None) 
             x=years,
             y=values,
             name=name,
-            marker={"color": colour, "pattern": {"shape": pattern}},
+            # the current year is provisional: drawn lighter, and marked in the table
+            marker={
+                "color": colour,
+                "pattern": {"shape": pattern},
+                "opacity": [0.45 if r["is_provisional"] else 1.0 for r in national],
+            },
             text=[percent_fr(r[key]) for r in national],
             textposition="outside",
             hovertemplate="%{x} : %{y:.1f} %<extra>" + name + "</extra>",
