@@ -28,6 +28,8 @@ MACROS = (
     "macros/tabular_list",
     "macros/buyer_category",
     "macros/legal_category_buyer_category",
+    "macros/territory_level",
+    "macros/territory_code",
 )
 
 

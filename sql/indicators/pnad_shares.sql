@@ -53,17 +53,9 @@ counted as (
     select
         scope,
         year,
-        case
-            when grouping(buyer_region_code) = 1 and grouping(buyer_departement_code) = 1
-                then 'national'
-            when grouping(buyer_departement_code) = 1 then 'region'
-            else 'departement'
-        end as level,
-        case
-            when grouping(buyer_departement_code) = 0 then buyer_departement_code
-            when grouping(buyer_region_code) = 0 then buyer_region_code
-            else 'FR'
-        end as territory_code,
+        territory_level(grouping(buyer_region_code), grouping(buyer_departement_code)) as level,
+        territory_code(grouping(buyer_region_code), grouping(buyer_departement_code),
+                       buyer_region_code, buyer_departement_code) as territory_code,
         count(*) as contracts,
         count(*) filter (where social_status = 'yes') as social_yes,
         count(*) filter (where social_status in ('yes', 'no')) as social_declared,
