@@ -125,13 +125,16 @@ def logic_version() -> str:
 
 
 def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """What the derived tables are built from: the logic version and the parsed files."""
+    """What the derived tables are built from: the logic version, the files read (with their
+    status) and the SIRENE answers."""
     # every file and its status: a quarantined file changes what is published (ingest_files)
     files, content = con.execute(
         "select count(*), coalesce(md5(string_agg(file_id || status, ',' order by file_id)), '') "
         "from ingest_files"
     ).fetchone()
-    return f"{logic_version()}:{files}:{content}"
+    # buyers located by SIRENE since the last build change the territories
+    located = con.execute("select count(*) from sirene_cache").fetchone()[0]
+    return f"{logic_version()}:{files}:{content}:{located}"
 
 
 def is_built_from(con: duckdb.DuckDBPyConnection, step: str, fingerprint: str) -> bool:
