@@ -207,3 +207,25 @@ def test_tabular_rows_fold_into_one_contract_with_its_modifications(pnad_paths, 
     assert query("select records_read, loaded, duplicates, rejected from ingest_accounting") == [
         (4, 1, 3, 0)
     ]
+
+
+def test_gzipped_json_and_xml_are_read(pnad_paths, query, tmp_path):
+    import gzip
+
+    from pipelines.lib import decp_ingest
+
+    json_gz = tmp_path / "daily.json.gz"
+    json_gz.write_bytes(
+        gzip.compress(
+            json.dumps({"marches": {"marche": [marche("GZ1", social=["Clause sociale"])]}}).encode()
+        )
+    )
+    xml_gz = tmp_path / "feed"  # no extension at all: the content decides
+    xml_gz.write_bytes(gzip.compress(XML_2022.encode()))
+    decp_ingest.land_local_files(pnad_paths, [json_gz, xml_gz])
+    build_warehouse(pnad_paths)
+    assert sorted(query("select format, status, records_read from ingest_files")) == [
+        ("decp-json", "parsed", 1),
+        ("decp-xml", "parsed", 2),
+    ]
+    assert query("select count(*) from contracts") == [(3,)]

@@ -6,6 +6,7 @@ A file is identified by the SHA-256 of its content, so the same file met twice i
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import shutil
@@ -57,6 +58,12 @@ def sniff_format(path: Path) -> tuple[str | None, str | None]:
     """(format, reason): the format read from the first bytes, or why the file is unusable."""
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
+    if head[:2] == b"\x1f\x8b":  # gzip (.json.gz, .csv.gz, .xml.gz): sniff what it holds
+        try:
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(SNIFF_BYTES)
+        except (OSError, EOFError) as error:
+            return None, f"damaged gzip file ({error})"
     if not head.strip():
         return None, "empty file"
     if head.startswith(b"PAR1"):
@@ -122,6 +129,9 @@ def land_local_files(
             suffix = SUFFIX_BY_FORMAT.get(fmt or "", source.suffix.lower())
             if suffix not in DATA_SUFFIXES:
                 suffix = ".dat"  # still landed: registration quarantines it with the reason
+            with source.open("rb") as probe:
+                if probe.read(2) == b"\x1f\x8b" and suffix != ".gz":
+                    suffix += ".gz"  # DuckDB decompresses by extension
             target = target_dir / f"{checksum[:32]}{suffix}"
             if not target.exists():
                 partial = target.with_name(f".{target.name}.partial-{os.getpid()}")

@@ -8,6 +8,7 @@ written out at once, so memory does not grow with the file.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -82,30 +83,33 @@ def xml_to_decp_json(source: Path, target: Path) -> int:
     }
     counts = dict.fromkeys(parts, 0)
     handles = {kind: path.open("w", encoding="utf-8") for kind, path in parts.items()}
+    with source.open("rb") as probe:
+        opener = gzip.open if probe.read(2) == b"\x1f\x8b" else open  # .xml.gz too
     try:
         root = None
-        for event, element in iterparse(str(source), events=("start", "end")):
-            if event == "start":
-                if root is None:
-                    root = element
-                    if _local(root.tag) != "marches" and _local(root.tag) not in RECORD_TAGS:
-                        raise XmlRejected(f"XML root is <{_local(root.tag)}>, not <marches>")
-                continue
-            kind = RECORD_TAGS.get(_local(element.tag))
-            # a record is a child of <marches>, or the root itself in a one-record file
-            if kind and (element is root or element in list(root)):
-                handles[kind].write(
-                    ("," if counts[kind] else "")
-                    + json.dumps(record_from_element(element), ensure_ascii=False)
-                )
-                counts[kind] += 1
-                if element is not root:
-                    root.remove(element)  # keep memory flat on large files
+        with opener(source, "rb") as stream:
+            for event, element in iterparse(stream, events=("start", "end")):
+                if event == "start":
+                    if root is None:
+                        root = element
+                        if _local(root.tag) != "marches" and _local(root.tag) not in RECORD_TAGS:
+                            raise XmlRejected(f"XML root is <{_local(root.tag)}>, not <marches>")
+                    continue
+                kind = RECORD_TAGS.get(_local(element.tag))
+                # a record is a child of <marches>, or the root itself in a one-record file
+                if kind and (element is root or element in list(root)):
+                    handles[kind].write(
+                        ("," if counts[kind] else "")
+                        + json.dumps(record_from_element(element), ensure_ascii=False)
+                    )
+                    counts[kind] += 1
+                    if element is not root:
+                        root.remove(element)  # keep memory flat on large files
         if root is None:
             raise XmlRejected("empty XML document")
     except DefusedXmlException as error:
         raise XmlRejected(f"unsafe XML refused ({type(error).__name__}: {error})") from error
-    except ParseError as error:
+    except (ParseError, OSError, EOFError) as error:
         raise XmlRejected(f"malformed XML: {error}") from error
     finally:
         for handle in handles.values():
