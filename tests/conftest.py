@@ -99,10 +99,10 @@ def build_warehouse(paths: PnadPaths, *, force: bool = False) -> dict[str, int]:
         decp_ingest.parse_pending_files(con, paths)
         counts = warehouse.build_contracts(con, force=force)
         warehouse.build_shares(con, force=force)
-        warehouse.build_monthly_shares(con)
-        warehouse.build_breakdowns(con)
-        warehouse.build_buyer_shares(con)
-        warehouse.build_opportunities(con)
+        for indicator in ("pnad_shares_monthly", "pnad_breakdowns", "buyer_shares"):
+            warehouse.build_indicator(con, indicator)
+        # the opportunities asset's defaults: 90 000 EUR, 12 months
+        warehouse.build_indicator(con, "opportunities", {"min_amount": 90_000, "months": 12})
     return counts
 
 

@@ -200,33 +200,14 @@ def build_shares(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> int:
     return table_count(con, "pnad_shares")
 
 
-def build_breakdowns(con: duckdb.DuckDBPyConnection) -> int:
-    """Shares by market type, buyer category and procedure (sql/indicators/pnad_breakdowns.sql)."""
-    run_sql(con, "indicators/pnad_breakdowns")
-    return table_count(con, "pnad_breakdowns")
-
-
-def build_buyer_shares(con: duckdb.DuckDBPyConnection) -> int:
-    """Per buyer and year: shares, gaps and trend (sql/indicators/buyer_shares.sql)."""
-    run_sql(con, "indicators/buyer_shares")
-    return table_count(con, "buyer_shares")
-
-
-def build_opportunities(
-    con: duckdb.DuckDBPyConnection, *, min_amount: float = 90_000, months: int = 12
-) -> int:
-    """Recent labour-intensive contracts without a social consideration
-    (sql/indicators/opportunities.sql)."""
-    run_sql(con, "indicators/opportunities", {"min_amount": min_amount, "months": months})
-    return table_count(con, "opportunities")
-
-
 def buyers_to_locate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Buyer SIRETs neither the SIREN prefix nor the SIRENE cache place yet, largest first."""
     return [row[0] for row in run_sql(con, "core/buyers_to_locate").fetchall()]
 
 
-def build_monthly_shares(con: duckdb.DuckDBPyConnection) -> int:
-    """The shares by month of notification (sql/indicators/pnad_shares_monthly.sql)."""
-    run_sql(con, "indicators/pnad_shares_monthly")
-    return table_count(con, "pnad_shares_monthly")
+# Indicator tables rebuilt whole from contracts, each by sql/indicators/<name>.sql creating the
+# table of the same name: pnad_shares_monthly, pnad_breakdowns, buyer_shares, opportunities.
+def build_indicator(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> int:
+    """Run sql/indicators/<name>.sql; returns the row count of the table it creates."""
+    run_sql(con, f"indicators/{name}", params)
+    return table_count(con, name)
