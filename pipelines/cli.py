@@ -370,8 +370,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    # Options of every command that runs the pipeline, declared once.
+    quiet = argparse.ArgumentParser(add_help=False)
+    quiet.add_argument(
+        "--quiet", action="store_true", help="n'affiche que les avertissements du pipeline"
+    )
+    publishing = argparse.ArgumentParser(add_help=False, parents=[quiet])
+    publishing.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publie même avec beaucoup moins de contrats que la dernière fois",
+    )
+
     demo = sub.add_parser(
         "demo",
+        parents=[quiet],
         help="génère des fichiers DECP de démonstration et exécute tout le pipeline (hors ligne)",
     )
     demo.add_argument(
@@ -384,52 +397,30 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.01,
         help="part des enregistrements portant un défaut réel (défaut 0,01)",
     )
-    demo.add_argument(
-        "--quiet", action="store_true", help="n'affiche que les avertissements du pipeline"
-    )
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser(
         "run",
+        parents=[publishing],
         help="télécharge les sources activées (sources.toml), interroge SIRENE, "
         "puis met tout à jour",
-    )
-    run.add_argument(
-        "--allow-shrink",
-        action="store_true",
-        help="publie même avec beaucoup moins de contrats que la dernière fois",
-    )
-    run.add_argument(
-        "--quiet", action="store_true", help="n'affiche que les avertissements du pipeline"
     )
     run.set_defaults(func=cmd_run)
 
     refresh = sub.add_parser(
-        "refresh", help="traite les fichiers déjà déposés sous raw/ et publie (hors ligne)"
-    )
-    refresh.add_argument(
-        "--allow-shrink",
-        action="store_true",
-        help="publie même avec beaucoup moins de contrats que la dernière fois",
-    )
-    refresh.add_argument(
-        "--quiet", action="store_true", help="n'affiche que les avertissements du pipeline"
+        "refresh",
+        parents=[publishing],
+        help="traite les fichiers déjà déposés sous raw/ et publie (hors ligne)",
     )
     refresh.set_defaults(func=cmd_refresh)
 
     ingest = sub.add_parser(
-        "ingest", help="intègre des fichiers ou dossiers DECP locaux, puis met tout à jour"
+        "ingest",
+        parents=[publishing],
+        help="intègre des fichiers ou dossiers DECP locaux, puis met tout à jour",
     )
     ingest.add_argument("paths", nargs="+", metavar="PATH", help="fichier ou dossier")
     ingest.add_argument("--json", action="store_true", help="bilan par fichier en JSON")
-    ingest.add_argument(
-        "--allow-shrink",
-        action="store_true",
-        help="publie même avec beaucoup moins de contrats que la dernière fois",
-    )
-    ingest.add_argument(
-        "--quiet", action="store_true", help="n'affiche que les avertissements du pipeline"
-    )
     ingest.set_defaults(func=cmd_ingest)
 
     shares = sub.add_parser("shares", help="affiche les parts PNAD de la base publiée")
