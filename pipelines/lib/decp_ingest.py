@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.decp_xml import XmlRejected, xml_to_decp_json
+from pipelines.lib.download import looks_like_html
 from pipelines.lib.paths import PnadPaths
 from pipelines.lib.sql import run_sql
 
@@ -74,8 +75,7 @@ def sniff_format(path: Path) -> tuple[str | None, str | None]:
             return "decp-json", None
         return None, 'JSON without a "marches" root: not a DECP file'
     if text[:1] == b"<":
-        start = text[:512].lower()
-        if b"<html" in start or b"<!doctype html" in start:
+        if looks_like_html(text):
             return None, "HTML page (an error page saved as a data file?)"
         return "decp-xml", None
     header = text.split(b"\n", 1)[0].lower()

@@ -81,11 +81,11 @@ def _digest(algorithm: str) -> hashlib._Hash:
     return hashlib.new(algorithm)
 
 
-def _looks_like_html(head: bytes) -> bool:
+def looks_like_html(head: bytes) -> bool:
+    """An HTML page (typically an error page) where a data file was expected: the first bytes
+    start a tag and hold <html or an HTML doctype. Also used to sniff landed files."""
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:512].lower()
-    return (
-        start.startswith(b"<!doctype html") or start.startswith(b"<html") or b"<html" in start[:200]
-    )
+    return start.startswith(b"<") and (b"<html" in start or b"<!doctype html" in start)
 
 
 class _BodyError(Exception):
@@ -182,7 +182,7 @@ def fetch(
     problem = None
     if size == 0:
         problem = "empty body"
-    elif expect_data and _looks_like_html(head):
+    elif expect_data and looks_like_html(head):
         problem = "HTML page where a data file was expected"
     elif published and published.hexdigest().lower() != checksum[1].lower():
         problem = (
