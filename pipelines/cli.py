@@ -267,7 +267,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise CliError("no data file (.json, .xml, .csv, .parquet) found in the given folders")
     _warn_if_demo_mixed(paths)
     run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet or args.json)
-    given = {decp_ingest.sha256_of(target): str(source) for source, target in landed}
+    # A landed file is named by the first 32 hex digits of its SHA-256 (its file_id): no need to
+    # read every input a second time to find what became of it.
+    given = {target.name[:32]: str(source) for source, target in landed}
     # The working database is the authority on what happened to each file (a file whose content
     # was already known is reported with its first outcome).
     with warehouse.connect(paths) as con:
@@ -276,12 +278,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "f.status_reason, coalesce(a.records_read, f.records_read, 0), coalesce(a.loaded, 0), "
             "coalesce(a.duplicates, 0), coalesce(a.rejected, f.records_rejected, 0) "
             "from ingest_files f left join ingest_accounting a using (file_id) "
-            "where f.file_id in (select unnest($ids)) order by f.ingest_seq",
+            "where left(f.file_id, 32) in (select unnest($ids)) order by f.ingest_seq",
             {"ids": list(given)},
         ).fetchall()
     report = [
         {
-            "file": given[file_id],
+            "file": given[file_id[:32]],
             "stored_as": path,
             "format": fmt,
             "status": status,
