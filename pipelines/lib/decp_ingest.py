@@ -47,6 +47,13 @@ def is_data_file(name: str) -> bool:
     return not name.startswith((".", "_")) and Path(name).suffix.lower() in DATA_SUFFIXES
 
 
+def copy_atomically(source: Path, target: Path) -> None:
+    """Copy under a hidden partial name, then rename: a reader never sees half a file."""
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -134,9 +141,7 @@ def land_local_files(
                     suffix += ".gz"  # DuckDB decompresses by extension
             target = target_dir / f"{checksum[:32]}{suffix}"
             if not target.exists():
-                partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-                shutil.copyfile(source, partial)
-                os.replace(partial, target)  # atomic: a reader never sees half a file
+                copy_atomically(source, target)
             landed.append((source, target))
             if con is not None:
                 con.execute(

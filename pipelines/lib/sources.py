@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 import duckdb
 import requests
 
-from pipelines.lib.decp_ingest import is_data_file, sha256_of
+from pipelines.lib.decp_ingest import copy_atomically, is_data_file, sha256_of
 from pipelines.lib.download import FetchResult, Previous, fetch, make_session
 from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
 
@@ -186,9 +185,7 @@ def _copy_local(paths: PnadPaths, source: Source) -> list[FetchResult]:
         target = target_dir / f"{source.name}-{digest[:16]}{file.suffix.lower()}"
         outcome = "unchanged" if target.exists() else "downloaded"
         if outcome == "downloaded":
-            partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-            shutil.copyfile(file, partial)
-            os.replace(partial, target)
+            copy_atomically(file, target)
         results.append(
             FetchResult(
                 url=str(file),
