@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.common import WRITER_POOL
+from assets.facilitator import facilitator_hours
 from assets.indicators import pnad_shares
 from assets.reports import pnad_dashboard
 from pipelines.lib.publish import publish_database
@@ -14,7 +15,10 @@ class PublishConfig(dg.Config):
 
 
 @dg.asset(
-    group_name="publish", deps=[pnad_shares, pnad_dashboard], kinds={"duckdb"}, pool=WRITER_POOL
+    group_name="publish",
+    deps=[pnad_shares, facilitator_hours, pnad_dashboard],
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
 )
 def published_database(
     context: dg.AssetExecutionContext, config: PublishConfig, warehouse_db: PnadWarehouse

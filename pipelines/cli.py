@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.formatting import percent_fr
+from pipelines.lib.formatting import number_fr, percent_fr
 from pipelines.lib.paths import PROJECT_ROOT, PnadPaths, dagster_environment
 
 LEVELS = ("national", "region", "departement")
@@ -254,17 +254,75 @@ def _warn_if_demo_mixed(paths: PnadPaths) -> None:
         )
 
 
+def _split_inputs(inputs: list[str]) -> tuple[list[Path], list[Path]]:
+    """(DECP files and folders, facilitator exports): exports are told from DECP files by their
+    content (an Excel workbook, or a table whose header names insertion hours)."""
+    from pipelines.lib import decp_ingest, facilitator
+
+    decp, exports = [], []
+    for given in inputs:
+        item = Path(given).expanduser().resolve()
+        if not item.exists():
+            raise CliError(f"no such file or folder: {item}")
+        if item.is_file():
+            (exports if facilitator.looks_like_export(item) else decp).append(item)
+            continue
+        for path in sorted(p for p in item.rglob("*") if p.is_file()):
+            if facilitator.is_export_name(path.name) and facilitator.looks_like_export(path):
+                exports.append(path)
+            elif decp_ingest.is_data_file(path.name):
+                decp.append(path)
+    return decp, exports
+
+
+def _load_exports(paths: PnadPaths, exports: list[Path], args: argparse.Namespace) -> list[dict]:
+    """Load the facilitator exports one by one; one that cannot be loaded is reported with its
+    reason (and a mapping template when its columns are not recognised)."""
+    from pipelines.lib import facilitator, warehouse
+
+    reports = []
+    with warehouse.connect(paths) as con:
+        for path in exports:
+            try:
+                report = facilitator.load_export(
+                    con, paths, path, facilitator=args.facilitator, period=args.period
+                )
+                report.update(status="loaded", reason=None)
+            except facilitator.FacilitatorExportError as error:
+                report = {
+                    "file": str(path),
+                    "format": "facilitator",
+                    "status": "not_loaded",
+                    "reason": str(error),
+                    "records_read": 0,
+                    "loaded": 0,
+                    "duplicates": 0,
+                    "rejected": 0,
+                }
+            if report.get("already_loaded"):
+                report["reason"] = "already loaded (same content): nothing added"
+            reports.append(report)
+    return reports
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from pipelines.lib import decp_ingest, warehouse
 
     paths = PnadPaths.resolve().ensure()
-    try:
-        with warehouse.connect(paths) as con:
-            landed = decp_ingest.land_local_files(paths, [Path(p) for p in args.paths], con)
-    except FileNotFoundError as error:
-        raise CliError(str(error)) from error
-    if not landed:
-        raise CliError("no data file (.json, .xml, .csv, .parquet) found in the given folders")
+    decp_inputs, exports = _split_inputs(args.paths)
+    exported = _load_exports(paths, exports, args)
+    landed = []
+    if decp_inputs:
+        try:
+            with warehouse.connect(paths) as con:
+                landed = decp_ingest.land_local_files(paths, decp_inputs, con)
+        except FileNotFoundError as error:
+            raise CliError(str(error)) from error
+    if not landed and not exports:
+        raise CliError(
+            "no data file (.json, .xml, .csv, .parquet, or a facilitator export .csv/.xlsx) "
+            "found in the given folders"
+        )
     _warn_if_demo_mixed(paths)
     run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet or args.json)
     # A landed file is named by the first 32 hex digits of its SHA-256 (its file_id): no need to
@@ -294,6 +352,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "rejected": rejected,
         }
         for file_id, path, fmt, status, reason, read, loaded, dup, rejected in rows
+    ] + [
+        {
+            key: r.get(key)
+            for key in (
+                "file",
+                "format",
+                "status",
+                "reason",
+                "records_read",
+                "loaded",
+                "duplicates",
+                "rejected",
+            )
+        }
+        for r in exported
     ]
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -305,7 +378,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 f"{r['loaded']} chargés, {r['duplicates']} doublons, {r['rejected']} rejetés"
             )
         print_summary(paths)
-    unreadable = [r["file"] for r in report if r["status"] != "parsed"]
+    unreadable = [r["file"] for r in report if r["status"] not in ("parsed", "loaded")]
     if unreadable:
         raise CliError(
             f"{len(unreadable)} of {len(report)} file(s) could not be read: "
@@ -332,6 +405,70 @@ def cmd_shares(args: argparse.Namespace) -> int:
         raise CliError(f"no figures for this selection; years with contracts: {available}")
     else:
         print_shares_table(rows)
+    return 0
+
+
+HOURS_COLUMNS = (
+    "year",
+    "level",
+    "territory_code",
+    "territory_name",
+    "hours_worked",
+    "hours_planned",
+    "completion_rate",
+    "etp",
+    "participants",
+    "work_contracts",
+    "marches",
+    "buyers",
+    "companies",
+    "hours_worked_previous_year",
+    "hours_worked_change",
+    "is_small_aggregate",
+)
+
+
+def query_hours(paths: PnadPaths, year: int | None, level: str | None) -> list[dict]:
+    """The published facilitator_hours (people counts already blanked below the threshold)."""
+    with _published(paths) as con:
+        cursor = con.execute(
+            f"select {', '.join(HOURS_COLUMNS)} from facilitator_hours "  # noqa: S608 - fixed
+            "where ($year is null or year = $year) and ($level is null or level = $level) "
+            "order by year, case level when 'national' then 0 when 'region' then 1 else 2 end, "
+            "territory_code nulls last",
+            {"year": year, "level": level},
+        )
+        return [dict(zip(HOURS_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+
+def cmd_hours(args: argparse.Namespace) -> int:
+    paths = PnadPaths.resolve()
+    rows = query_hours(paths, args.year, args.level or ("national" if not args.json else None))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        raise CliError(
+            "no facilitator hours for this selection: load an export with `pnad ingest FILE` "
+            f"or drop it in {paths.facilitator_drop}"
+        )
+    header = (
+        f"{'année':<6} {'niveau':<12} {'territoire':<30} {'heures':>12} {'ETP':>8} "
+        f"{'prévues':>12} {'réal.':>7} {'pers.':>7} {'contrats':>8} {'marchés':>8} {'évol.':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        name = f"{r['territory_code'] or '–'} {r['territory_name']}"[:30]
+        secret = "secret"
+        print(
+            f"{r['year']:<6} {r['level']:<12} {name:<30} {number_fr(r['hours_worked']):>12} "
+            f"{number_fr(r['etp'], 1):>8} {number_fr(r['hours_planned']):>12} "
+            f"{percent_fr(r['completion_rate'], 0):>7} "
+            f"{secret if r['participants'] is None else r['participants']:>7} "
+            f"{secret if r['work_contracts'] is None else r['work_contracts']:>8} "
+            f"{r['marches']:>8} {percent_fr(r['hours_worked_change'], 0):>8}"
+        )
     return 0
 
 
@@ -423,7 +560,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("paths", nargs="+", metavar="PATH", help="fichier ou dossier")
     ingest.add_argument("--json", action="store_true", help="bilan par fichier en JSON")
+    ingest.add_argument(
+        "--facilitator",
+        help="exports de facilitateurs : nom du facilitateur, quand le fichier ne le dit pas "
+        "(clé de remplacement d'un export corrigé, avec la période)",
+    )
+    ingest.add_argument(
+        "--period",
+        help="exports de facilitateurs : période couverte (2024, ou 2024-01-01:2024-06-30), "
+        "quand elle ne se lit pas dans les dates du fichier",
+    )
     ingest.set_defaults(func=cmd_ingest)
+
+    hours = sub.add_parser(
+        "hours", help="affiche les heures d'insertion des exports des facilitateurs (base publiée)"
+    )
+    hours.add_argument("--year", type=_year, help="année où les heures ont été travaillées")
+    hours.add_argument("--level", choices=LEVELS, help="national, region ou departement")
+    hours.add_argument("--json", action="store_true", help="une liste d'objets JSON")
+    hours.set_defaults(func=cmd_hours)
 
     shares = sub.add_parser("shares", help="affiche les parts PNAD de la base publiée")
     shares.add_argument("--year", type=_year, help="année de notification")

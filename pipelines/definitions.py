@@ -5,12 +5,12 @@ Runs execute in one process: DuckDB accepts one writer, and the steps are short 
 
 import dagster as dg
 
-from assets import core, indicators, publish, raw, reference, reports, staging
+from assets import core, facilitator, indicators, publish, raw, reference, reports, staging
 from pipelines.jobs import pnad_refresh_job, pnad_update_job
 from pipelines.resources import PnadWarehouse
-from pipelines.schedules import daily_refresh_schedule, raw_files_sensor
+from pipelines.schedules import daily_refresh_schedule, facilitator_exports_sensor, raw_files_sensor
 
-ASSET_MODULES = (reference, raw, staging, core, indicators, reports, publish)
+ASSET_MODULES = (reference, raw, staging, core, indicators, facilitator, reports, publish)
 
 
 @dg.definitions
@@ -20,7 +20,7 @@ def defs() -> dg.Definitions:
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
         jobs=[pnad_refresh_job, pnad_update_job],
         schedules=[daily_refresh_schedule],
-        sensors=[raw_files_sensor],
+        sensors=[raw_files_sensor, facilitator_exports_sensor],
         resources={"warehouse_db": PnadWarehouse()},
         executor=dg.in_process_executor,
     )

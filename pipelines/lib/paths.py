@@ -50,6 +50,22 @@ class PnadPaths:
     def dashboard_html(self) -> Path:
         return self.reports / "index.html"
 
+    @property
+    def facilitator_drop(self) -> Path:
+        """Drop folder for facilitators' exports (ABC Clauses, spreadsheets), watched by a
+        sensor."""
+        return self.home / "facilitateurs"
+
+    @property
+    def mappings(self) -> Path:
+        """Column mappings written by users for new export layouts (and templates to fill in)."""
+        return self.home / "mappings"
+
+    @property
+    def pseudonym_secret(self) -> Path:
+        """The per-installation secret that keys participant pseudonyms (never published)."""
+        return self.home / ".pnad_secret"
+
     def ensure(self) -> PnadPaths:
         for folder in (self.raw, self.work_db.parent, self.reports):
             folder.mkdir(parents=True, exist_ok=True)

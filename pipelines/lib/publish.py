@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.paths import REFERENCE_DIR, PnadPaths
-from pipelines.lib.warehouse import inputs_fingerprint
+from pipelines.lib.warehouse import facilitator_fingerprint, inputs_fingerprint
 
 # Published table -> (query on the working database, description). Fixed list: identifiers never
 # come from data.
@@ -93,6 +93,53 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "Départements (101) et collectivités d'outre-mer, avec leur région (COG INSEE 2025).",
     ),
     "ref_regions": ("select * from ref_regions", "Régions (18) et collectivités d'outre-mer."),
+    # Facilitators' data: aggregates and marchés only. Participants' pseudonyms stay in the
+    # working database; counts of people below the small-aggregate threshold are blanked.
+    "facilitator_hours": (
+        "select * replace ("
+        "case when is_small_aggregate then null else participants end as participants, "
+        "case when is_small_aggregate then null else work_contracts end as work_contracts, "
+        "case when is_small_aggregate then null else companies end as companies) "
+        "from facilitator_hours",
+        "Heures d'insertion des exports des facilitateurs (ABC Clauses, tableurs) par année "
+        "travaillée et territoire : ETP (heures / 1 600), heures prévues et taux de réalisation, "
+        "personnes, contrats de travail, marchés, maîtres d'ouvrage, entreprises, évolution.",
+    ),
+    "facilitator_hours_breakdowns": (
+        "select * replace ("
+        "case when is_small_aggregate then null else participants end as participants, "
+        "case when is_small_aggregate then null else work_contracts end as work_contracts) "
+        "from facilitator_hours_breakdowns",
+        "Heures d'insertion par type de maître d'ouvrage, type de marché, secteur, catégorie de "
+        "clause, modalité, type de contrat et public (publics non exclusifs).",
+    ),
+    "facilitator_files": (
+        "select * from facilitator_files",
+        "Exports des facilitateurs chargés : facilitateur, période, lignes lues = chargées + "
+        "rejetées, statut (active ou replaced par un export corrigé).",
+    ),
+    "facilitator_rejects": (
+        "select * from facilitator_rejects",
+        "Lignes des exports des facilitateurs écartées, avec leur numéro et la raison.",
+    ),
+    "facilitator_followed_marches": (
+        "select * from facilitator_followed_marches",
+        "Marchés suivis par les facilitateurs (dernier export), avec heures prévues et territoire.",
+    ),
+    "facilitator_decp_links": (
+        "select * from facilitator_decp_links",
+        "Rapprochement marché suivi -> contrat DECP, avec la méthode et la confiance.",
+    ),
+    "facilitator_gap_underdeclared": (
+        "select * from facilitator_gap_underdeclared",
+        "Sous-déclaration : marchés suivis par un facilitateur dont le contrat DECP ne déclare "
+        "pas de considération sociale.",
+    ),
+    "facilitator_gap_unfollowed": (
+        "select * from facilitator_gap_unfollowed",
+        "Contrats DECP déclarant une clause sociale (ou une réservation) qu'aucun facilitateur ne "
+        "suit, chez les acheteurs que les facilitateurs suivent.",
+    ),
 }
 
 
@@ -169,7 +216,7 @@ def publish_database(
 
     Skipped when the published file was made from the same inputs (a no-op run stays fast).
     """
-    fingerprint = inputs_fingerprint(work)
+    fingerprint = f"{inputs_fingerprint(work)}:{facilitator_fingerprint(work)}"
     if not force and published_fingerprint(paths.published_db) == fingerprint:
         return {"skipped": 1}
     contracts = work.execute("select count(*) from contracts").fetchone()[0]

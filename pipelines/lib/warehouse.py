@@ -30,6 +30,9 @@ MACROS = (
     "macros/legal_category_buyer_category",
     "macros/territory_level",
     "macros/territory_code",
+    "macros/french_number",
+    "macros/french_date",
+    "macros/yes_no",
 )
 
 
@@ -61,6 +64,7 @@ def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
             run_sql(con, macro)
         _migrate(con)
         run_sql(con, "staging/create_ingest_tables")
+        run_sql(con, "facilitator/create_facilitator_tables")
         sirene.ensure_cache_table(con)  # contracts.sql reads it, even when empty
         yield con
     finally:
@@ -105,6 +109,7 @@ REFERENCE_TABLES = {
     "ref_oecp_series": "oecp_national_series.csv",
     "ref_labour_intensive_cpv": "labour_intensive_cpv.csv",
     "ref_postal_code_exceptions": "postal_code_exceptions.csv",
+    "facilitator_vocabulary": "facilitator_vocabulary.csv",
 }
 
 
@@ -135,6 +140,15 @@ def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     # buyers located by SIRENE since the last build change the territories
     located = con.execute("select count(*) from sirene_cache").fetchone()[0]
     return f"{logic_version()}:{files}:{content}:{located}"
+
+
+def facilitator_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """The facilitators' exports loaded and their status (a new or replaced export changes the
+    published hours and the facilitator confirmation of contracts)."""
+    return con.execute(
+        "select count(*) || ':' || coalesce(md5(string_agg(file_id || status, ',' "
+        "order by file_id)), '') from facilitator_files"
+    ).fetchone()[0]
 
 
 def is_built_from(con: duckdb.DuckDBPyConnection, step: str, fingerprint: str) -> bool:

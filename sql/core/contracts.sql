@@ -233,7 +233,10 @@ select
         k -> k in ('clause', 'critere', 'reserve')))), []) as environmental_kinds,
     flagged.environmental_positive and flagged.environmental_none as environmental_contradictory,
     flagged.environmental_unrecognised_values,
+    -- 'decp' here; sql/facilitator/apply_facilitator_confirmations.sql sets 'decp+facilitator' or
+    -- 'facilitator' on contracts a facilitator follows (social_status itself stays as declared).
     'decp' as consideration_provenance,
+    false as followed_by_facilitator,
     -- An estimate from the object's words, only where nothing usable was declared (e.g. 2019-format
     -- records). Labelled as such and never mixed into the declared figures.
     case when flagged.social_positive is not true and not coalesce(flagged.social_none, false)

@@ -1,0 +1,114 @@
+-- Load one staged export (stg_facilitator_rows, stg_facilitator_hours) into the canonical
+-- tables, in the caller's transaction. Variables: file_id, file_name, facilitator_name,
+-- period_start, period_end, layout, sheets, ignored_columns, replaced (file_ids the new export
+-- replaces: same facilitator, period covered by the new one).
+-- Within one export, a marché's or an operation's attributes repeat on every participant line:
+-- they are taken once (max over the lines), never added; planned hours included.
+update facilitator_files
+set status = 'replaced', replaced_by = getvariable('file_id')
+where list_contains(getvariable('replaced')::varchar[], file_id);
+
+delete from facilitator_operations where list_contains(getvariable('replaced')::varchar[], file_id);
+delete from facilitator_marches where list_contains(getvariable('replaced')::varchar[], file_id);
+delete from facilitator_work_contracts where list_contains(getvariable('replaced')::varchar[], file_id);
+delete from facilitator_hours_worked where list_contains(getvariable('replaced')::varchar[], file_id);
+
+insert into facilitator_operations
+select
+    getvariable('file_id'),
+    operation_key,
+    max(row_facilitator),
+    max(operation_id),
+    max(operation_name),
+    max(buyer_siret),
+    max(buyer_name),
+    max(buyer_type_value),
+    -- '75', 'Paris (75)', '2a', '971', 1 (Excel number for Ain) -> a département code
+    max(nullif(lpad(upper(regexp_extract(departement_code,
+        '(2[AaBb]|97[1-8]|[0-9]{1,2})(?:[^0-9]|$)', 1)), 2, '0'), '00'))
+from stg_facilitator_rows
+where reject_reason is null
+group by operation_key;
+
+insert into facilitator_marches
+select
+    getvariable('file_id'),
+    marche_key,
+    max(operation_key),
+    max(row_facilitator),
+    max(marche_id),
+    max(decp_id),
+    max(marche_object),
+    max(market_type_value),
+    max(sector),
+    max(clause_category_value),
+    max(notification_date_value),
+    max(amount_value),
+    max(hours_planned_value)
+from stg_facilitator_rows
+where reject_reason is null
+group by marche_key;
+
+insert into facilitator_work_contracts
+select
+    getvariable('file_id'),
+    work_contract_key,
+    max(marche_key),
+    max(participant_key),
+    max(employer_siret),
+    max(employer_name),
+    max(modality_value),
+    max(contract_type_value),
+    max(contract_start_value),
+    max(contract_end_value),
+    bool_or(case when public_deld is null and publics is null then null
+        else coalesce(yes_no(public_deld), false) or list_contains(public_values, 'deld') end),
+    bool_or(case when public_rsa is null and publics is null then null
+        else coalesce(yes_no(public_rsa), false) or list_contains(public_values, 'rsa') end),
+    bool_or(case when public_th is null and publics is null then null
+        else coalesce(yes_no(public_th), false) or list_contains(public_values, 'th') end),
+    bool_or(case when public_jeune is null and publics is null then null
+        else coalesce(yes_no(public_jeune), false) or list_contains(public_values, 'jeune') end),
+    bool_or(case when public_senior is null and publics is null then null
+        else coalesce(yes_no(public_senior), false) or list_contains(public_values, 'senior') end),
+    bool_or(case when public_qpv is null and publics is null then null
+        else coalesce(yes_no(public_qpv), false) or list_contains(public_values, 'qpv') end),
+    bool_or(case when public_iae is null and publics is null then null
+        else coalesce(yes_no(public_iae), false) or list_contains(public_values, 'iae') end),
+    bool_or(case when public_geiq is null and publics is null then null
+        else coalesce(yes_no(public_geiq), false) or list_contains(public_values, 'geiq') end),
+    max(exit_situation)
+from stg_facilitator_rows
+where reject_reason is null and sheet_kind = 'participants'
+group by work_contract_key;
+
+insert into facilitator_hours_worked
+select
+    getvariable('file_id'), sheet, line_number, work_contract_key, marche_key, participant_key,
+    year, hours_worked, attribution
+from stg_facilitator_hours;
+
+insert into facilitator_rejects
+select getvariable('file_id'), getvariable('file_name'), sheet, line_number, reject_reason, excerpt
+from stg_facilitator_rows
+where reject_reason is not null;
+
+insert into facilitator_files
+select
+    getvariable('file_id'),
+    getvariable('file_name'),
+    getvariable('facilitator_name'),
+    getvariable('period_start')::date,
+    getvariable('period_end')::date,
+    getvariable('layout'),
+    getvariable('sheets'),
+    getvariable('ignored_columns')::varchar[],
+    count(*),
+    count(*) filter (where reject_reason is null),
+    count(*) filter (where reject_reason is not null),
+    (select coalesce(sum(hours_worked), 0) from stg_facilitator_hours),
+    'active',
+    null,
+    getvariable('replaced')::varchar[],
+    now()
+from stg_facilitator_rows;
