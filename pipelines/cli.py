@@ -162,6 +162,10 @@ def print_summary(paths: PnadPaths) -> None:
             "environmental_completeness, is_provisional from pnad_shares "
             "where scope = 'all' and level = 'national' order by year"
         ).fetchall()
+        hours = con.execute(
+            "select year, hours_worked, etp, completion_rate, marches "
+            "from facilitator_hours where level = 'national' order by year"
+        ).fetchall()
     print(f"contrats distincts : {total} (dans le champ PNAD : {in_scope})")
     for year, contracts, social, social_c, env, env_c, provisional in national:
         print(
@@ -169,18 +173,27 @@ def print_summary(paths: PnadPaths) -> None:
             f"social {percent_fr(social)} (complétude {percent_fr(social_c)}), "
             f"environnemental {percent_fr(env)} (complétude {percent_fr(env_c)})"
         )
+    if hours:
+        print("heures d'insertion suivies par les facilitateurs (année travaillée) :")
+    for year, worked, etp, rate, marches in hours:
+        print(
+            f"  {year} : {number_fr(worked)} heures ({number_fr(etp, 1)} ETP), "
+            f"{marches} marchés, réalisation {percent_fr(rate, 0)} des heures prévues"
+        )
     print(f"base publiée : {paths.published_db}")
     print(f"tableau de bord : {paths.dashboard_html}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from pipelines.lib import decp_ingest, warehouse
+    from pipelines.lib import decp_ingest, facilitator, warehouse
     from pipelines.lib.demo_data import generate_demo
+    from pipelines.lib.demo_facilitator import DEMO_FACILITATORS, write_demo_exports
 
     paths = PnadPaths.resolve().ensure()
     demo_dir = paths.raw / "demo"
     with warehouse.connect(paths) as con:
         decp_ingest.forget_source(con, "demo")  # the demo is regenerated whole each time
+        facilitator.forget_facilitators(con, list(DEMO_FACILITATORS))
     shutil.rmtree(demo_dir, ignore_errors=True)
     print(
         f"génération de {args.size} contrats de démonstration (graine {args.seed}) dans {demo_dir}"
@@ -190,6 +203,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{len(result.files)} fichiers, {result.records} enregistrements écrits (avec les "
         "republications ; les défauts injectés, comme un SIRET mal formé, font apparaître "
         "quelques contrats distincts de plus)"
+    )
+    run_refresh(paths, allow_shrink=True, quiet=args.quiet)
+    # The facilitators' exports follow marchés of the demo DECP: written from its contracts,
+    # then loaded by a second (short) run, as a drop in facilitateurs/ would be.
+    with warehouse.connect(paths) as con:
+        exports = write_demo_exports(con, paths.facilitator_drop, seed=args.seed)
+    print(
+        "exports de facilitateurs de démonstration : "
+        + ", ".join(str(p.relative_to(paths.home)) for p in exports)
     )
     run_refresh(paths, allow_shrink=True, quiet=args.quiet)
     print_summary(paths)

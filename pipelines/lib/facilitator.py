@@ -389,7 +389,7 @@ def _is_total_row(cells: list[str]) -> bool:
     """A totals line at the bottom of a sheet ('Total', 'TOTAL GÉNÉRAL', 'Sous-total')."""
     for cell in cells[:4]:
         plain = unicodedata.normalize("NFKD", cell).encode("ascii", "ignore").decode().lower()
-        if re.match(r"\s*(sous[- ]?)?totaux?\b|\s*ensemble\b", plain):
+        if re.match(r"\s*(sous[- ]?)?(total|totaux)\b|\s*ensemble\b", plain):
             return True
     return False
 
@@ -515,7 +515,7 @@ def load_export(
     secret = installation_secret(paths)
     frame = staged_frame(mapped, secret, declared or path.stem)
     if declared is None:
-        named = sorted(set(frame["facilitator"].dropna()))
+        named = sorted(set(frame.loc[~frame["is_total_row"], "facilitator"].dropna()))
         declared = " + ".join(named) if named else path.stem
     override = _parse_period(period)
     run_sql(
@@ -687,3 +687,30 @@ def build_facilitator_hours(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         run_sql(con, f"facilitator/{name}", params)
         counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]  # noqa: S608
     return counts
+
+
+FACILITATOR_TABLES = (
+    "facilitator_operations",
+    "facilitator_marches",
+    "facilitator_work_contracts",
+    "facilitator_hours_worked",
+    "facilitator_rejects",
+    "facilitator_files",
+)
+
+
+def forget_facilitators(con: duckdb.DuckDBPyConnection, names: list[str]) -> int:
+    """Remove every export of these facilitators (the demo is regenerated whole each time)."""
+    ids = [
+        row[0]
+        for row in con.execute(
+            "select file_id from facilitator_files where list_contains($names, facilitator)",
+            {"names": list(names)},
+        ).fetchall()
+    ]
+    for table in FACILITATOR_TABLES:
+        con.execute(
+            f"delete from {table} where list_contains($ids, file_id)",  # noqa: S608 - fixed names
+            {"ids": ids},
+        )
+    return len(ids)

@@ -27,7 +27,7 @@ select
     max(nullif(lpad(upper(regexp_extract(departement_code,
         '(2[AaBb]|97[1-8]|[0-9]{1,2})(?:[^0-9]|$)', 1)), 2, '0'), '00'))
 from stg_facilitator_rows
-where reject_reason is null
+where reject_reason is null and operation_key is not null
 group by operation_key;
 
 insert into facilitator_marches

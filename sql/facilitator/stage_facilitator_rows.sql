@@ -91,8 +91,9 @@ attributed as (
             when contract_end_value is not null then 'contract_dates'
             when contract_start_value is not null then 'contract_start'
         end as attribution,
+        -- NULL on lines that say nothing of the operation (a sheet of hours only)
         md5(row_facilitator || '|' || coalesce(operation_id, operation_name, buyer_siret,
-            buyer_name, '')) as operation_key,
+            buyer_name)) as operation_key,
         md5(row_facilitator || '|' || coalesce(
             'id:' || upper(trim(marche_id)),
             'decp:' || upper(trim(decp_id)),
