@@ -55,7 +55,8 @@ def raw_files_sensor(context: dg.SensorEvaluationContext):
 )
 def facilitator_exports_sensor(context: dg.SensorEvaluationContext):
     fingerprint = folder_fingerprint(PnadPaths.resolve().facilitator_drop, is_export_name)
-    if fingerprint == context.cursor:
+    if fingerprint == context.cursor or (context.cursor is None and fingerprint.startswith("0:")):
+        context.update_cursor(fingerprint)
         return dg.SkipReason("no new export under facilitateurs/")
     context.update_cursor(fingerprint)
     return dg.RunRequest(run_key=f"facilitateurs:{fingerprint}")

@@ -19,6 +19,7 @@ import secrets
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -283,10 +284,20 @@ def map_sheet(sheet: Sheet, mappings: list[Mapping]) -> MappedSheet | str:
     return MappedSheet(sheet, Mapping("reconnaissance des en-têtes", {}), columns, kind, ignored)
 
 
-def _sheets(path: Path) -> list[Sheet]:
+def _sheets(path: Path, mappings: list[Mapping]) -> list[Sheet]:
     sheets = []
     for name, grid in read_grids(path):
-        index = locate_header(grid)
+        # the header row is the first one a mapping recognises whole, else the best recognised
+        index = next(
+            (
+                i
+                for i, row in enumerate(grid[:HEADER_SEARCH_ROWS])
+                if any(_mapping_header_index(m, row) is not None for m in mappings)
+            ),
+            None,
+        )
+        if index is None:
+            index = locate_header(grid)
         if index is None:
             sheets.append(Sheet(name, 0, grid[0] if grid else [], []))
             continue
@@ -369,6 +380,17 @@ def _identity_key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", plain.lower())
 
 
+def _date_key(text: str) -> str:
+    """A date however it is written (1990-05-04, 04/05/1990, Excel's datetime) as ISO digits."""
+    text = text.strip()[:10]
+    for layout in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, layout).strftime("%Y%m%d")
+        except ValueError:
+            continue
+    return _identity_key(text)
+
+
 def pseudonym(secret: bytes, facilitator: str, row: dict[str, str]) -> str | None:
     """HMAC-SHA256 of the participant's identity. From name + first name + birth date when
     present (the same person across facilitators), else from the facilitator's own identifier
@@ -376,7 +398,7 @@ def pseudonym(secret: bytes, facilitator: str, row: dict[str, str]) -> str | Non
     last = _identity_key(row.get("participant_last_name", ""))
     if last:
         first = _identity_key(row.get("participant_first_name", ""))
-        birth = _identity_key(row.get("participant_birth_date", ""))
+        birth = _date_key(row.get("participant_birth_date", ""))
         identity = f"person|{last}|{first}|{birth}"
     elif _identity_key(row.get("participant_id", "")):
         identity = f"id|{_identity_key(facilitator)}|{_identity_key(row['participant_id'])}"
@@ -405,6 +427,8 @@ def staged_frame(mapped: list[MappedSheet], secret: bytes, facilitator: str) -> 
         for line, cells in item.sheet.rows:
             row = {f: (cells[i] if i < len(cells) else "") for f, i in item.columns.items()}
             record = {f: (row.get(f) or None) for f in STAGED_FIELDS}
+            # an empty cell in a column of publics the file has means "no", not "unknown"
+            record.update({f: row[f] for f in row if f == "publics" or f.startswith("public_")})
             record.update(
                 sheet=item.sheet.name,
                 sheet_kind=item.kind,
@@ -482,8 +506,8 @@ def load_export(
     ).fetchone()
     if known:
         return {**file_report(con, file_id), "file": str(path), "already_loaded": True}
-    sheets = _sheets(path)
     mappings = available_mappings(paths)
+    sheets = _sheets(path, mappings)
     mapped, problems = [], []
     for sheet in sheets:
         result = map_sheet(sheet, mappings)

@@ -62,21 +62,21 @@ select
     max(contract_start_value),
     max(contract_end_value),
     bool_or(case when public_deld is null and publics is null then null
-        else coalesce(yes_no(public_deld), false) or list_contains(public_values, 'deld') end),
+        else coalesce(yes_no(public_deld), false) or coalesce(list_contains(public_values, 'deld'), false) end),
     bool_or(case when public_rsa is null and publics is null then null
-        else coalesce(yes_no(public_rsa), false) or list_contains(public_values, 'rsa') end),
+        else coalesce(yes_no(public_rsa), false) or coalesce(list_contains(public_values, 'rsa'), false) end),
     bool_or(case when public_th is null and publics is null then null
-        else coalesce(yes_no(public_th), false) or list_contains(public_values, 'th') end),
+        else coalesce(yes_no(public_th), false) or coalesce(list_contains(public_values, 'th'), false) end),
     bool_or(case when public_jeune is null and publics is null then null
-        else coalesce(yes_no(public_jeune), false) or list_contains(public_values, 'jeune') end),
+        else coalesce(yes_no(public_jeune), false) or coalesce(list_contains(public_values, 'jeune'), false) end),
     bool_or(case when public_senior is null and publics is null then null
-        else coalesce(yes_no(public_senior), false) or list_contains(public_values, 'senior') end),
+        else coalesce(yes_no(public_senior), false) or coalesce(list_contains(public_values, 'senior'), false) end),
     bool_or(case when public_qpv is null and publics is null then null
-        else coalesce(yes_no(public_qpv), false) or list_contains(public_values, 'qpv') end),
+        else coalesce(yes_no(public_qpv), false) or coalesce(list_contains(public_values, 'qpv'), false) end),
     bool_or(case when public_iae is null and publics is null then null
-        else coalesce(yes_no(public_iae), false) or list_contains(public_values, 'iae') end),
+        else coalesce(yes_no(public_iae), false) or coalesce(list_contains(public_values, 'iae'), false) end),
     bool_or(case when public_geiq is null and publics is null then null
-        else coalesce(yes_no(public_geiq), false) or list_contains(public_values, 'geiq') end),
+        else coalesce(yes_no(public_geiq), false) or coalesce(list_contains(public_values, 'geiq'), false) end),
     max(exit_situation)
 from stg_facilitator_rows
 where reject_reason is null and sheet_kind = 'participants'
