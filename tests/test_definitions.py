@@ -21,6 +21,9 @@ EXPECTED_ASSETS = {
     "pnad_shares_monthly",
     "buyer_shares",
     "opportunities",
+    "facilitator_exports",
+    "facilitator_decp_links",
+    "facilitator_hours",
     "pnad_dashboard",
     "published_database",
 }
@@ -35,6 +38,8 @@ def test_definitions_hold_assets_checks_jobs_schedules_sensors():
         "check_uniqueness_uid",
         "check_accounting_records",
         "check_consistency_national_equals_parts",
+        "check_accounting_facilitator_rows",
+        "check_consistency_facilitator_hours_add_up",
     } <= checks
     refresh = definitions.resolve_job_def("pnad_refresh")
     update = definitions.resolve_job_def("pnad_update")
@@ -46,6 +51,9 @@ def test_definitions_hold_assets_checks_jobs_schedules_sensors():
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Europe/Paris")
     assert schedule.job_name == "pnad_update"
     assert definitions.resolve_sensor_def("raw_files_sensor").job_name == "pnad_refresh"
+    # facilitators' exports dropped in PNAD_HOME/facilitateurs/ start the same offline refresh
+    assert definitions.resolve_sensor_def("facilitator_exports_sensor").job_name == "pnad_refresh"
+    assert "facilitator_exports" in {n.name for n in refresh.graph.node_defs}
 
 
 def test_every_writing_asset_is_in_the_single_writer_pool():
