@@ -115,3 +115,25 @@ def query(pnad_paths: PnadPaths) -> Iterator:
             return con.execute(sql, params or {}).fetchall()
 
     yield run
+
+
+def texts_found_in_database(database: Path, texts: list[str]) -> list[str]:
+    """Every 'schema.table.column' of a DuckDB file holding one of the texts as a word (any
+    type, lists and structs included, cast to text): for checks that personal data never
+    reached a database. Reading through SQL sees compressed strings a byte search would miss."""
+    found = []
+    with duckdb.connect(str(database), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_schema not in ('information_schema', 'pg_catalog')"
+        ).fetchall()
+        for schema, table, column in columns:
+            hits = con.execute(
+                f'select count(*) from "{schema}"."{table}" '  # noqa: S608 - catalogue names
+                f'where list_has_any(regexp_extract_all(cast("{column}" as varchar), '
+                "'[[:alnum:]/-]+'), $texts)",
+                {"texts": texts},
+            ).fetchone()[0]
+            if hits:
+                found.append(f"{schema}.{table}.{column}")
+    return found

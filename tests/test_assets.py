@@ -5,11 +5,9 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
-from assets import core, indicators, publish, raw, reference, reports, staging
+from pipelines.definitions import ASSET_MODULES as LAYERS
 from pipelines.resources import PnadWarehouse
 from tests.conftest import marche, write_decp_2022
-
-LAYERS = (reference, raw, staging, core, indicators, reports, publish)
 
 
 def materialize(pnad_paths):

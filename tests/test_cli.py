@@ -12,7 +12,11 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
+
+from tests.conftest import texts_found_in_database
 
 POSITIVE = {
     "clause sociale",
@@ -161,6 +165,43 @@ def test_demo_writes_the_database_and_the_page(demo_home):
     assert "Suivi du PNAD" in page and 'id="table-national"' in page
 
 
+def test_demo_includes_the_facilitators_exports(demo_home):
+    from pipelines.lib.demo_facilitator import LAST_NAMES
+
+    published = demo_home / "pnad.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        files = con.execute(
+            "select facilitator, layout, status, rows_read = rows_loaded + rows_rejected "
+            "from facilitator_files order by facilitator"
+        ).fetchall()
+        methods = dict(
+            con.execute("select method, count(*) from facilitator_decp_links group by 1").fetchall()
+        )
+        hours = con.execute(
+            "select count(*), min(hours_worked) from facilitator_hours where level = 'national'"
+        ).fetchone()
+        gaps = [
+            con.execute(f"select count(*) from {t}").fetchone()[0]  # noqa: S608 - fixed names
+            for t in ("facilitator_gap_underdeclared", "facilitator_gap_unfollowed")
+        ]
+    assert files == [
+        ("Maison de l'emploi Démo Nord", "abc_clauses_suivi_participants", "active", True),
+        ("PLIE Démo Sud", "tableur_plie_heures, tableur_plie_marches", "active", True),
+    ]
+    # the CSV gives DECP ids for most marchés; the workbook is matched by score
+    assert methods["decp_id"] > 0 and methods["scored"] > 0
+    assert hours[0] >= 2 and hours[1] > 0
+    assert all(gaps)
+    # the workbook carries names and birth dates: none reaches the database
+    workbook = next((demo_home / "facilitateurs").rglob("*.xlsx"))
+    people = pd.read_excel(workbook, sheet_name="Heures", dtype=str)
+    identities = sorted(
+        set(people["Nom"]) | set(people["Né(e) le"].str[:10])  # e.g. 'DIALLO', '1984-06-02'
+    )
+    assert set(people["Nom"]) <= {n.upper() for n in LAST_NAMES}
+    assert texts_found_in_database(published, identities) == []
+
+
 def test_shares_json_equal_an_independent_count_of_the_files(demo_home):
     result = pnad("shares", "--json", "--level", "national", home=demo_home)
     assert result.returncode == 0, result.stderr
@@ -282,7 +323,6 @@ def test_ingest_reports_unreadable_files_and_keeps_original_names(tmp_path):
         report["export_sans_extension"]["format"],
         report["export_sans_extension"]["loaded"],
     ) == ("decp-json", 1)
-    import duckdb
 
     with duckdb.connect(str(home / "pnad.duckdb"), read_only=True) as con:
         assert sorted(con.execute("select original_name, status from ingest_files").fetchall()) == [
