@@ -1,4 +1,4 @@
-"""Reports layer: the national dashboard (one self-contained HTML page)."""
+"""Reports layer: the national dashboard, a static HTML site under PNAD_HOME/reports/."""
 
 import dagster as dg
 
@@ -10,7 +10,7 @@ from assets.indicators import (
     pnad_shares,
     pnad_shares_monthly,
 )
-from pipelines.lib.dashboard import write_dashboard
+from pipelines.lib.dashboard import write_site
 from pipelines.resources import PnadWarehouse
 
 
@@ -21,11 +21,15 @@ from pipelines.resources import PnadWarehouse
     pool=WRITER_POOL,
 )
 def pnad_dashboard(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
-    """PNAD_HOME/reports/index.html: national and per-year shares, régions and départements,
-    each chart with its data table; plotly.js embedded once, works offline."""
-    paths = warehouse_db.paths()
+    """PNAD_HOME/reports/: index.html (France), one page per région and per département,
+    methode.html; each chart with its data table, plotly.js embedded in each page, opens from
+    the file system."""
     with warehouse_db.connect() as con:
-        target = write_dashboard(con, paths.dashboard_html)
+        site = write_site(con, warehouse_db.paths())
     return dg.MaterializeResult(
-        metadata={"path": dg.MetadataValue.path(str(target)), "bytes": target.stat().st_size}
+        metadata={
+            "path": dg.MetadataValue.path(str(site.index)),
+            "pages": site.pages,
+            "outline_map": site.outlines,
+        }
     )

@@ -1,15 +1,22 @@
-"""Publication of the analysts' database and the dashboard page, on hand-written contracts."""
+"""Publication of the analysts' database and the dashboard site, on hand-written contracts."""
 
 from __future__ import annotations
 
+import csv
 import re
+import shutil
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
 
 import duckdb
 import pytest
+from markupsafe import escape
 
-from pipelines.lib import dashboard, warehouse
+from pipelines.lib import dashboard, maps, warehouse
+from pipelines.lib.paths import REFERENCE_DIR, PnadPaths
 from pipelines.lib.publish import PublishRefusedError, data_dictionary, publish_database
-from tests.conftest import build_warehouse, marche, write_decp_2022
+from tests.conftest import build_warehouse, marche, sample_data_dir, write_decp_2022
 
 
 @pytest.fixture
@@ -63,32 +70,6 @@ def test_publish_refuses_a_suspiciously_small_run(built):
         assert reader.execute("select run_id, contracts from publication").fetchone() == ("big", 3)
 
 
-def test_dashboard_page_structure_and_french_numbers(built):
-    with warehouse.connect(built) as con:
-        page = dashboard.write_dashboard(con, built.dashboard_html).read_text(encoding="utf-8")
-    # plotly.js embedded exactly once (its licence header), nothing loaded from outside
-    assert len(re.findall(r"\* plotly\.js v\d", page)) == 1
-    assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']?https?:", page)
-    # every chart has its data table beside it
-    assert 'id="chart-national"' in page and 'id="table-national"' in page
-    assert 'id="chart-regions"' in page and 'id="table-regions"' in page
-    # 2024: 1 social yes out of 2 contracts -> 50,0 %; 2025 is provisional (current year data)
-    assert "50,0\u202f%" in page
-    assert '<html lang="fr">' in page
-
-
-def test_text_from_data_is_escaped_in_html(built):
-    with warehouse.connect(built) as con:
-        con.execute(
-            "update ref_departements set departement_name = '<img src=x onerror=alert(1)>' "
-            "where departement_code = '74'"
-        )
-        warehouse.build_shares(con, force=True)
-        page = dashboard.render_dashboard(dashboard.load_dashboard_data(con))
-    assert "<img src=x onerror=alert(1)>" not in page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in page
-
-
 def test_published_views_are_exactly_the_documented_columns(built):
     with warehouse.connect(built) as con:
         publish_database(con, built, run_id="doc")
@@ -113,3 +94,263 @@ def test_published_views_are_exactly_the_documented_columns(built):
         assert con.execute("select count(*) from data_dictionary").fetchone()[0] > 150
     page = (built.reports / "dictionnaire_des_donnees.md").read_text(encoding="utf-8")
     assert "## `contracts`" in page and "| `social_status` |" in page
+
+
+# --- the dashboard site ---------------------------------------------------------------------
+
+# Markup a DECP publisher could put in a buyer's name or a contract's object: shown as text,
+# it must never run (the browser tests check window.__pwned stays undefined).
+MARKUP = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1">'
+COMMUNE_74, DEPARTEMENT_74 = "21740056300011", "22740001700015"  # Haute-Savoie (région 84)
+COMMUNE_69, COMMUNE_972 = "21690123100011", "21972209700016"  # Rhône (84), Martinique (02)
+THIN = "\u202f"
+
+
+def build_site_warehouse(paths: PnadPaths) -> None:
+    """A small warehouse for the site: Haute-Savoie 2024 has 7 contracts, 1 with a social
+    consideration (14,3 %); France 2024 has 8 (25,0 % social); a buyer whose name and object
+    carry markup, in 2024 and 2025 (its 2025 works contract is an opportunity)."""
+    with_markup = {"objet": f"Travaux {MARKUP}", "acheteur": {"id": DEPARTEMENT_74,
+                   "nom": f"Acheteur {MARKUP}"}}  # fmt: skip
+    write_decp_2022(
+        paths.raw / "site" / "2024.json",
+        [
+            marche(
+                f"S{i}",
+                COMMUNE_74,
+                social=["Clause sociale"] if i == 1 else None,
+                environmental=["Clause environnementale"] if i <= 2 else None,
+            )
+            for i in range(1, 7)
+        ]
+        + [
+            marche("X0", DEPARTEMENT_74, **with_markup),
+            marche("L1", COMMUNE_69, social=["Critère social"]),
+        ],
+    )
+    write_decp_2022(
+        paths.raw / "site" / "2025.json",
+        [
+            marche(
+                "M1",
+                COMMUNE_972,
+                environmental=["Critère environnemental"],
+                notified="2025-03-01",
+                published="2025-03-05",
+            ),
+            marche("T1", COMMUNE_74, notified="2025-04-01", published="2025-04-03"),
+            marche(
+                "X1",
+                DEPARTEMENT_74,
+                notified="2025-06-01",
+                published="2025-06-05",
+                amount=150_000,
+                **with_markup,
+            ),
+        ],  # fmt: skip
+    )
+    build_warehouse(paths)
+
+
+def write_site(paths: PnadPaths, outlines: Path | None = None) -> dashboard.SiteResult:
+    """Build the site, with the département outlines copied where the site looks for them."""
+    if outlines:
+        maps.outlines_path(paths).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(outlines, maps.outlines_path(paths))
+    with warehouse.connect(paths) as con:
+        return dashboard.write_site(con, paths)
+
+
+def sample_outlines() -> Path:
+    """The real département outlines of the shared sample data (skips without them)."""
+    return sample_data_dir() / "ref" / "decp.info_departements-1000m.geojson"
+
+
+class PageStructure(HTMLParser):
+    """What the site tests look at in a page: element ids, links, plotly charts, and which
+    chart blocks hold a table."""
+
+    VOID = {"meta", "link", "br", "img", "input", "hr", "source", "wbr"}
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.open: list[tuple[str, int | None]] = []  # tag, chart block it opens
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.charts: list[tuple[str, int | None]] = []  # chart id, enclosing chart block
+        self.blocks_with_table: set[int] = set()
+        self.blocks = 0
+        self.feed(text)
+        self.close()
+
+    def _block(self) -> int | None:
+        return next((b for _, b in reversed(self.open) if b is not None), None)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        for name in ("href", "src"):
+            if attrs.get(name) is not None:
+                self.links.append(attrs[name])
+        if tag == "table" and self._block() is not None:
+            self.blocks_with_table.add(self._block())
+        if "plotly-graph-div" in classes:
+            self.charts.append((attrs["id"], self._block()))
+        block = None
+        if "chart-block" in classes:
+            block, self.blocks = self.blocks, self.blocks + 1
+        if tag not in self.VOID:
+            self.open.append((tag, block))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.open and self.open.pop()[0] != tag:
+            pass
+
+
+def site_pages(reports: Path) -> dict[str, str]:
+    return {
+        p.relative_to(reports).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(reports.rglob("*.html"))
+    }
+
+
+@pytest.fixture
+def site(pnad_paths) -> PnadPaths:
+    build_site_warehouse(pnad_paths)
+    result = write_site(pnad_paths)
+    assert result.index == pnad_paths.dashboard_html and not result.outlines
+    return pnad_paths
+
+
+def test_tile_grid_places_every_territory_once():
+    with (REFERENCE_DIR / "departements.csv").open(encoding="utf-8") as handle:
+        departements = {r["departement_code"] for r in csv.DictReader(handle)
+                        if r["kind"] == "departement"}  # fmt: skip
+    with (REFERENCE_DIR / "regions.csv").open(encoding="utf-8") as handle:
+        regions = {r["region_code"] for r in csv.DictReader(handle) if r["kind"] == "region"}
+    for level, expected in (("departement", departements), ("region", regions)):
+        tiles = maps.tile_grid(level)
+        assert len(departements) == 101 and len(regions) == 18
+        assert sorted(t.code for t in tiles) == sorted(expected), level
+        assert len({(t.row, t.col) for t in tiles}) == len(tiles), f"{level}: two tiles, one cell"
+
+
+def test_site_has_every_page_french_numbers_and_one_plotly_per_page(site):
+    pages = site_pages(site.reports)
+    # France, the method notes, 18 régions, 101 départements (with or without contracts)
+    assert Counter(path.split("/")[0] for path in pages if "/" in path) == {
+        "regions": 18,
+        "departements": 101,
+    }
+    assert {"index.html", "methode.html"} <= set(pages)
+    for path, page in pages.items():
+        assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page, path
+        charts = PageStructure(page).charts
+        # plotly.js (its licence header) exactly once in a page with charts, never fetched
+        assert len(re.findall(r"\* plotly\.js v\d", page)) == (1 if charts else 0), path
+        assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']?(https?:)?//", page)
+    index = pages["index.html"]
+    # France 2024: 2 of 8 contracts with a social consideration; Haute-Savoie 2024: 1 of 7
+    assert f"25,0{THIN}%" in index and "<td>2024" in index
+    assert f"14,3{THIN}%" in pages["departements/74.html"]
+    assert f"15,7{THIN}pts" in pages["departements/74.html"]  # 2024 social gap: 30 - 14,3
+    assert "cible atteinte" in pages["departements/69.html"]  # 1 of 1 social: 100 %
+    assert f"150{THIN}000" in pages["departements/74.html"]  # the opportunity's amount
+    # every chart of every page in a block that holds its data table
+    for name in ("index.html", "regions/84.html", "departements/74.html"):
+        structure = PageStructure(pages[name])
+        assert structure.charts, name
+        for chart, block in structure.charts:
+            assert block in structure.blocks_with_table, f"{name}: {chart} has no table"
+    assert {c for c, _ in PageStructure(index).charts} == {
+        "chart-national",
+        "chart-monthly",
+        "chart-region-social",
+        "chart-region-environmental",
+        "chart-departement-social",
+        "chart-departement-environmental",
+    }
+    # a département without contracts: a page that says so, no chart
+    assert "Aucun contrat du champ PNAD" in pages["departements/2A.html"]
+    # tables sortable in the browser, readable without it (plain rows, values in cells)
+    assert 'id="table-departements" class="sortable"' in index
+    assert "Carte des contours des départements non disponible" in index
+
+
+def test_every_relative_link_of_every_page_resolves(site):
+    pages = site_pages(site.reports)
+    structures = {path: PageStructure(page) for path, page in pages.items()}
+    checked = 0
+    for path, structure in structures.items():
+        for link in structure.links:
+            assert not re.match(r"^[a-z][a-z0-9+.-]*:", link, re.I), f"{path}: absolute {link}"
+            target, _, fragment = link.partition("#")
+            resolved = (site.reports / path).parent / target if target else site.reports / path
+            relative = resolved.resolve().relative_to(site.reports.resolve()).as_posix()
+            assert relative in pages, f"{path}: {link} leads nowhere"
+            if fragment:
+                assert fragment in structures[relative].ids, f"{path}: {link} has no anchor"
+            checked += 1
+    assert checked > 500
+    # each page is linked from the site: régions and départements from the index tables
+    index_links = set(structures["index.html"].links)
+    assert "departements/74.html" in index_links and "regions/84.html" in index_links
+    assert "../regions/84.html" in structures["departements/74.html"].links
+
+
+def test_text_from_data_is_escaped_in_pages_and_figures(site):
+    pages = site_pages(site.reports)
+    for path, page in pages.items():
+        assert "<script>window.__pwned" not in page and "<img src=x" not in page, path
+    departement = pages["departements/74.html"]
+    # the buyers table and the opportunities list show the markup as text
+    assert departement.count(str(escape(f"Acheteur {MARKUP}"))) >= 2
+    assert str(escape(f"Travaux {MARKUP}")) in departement
+    # a name from the data drawn in a figure (map hover, ranking axis) is escaped there too
+    with warehouse.connect(site) as con:
+        con.execute(
+            "update ref_departements set departement_name = $name where departement_code = '74'",
+            {"name": MARKUP},
+        )
+        warehouse.build_shares(con, force=True)
+        data = dashboard.load_site_data(con)
+    for path, chunks in dashboard.render_site(data):
+        page = "".join(chunks)
+        assert "<script>window.__pwned" not in page and "<img src=x" not in page, path
+        if path in ("index.html", "regions/84.html"):
+            # in the figures' JSON (map hover, ranking axis; plotly writes / as \u002f):
+            # escaped by charts.plain, never raw
+            assert "window.__pwned=1&lt;\\u002fscript&gt;" in page, path
+            assert "\\u003cscript\\u003ewindow.__pwned" not in page, path
+
+
+def test_site_is_rewritten_page_by_page_and_stale_pages_go(site):
+    stale = site.reports / "departements" / "999.html"
+    stale.write_text("old", encoding="utf-8")
+    other = site.reports / "dictionnaire_des_donnees.md"
+    other.write_text("kept", encoding="utf-8")
+    before = (site.reports / "methode.html").stat().st_mtime_ns
+    result = write_site(site)
+    assert result.pages == 121
+    assert not stale.exists() and other.read_text(encoding="utf-8") == "kept"
+    assert (site.reports / "methode.html").stat().st_mtime_ns >= before
+    assert not [p for p in site.reports.iterdir() if p.name.startswith(".")]
+
+
+def test_site_draws_the_real_outlines_when_they_are_cached(pnad_paths):
+    outlines = sample_outlines()
+    build_site_warehouse(pnad_paths)
+    assert write_site(pnad_paths, outlines).outlines
+    index = pnad_paths.dashboard_html.read_text(encoding="utf-8")
+    structure = PageStructure(index)
+    assert any(
+        chart == "chart-departement-outlines" and block in structure.blocks_with_table
+        for chart, block in structure.charts
+    )
+    assert "Carte des contours des départements non disponible" not in index
+    # an unreadable outlines file: back to the tile grid alone, with the note
+    maps.outlines_path(pnad_paths).write_text("<html>erreur</html>", encoding="utf-8")
+    assert not write_site(pnad_paths).outlines
+    assert "non disponible" in pnad_paths.dashboard_html.read_text(encoding="utf-8")

@@ -1,36 +1,54 @@
-"""The national dashboard: one self-contained HTML page (plotly.js embedded once, French labels,
-a data table beside every chart) built from the working database."""
+"""The national dashboard: a static HTML site under ``PNAD_HOME/reports/`` built from the working
+database — index.html (France), one page per région and per département, methode.html.
+
+Every page is self-contained (plotly.js embedded once in each page that has a chart, nothing
+loaded from the network), opens from the file system, links to the others by relative paths,
+shows a data table beside every chart and numbers in French. Text from the data is escaped in
+the HTML (Jinja autoescape) and in the figures (charts.plain).
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from datetime import datetime
+import re
+import shutil
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
-import plotly.graph_objects as go
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
+from pipelines.lib import charts, maps
 from pipelines.lib.formatting import number_fr, percent_fr, points_fr
-from pipelines.lib.paths import PROJECT_ROOT
+from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
 
 TEMPLATES = PROJECT_ROOT / "pipelines" / "templates"
-SOCIAL_COLOUR, ENVIRONMENTAL_COLOUR = "#b5476b", "#2e7d5b"
-# No toolbar: it covered the titles, and every chart's data is in the table beside it.
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 SMALL_SAMPLE = 30  # below this many contracts a share moves a lot with one contract: say so
-
-
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
-    )
-    env.filters.update(number=number_fr, percent=percent_fr, points=points_fr, gap=gap_fr)
-    env.globals["SMALL_SAMPLE"] = SMALL_SAMPLE
-    return env
+LISTED = 100  # buyers and opportunities listed on a territory page
+LISTED_FILES = 300  # files listed on the method page (all of them are in ingest_files)
+# a territory code that can name a page file (codes come from the data: never trust them as paths)
+PAGE_CODE = re.compile(r"^(?:\d{2,3}|2[AB])$")
+LEVEL_FOLDERS = {"region": "regions", "departement": "departements"}
+EMPTY_ROW_KEYS = tuple(
+    f"{kind}_{measure}"
+    for kind in ("social", "environmental")
+    for measure in ("yes", "share", "share_declared", "completeness", "gap_points")
+)
+SCOPES = {
+    "all": "marchés et concessions — le chiffre de référence",
+    "marches": "marchés seulement",
+    "marches_hors_subsequents": "marchés, sans les marchés subséquents (comptés avec leur "
+    "accord-cadre)",
+    "oecp_basis": "marchés d'au moins 90 000 € HT (montant initial) : même définition que la "
+    "série OECP 2019-2023, pas la même source",
+    "hors_defense": "sans les marchés de défense ou de sécurité",
+}
 
 
 def gap_fr(points: float | None) -> str:
@@ -40,221 +58,408 @@ def gap_fr(points: float | None) -> str:
     return points_fr(points)
 
 
+def trend_fr(points: float | None) -> str:
+    """A change in points with its sign: '+1,4 pts', '−2,8 pts'."""
+    if points is None or points == 0:
+        return points_fr(points)
+    sign = "+" if points > 0 else "\u2212"
+    return sign + points_fr(abs(points))
+
+
+def date_fr(value: date | datetime | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else "–"
+
+
+def size_fr(size: int | None) -> str:
+    if size is None:
+        return "–"
+    if size < 1_000_000:
+        return f"{number_fr(size / 1000, 1)}\u202fko"
+    return f"{number_fr(size / 1_000_000, 1)}\u202fMo"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        number=number_fr,
+        percent=percent_fr,
+        points=points_fr,
+        gap=gap_fr,
+        trend=trend_fr,
+        date_fr=date_fr,
+        size=size_fr,
+        month=charts.month_fr,
+    )
+    env.globals.update(SMALL_SAMPLE=SMALL_SAMPLE, LISTED=LISTED, SCOPES=SCOPES)
+    return env
+
+
+@cache
+def _plotly_js() -> Markup:
+    # Markup once: the 4.8 MB script is then neither escaped nor copied for each page
+    return Markup(get_plotlyjs())
+
+
 def _rows(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> list[dict]:
     cursor = con.execute(query, params or {})
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0},
-        separators=", ",  # French: decimal comma, space between thousands
-        height=height,
-        margin={"l": 60, "r": 30, "t": 60, "b": 90},
-        legend={"orientation": "h", "y": -0.28},
-        plot_bgcolor="white",
-        font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"},
-    )
-    fig.update_yaxes(gridcolor="#e5e5e5")
-    return fig
+@dataclass(frozen=True)
+class Territory:
+    """A région or a département that gets its own page."""
 
+    level: str  # region | departement
+    code: str
+    name: str
+    region_code: str | None = None  # the région of a département
 
-def national_trend_figure(national: list[dict], oecp: list[dict] | None = None) -> go.Figure:
-    """Social and environmental shares by year, with the targets drawn and labelled; the OECP
-    national series (2019-2023, another source and basis) as separate dotted lines, with the
-    series break marked."""
-    oecp = oecp or []
-    years = [str(r["year"]) for r in national]
-    fig = go.Figure()
-    for key, name, colour, symbol in (
-        ("social_share", "Série OECP sociale (marchés ≥ 90 k€)", SOCIAL_COLOUR, "circle-open"),
-        (
-            "environmental_share",
-            "Série OECP environnementale (marchés ≥ 90 k€)",
-            ENVIRONMENTAL_COLOUR,
-            "diamond-open",
-        ),
-    ):
-        points = [r for r in oecp if r[key] is not None]
-        if points:
-            fig.add_scatter(
-                x=[str(r["year"]) for r in points],
-                y=[100 * r[key] for r in points],
-                name=name,
-                mode="lines+markers",  # values in the table beside: labels would overlap
-                line={"color": colour, "dash": "dot"},
-                marker={"symbol": symbol, "size": 9},
-                hovertemplate="%{x} : %{y:.1f} %<extra>" + name + "</extra>",
-            )
-    for key, name, colour, pattern in (
-        ("social_share", "Considération sociale", SOCIAL_COLOUR, ""),
-        ("environmental_share", "Considération environnementale", ENVIRONMENTAL_COLOUR, "/"),
-    ):
-        values = [100 * r[key] for r in national]
-        fig.add_bar(
-            x=years,
-            y=values,
-            name=name,
-            # the current year is provisional: drawn lighter, and marked in the table
-            marker={
-                "color": colour,
-                "pattern": {"shape": pattern},
-                "opacity": [0.45 if r["is_provisional"] else 1.0 for r in national],
-            },
-            text=[percent_fr(r[key]) for r in national],
-            textposition="outside",
-            hovertemplate="%{x} : %{y:.1f} %<extra>" + name + "</extra>",
-        )
-    fig.add_hline(
-        y=30,
-        line_dash="dash",
-        line_color=SOCIAL_COLOUR,
-        annotation_text="Cible sociale 30 %",
-        annotation_position="top left",
-    )
-    fig.add_hline(
-        y=100,
-        line_dash="dot",
-        line_color=ENVIRONMENTAL_COLOUR,
-        annotation_text="Cible environnementale 100 %",
-        annotation_position="top left",
-    )
-    if oecp and national:
-        fig.add_vline(
-            x=len({str(r["year"]) for r in oecp}) - 0.5, line_dash="dash", line_color="#555"
-        )
-        fig.add_annotation(
-            x=len({str(r["year"]) for r in oecp}) - 0.5,
-            y=108,
-            showarrow=False,
-            text="rupture de série : OECP | DECP",
-            font={"size": 11},
-        )
-    fig.update_yaxes(title="% des contrats notifiés", range=[0, 112], ticksuffix=" %")
-    fig.update_xaxes(title="Année de notification", type="category")
-    return _layout(fig, "Part des contrats avec une considération, par année")
-
-
-def regional_figure(regions: list[dict], year: int) -> go.Figure:
-    """Share of contracts with a social consideration by région (buyer territory)."""
-    ordered = sorted(regions, key=lambda r: r["social_share"])
-    labels = [r["territory_name"] for r in ordered]
-    fig = go.Figure()
-    fig.add_bar(
-        y=labels,
-        x=[100 * r["social_share"] for r in ordered],
-        orientation="h",
-        name="Considération sociale",
-        marker={"color": SOCIAL_COLOUR},
-        text=[percent_fr(r["social_share"]) for r in ordered],
-        textposition="outside",
-        hovertemplate="%{y} : %{x:.1f} %<extra></extra>",
-    )
-    fig.add_vline(
-        x=30,
-        line_dash="dash",
-        line_color="#333",
-        annotation_text="Cible 30 %",
-        annotation_position="top",
-    )
-    fig.update_xaxes(
-        title="% des contrats notifiés",
-        ticksuffix=" %",
-        range=[0, max([35] + [100 * r["social_share"] + 8 for r in ordered])],
-    )
-    return _layout(
-        fig,
-        f"Considération sociale par région de l'acheteur, {year}",
-        height=max(380, 28 * len(ordered) + 120),
-    )
+    @property
+    def href(self) -> str:
+        """The page, relative to the site root."""
+        return f"{LEVEL_FOLDERS[self.level]}/{self.code}.html"
 
 
 @dataclass(frozen=True)
-class DashboardData:
-    national: list[dict]
+class SiteData:
+    national: list[dict]  # pnad_shares, scope all, by year
+    monthly: list[dict]  # pnad_shares_monthly, national
     oecp: list[dict]
-    regions: list[dict]
-    departements: list[dict]
     reference_year: int | None
+    shares: dict[tuple[str, str | None], list[dict]]  # (level, territory code) -> rows by year
+    territories: dict[str, list[Territory]]  # level -> territories with a page, by code
+    buyers: dict[tuple[str, str], list[dict]]  # (level, code) -> reference year's buyers
+    opportunities: dict[tuple[str, str], list[dict]]
     quality: dict
+    scopes: list[dict]  # national, reference year, every scope of pnad_shares
+    downloads: list[dict]
+    file_sources: list[dict]
+    files: list[dict]
+    files_total: int
+    links: dict[str, dict[str, str]] = field(default_factory=dict)  # level -> code -> href
+
+    def table_rows(self, level: str) -> list[dict]:
+        """The reference year's row of every territory of one level (an empty one for a
+        territory without contracts), then the 'Non localisé' row."""
+        rows = []
+        for territory in self.territories[level]:
+            found = self.year_row(level, territory.code)
+            rows.append(found or _empty_row(territory))
+        unplaced = self.year_row(level, None)
+        return rows + ([unplaced] if unplaced else [])
+
+    def year_row(self, level: str, code: str | None) -> dict | None:
+        return next(
+            (r for r in self.shares.get((level, code), []) if r["year"] == self.reference_year),
+            None,
+        )
 
 
-def load_dashboard_data(con: duckdb.DuckDBPyConnection) -> DashboardData:
+def _empty_row(territory: Territory) -> dict:
+    """A territory without contracts in the year, shaped like a pnad_shares row."""
+    return dict.fromkeys(EMPTY_ROW_KEYS) | {
+        "territory_code": territory.code,
+        "territory_name": territory.name,
+        "contracts": 0,
+        "is_provisional": False,
+    }
+
+
+def _by_territory(
+    con: duckdb.DuckDBPyConnection, table: str, order: str, params: dict
+) -> dict[tuple[str, str], list[dict]]:
+    """The first LISTED rows of ``table`` per région and per département."""
+    grouped: dict[tuple[str, str], list[dict]] = {}
+    for level, column in (
+        ("region", "buyer_region_code"),
+        ("departement", "buyer_departement_code"),
+    ):
+        where = "year = $year and " if "year" in params else ""
+        rows = _rows(
+            con,
+            # identifiers from the fixed lists above, values bound
+            f"select * from {table} where {where}{column} is not null "  # noqa: S608
+            f"qualify row_number() over (partition by {column} order by {order}) <= $listed "
+            f"order by {column}, {order}",
+            {**params, "listed": LISTED},
+        )
+        for row in rows:
+            grouped.setdefault((level, row[column]), []).append(row)
+    return grouped
+
+
+def _territories(con: duckdb.DuckDBPyConnection, shares: dict) -> dict[str, list[Territory]]:
+    """Every région and département of the reference tables, and any other territory (an overseas
+    collectivity) that has contracts."""
+    found: dict[str, dict[str, Territory]] = {"region": {}, "departement": {}}
+    for code, name in con.execute(
+        "select region_code, region_name from ref_regions where kind = 'region'"
+    ).fetchall():
+        found["region"][code] = Territory("region", code, name)
+    for code, name, region in con.execute(
+        "select departement_code, departement_name, region_code from ref_departements "
+        "where kind = 'departement'"
+    ).fetchall():
+        found["departement"][code] = Territory("departement", code, name, region)
+    parents = dict(
+        con.execute("select departement_code, region_code from ref_departements").fetchall()
+    )
+    for (level, code), rows in shares.items():
+        if level in found and code and code not in found[level]:
+            region = parents.get(code) if level == "departement" else None
+            found[level][code] = Territory(level, code, rows[-1]["territory_name"], region)
+    return {
+        level: sorted(
+            (t for t in by_code.values() if PAGE_CODE.match(t.code)), key=lambda t: t.code
+        )
+        for level, by_code in found.items()
+    }
+
+
+QUALITY = """
+    select
+        (select count(*) from contracts) as contracts,
+        (select count(*) from contracts where in_pnad_scope) as contracts_in_scope,
+        (select count(*) from contracts where is_test_record) as test_records,
+        (select count(*) from contracts where notification_date_suspicious) as suspicious_dates,
+        (select count(*) from contracts where in_pnad_scope
+            and buyer_territory_method = 'unplaced') as unplaced,
+        (select count(*) from contract_versions where not is_kept) as duplicates,
+        (select count(*) from contracts where in_pnad_scope
+            and (social_contradictory or environmental_contradictory)) as contradictory,
+        (select count(*) from contracts where in_pnad_scope
+            and (len(social_unrecognised_values) > 0
+                 or len(environmental_unrecognised_values) > 0)) as unrecognised,
+        (select count(*) from contracts where in_pnad_scope
+            and buyer_territory_method = 'place_of_execution') as placed_by_execution,
+        (select count(*) from ingest_rejects) as rejects,
+        (select count(*) from ingest_files) as files,
+        (select count(*) from ingest_files where status <> 'parsed') as files_set_aside,
+        (select max(publication_date) from contracts
+            where publication_date <= current_date) as latest_publication
+"""
+
+
+def load_site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
     national = _rows(
         con, "select * from pnad_shares where scope = 'all' and level = 'national' order by year"
     )
     complete = [r for r in national if not r["is_provisional"]]
     reference_year = (complete or national)[-1]["year"] if national else None
-    regions = _rows(
+    shares: dict[tuple[str, str | None], list[dict]] = defaultdict(list)
+    for row in _rows(
         con,
-        "select * from pnad_shares where scope = 'all' and level = 'region' and year = $year "
-        "order by territory_code nulls last",
-        {"year": reference_year},
+        "select * from pnad_shares where scope = 'all' and level in ('region', 'departement') "
+        "order by level, territory_code, year",
+    ):
+        shares[(row["level"], row["territory_code"])].append(row)
+    territories = _territories(con, shares)
+    year = {"year": reference_year}
+    return SiteData(
+        national=national,
+        monthly=_rows(
+            con, "select * from pnad_shares_monthly where level = 'national' order by month"
+        ),
+        oecp=_rows(con, "select * from ref_oecp_series order by year"),
+        reference_year=reference_year,
+        shares=dict(shares),
+        territories=territories,
+        buyers=_by_territory(con, "buyer_shares", "contracts desc, buyer_siret", year),
+        opportunities=_by_territory(
+            con, "opportunities", "notification_date desc, current_amount desc, uid", {}
+        ),
+        quality=_rows(con, QUALITY)[0],
+        scopes=_rows(
+            con,
+            "select * from pnad_shares where level = 'national' and year = $year",
+            year,
+        ),
+        downloads=_rows(
+            con,
+            "select source, url, resource_id, checksum_type, checksum, sha256, size_bytes, "
+            "fetched_at, http_status, outcome, reason, last_modified from download_manifest "
+            "order by fetched_at desc limit 200",
+        ),
+        file_sources=_rows(
+            con,
+            "select source, count(*) as files, sum(size_bytes) as size_bytes, "
+            "count(*) filter (where status <> 'parsed') as set_aside, "
+            "sum(records_read) as records_read, sum(records_rejected) as records_rejected, "
+            "min(registered_at) as first_registered, max(registered_at) as last_registered "
+            "from ingest_files group by source order by source",
+        ),
+        files=_rows(
+            con,
+            "select source, relative_path, original_name, format, size_bytes, registered_at, "
+            "status, status_reason, records_read, records_rejected, file_id from ingest_files "
+            "order by registered_at desc, ingest_seq desc limit $listed",
+            {"listed": LISTED_FILES},
+        ),
+        files_total=con.execute("select count(*) from ingest_files").fetchone()[0],
+        links={level: {t.code: t.href for t in listed} for level, listed in territories.items()},
     )
-    departements = _rows(
-        con,
-        "select * from pnad_shares where scope = 'all' and level = 'departement' "
-        "and year = $year "
-        "order by territory_code nulls last",
-        {"year": reference_year},
-    )
-    quality = _rows(
-        con,
-        """
-        select
-            (select count(*) from contracts) as contracts,
-            (select count(*) from contracts where in_pnad_scope) as contracts_in_scope,
-            (select count(*) from contracts where is_test_record) as test_records,
-            (select count(*) from contracts where notification_date_suspicious) as suspicious_dates,
-            (select count(*) from contracts where in_pnad_scope
-                and buyer_territory_method = 'unplaced') as unplaced,
-            (select count(*) from contract_versions where not is_kept) as duplicates,
-            (select count(*) from contracts where in_pnad_scope
-                and (social_contradictory or environmental_contradictory)) as contradictory,
-            (select count(*) from contracts where in_pnad_scope
-                and (len(social_unrecognised_values) > 0
-                     or len(environmental_unrecognised_values) > 0)) as unrecognised,
-            (select count(*) from contracts where in_pnad_scope
-                and buyer_territory_method = 'place_of_execution') as placed_by_execution,
-            (select count(*) from ingest_rejects) as rejects,
-            (select count(*) from ingest_files) as files,
-            (select count(*) from ingest_files where status <> 'parsed') as files_set_aside,
-            (select max(publication_date) from contracts
-                where publication_date <= current_date) as latest_publication
-        """,
-    )[0]
-    oecp = _rows(con, "select * from ref_oecp_series order by year")
-    return DashboardData(national, oecp, regions, departements, reference_year, quality)
 
 
-def render_dashboard(data: DashboardData, *, generated_at: datetime | None = None) -> str:
-    """The dashboard page as one HTML string (no external resources)."""
-    charts = {}
-    if data.national:
-        charts["national"] = national_trend_figure(data.national, data.oecp).to_html(
-            full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, div_id="chart-national"
+def _map_rows(data: SiteData, level: str) -> dict[str, dict]:
+    return {
+        r["territory_code"]: r
+        for r in data.table_rows(level)
+        if r["territory_code"] is not None and r["contracts"]
+    }
+
+
+def _index_charts(data: SiteData, outlines: dict | None) -> dict[str, str]:
+    if not data.national:
+        return {}
+    year = data.reference_year
+    found = {
+        "national": charts.figure_html(
+            charts.trend_figure(
+                data.national, "Part des contrats avec une considération, par année", data.oecp
+            ),
+            "chart-national",
         )
-    placed_regions = [r for r in data.regions if r["territory_code"] is not None]
-    if placed_regions:
-        charts["regions"] = regional_figure(placed_regions, data.reference_year).to_html(
-            full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, div_id="chart-regions"
+    }
+    if data.monthly:
+        found["monthly"] = charts.figure_html(
+            charts.monthly_figure(
+                data.monthly, "Part des contrats avec une considération, par mois de notification"
+            ),
+            "chart-monthly",
         )
-    template = _environment().get_template("dashboard.html.j2")
-    return template.render(
-        data=data,
-        charts=charts,
-        plotly_js=get_plotlyjs(),
-        generated_at=(generated_at or datetime.now()).strftime("%d/%m/%Y à %H:%M"),
+    for level, where in (("region", "par région"), ("departement", "par département")):
+        rows = _map_rows(data, level)
+        names = {t.code: t.name for t in data.territories[level]}
+        for kind, name, _, _, _ in charts.SHARES:
+            shading = maps.Shading(kind, rows, names, data.links[level])
+            found[f"{level}-{kind}"] = charts.figure_html(
+                maps.tile_map_figure(level, shading, f"{name} {where}, {year}"),
+                f"chart-{level}-{kind}",
+            )
+            if level == "departement" and kind == "social" and outlines:
+                found["departement-outlines"] = charts.figure_html(
+                    maps.outline_map_figure(
+                        outlines, shading, f"{name} par département (contours), {year}"
+                    ),
+                    "chart-departement-outlines",
+                )
+    return found
+
+
+def _territory_charts(data: SiteData, territory: Territory, children: list[dict]) -> dict:
+    found = {}
+    rows = data.shares.get((territory.level, territory.code), [])
+    if rows:
+        found["trend"] = charts.figure_html(
+            charts.trend_figure(
+                rows, f"{charts.plain(territory.name)} : part des contrats avec une considération"
+            ),
+            "chart-trend",
+        )
+    with_contracts = [c for c in children if c["contracts"]]
+    if with_contracts:
+        found["departements"] = charts.figure_html(
+            charts.ranking_figure(
+                with_contracts,
+                f"Départements de la région {charts.plain(territory.name)}, {data.reference_year}",
+            ),
+            "chart-departements",
+        )
+    return found
+
+
+Page = tuple[str, Iterator[str]]  # path relative to the site root, the HTML in chunks
+
+
+def render_site(
+    data: SiteData, *, outlines: dict | None = None, generated_at: datetime | None = None
+) -> Iterator[Page]:
+    """Every page, index.html last; each page's HTML comes in chunks, written as they come
+    (a page holds plotly.js: 4.8 MB)."""
+    env = _environment()
+    stamp = (generated_at or datetime.now()).strftime("%d/%m/%Y à %H:%M")
+
+    def page(template: str, path: str, found_charts: dict, **context: object) -> Page:
+        chunks = env.get_template(template).generate(
+            root="../" * path.count("/"),
+            charts=found_charts,
+            plotly_js=_plotly_js() if found_charts else None,
+            generated_at=stamp,
+            data=data,
+            **context,
+        )
+        return path, chunks
+
+    regions = {t.code: t for t in data.territories["region"]}
+    for level in ("region", "departement"):
+        for territory in data.territories[level]:
+            children = []
+            if level == "region":
+                children = [
+                    data.year_row("departement", t.code) or _empty_row(t)
+                    for t in data.territories["departement"]
+                    if t.region_code == territory.code
+                ]
+            yield page(
+                "territory.html.j2",
+                territory.href,
+                _territory_charts(data, territory, children),
+                territory=territory,
+                parent=regions.get(territory.region_code or ""),
+                rows=data.shares.get((level, territory.code), []),
+                headline=data.year_row(level, territory.code),
+                children=children,
+                buyers=data.buyers.get((level, territory.code), []),
+                opportunities=data.opportunities.get((level, territory.code), []),
+            )
+    yield page("methode.html.j2", "methode.html", {})
+    yield page(
+        "index.html.j2",
+        "index.html",
+        _index_charts(data, outlines),
         headline=next((r for r in data.national if r["year"] == data.reference_year), None),
+        has_outlines=outlines is not None,
     )
 
 
-def write_dashboard(con: duckdb.DuckDBPyConnection, target: Path) -> Path:
-    """Render and write the page atomically (a reader never sees half a page)."""
-    html = render_dashboard(load_dashboard_data(con))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    partial.write_text(html, encoding="utf-8")
-    os.replace(partial, target)
-    return target
+@dataclass(frozen=True)
+class SiteResult:
+    index: Path
+    pages: int
+    outlines: bool  # whether the département outlines map is in
+
+
+def write_site(
+    con: duckdb.DuckDBPyConnection, paths: PnadPaths, *, generated_at: datetime | None = None
+) -> SiteResult:
+    """Render the site into a staging folder, then move each page over its old version
+    (os.replace: a reader sees a whole page, old or new), index.html last, and remove pages of
+    territories that no longer have one."""
+    outlines = maps.load_outlines(maps.outlines_path(paths))
+    data = load_site_data(con)
+    reports = paths.reports
+    staging = reports / f".site-partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    written: list[str] = []
+    try:
+        for relative, chunks in render_site(data, outlines=outlines, generated_at=generated_at):
+            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+            with (staging / relative).open("w", encoding="utf-8") as out:
+                out.writelines(chunks)
+            written.append(relative)
+        for relative in written:
+            (reports / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / relative, reports / relative)
+        for folder in LEVEL_FOLDERS.values():
+            for stale in (reports / folder).glob("*.html"):
+                if f"{folder}/{stale.name}" not in written:
+                    stale.unlink()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return SiteResult(reports / "index.html", len(written), outlines is not None)
