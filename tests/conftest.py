@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.lib import decp_ingest, warehouse
+from pipelines.lib import decp_ingest, facilitator, warehouse
 from pipelines.lib.paths import PnadPaths
 
 
@@ -103,6 +103,9 @@ def build_warehouse(paths: PnadPaths, *, force: bool = False) -> dict[str, int]:
             warehouse.build_indicator(con, indicator)
         # the opportunities asset's defaults: 90 000 EUR, 12 months
         warehouse.build_indicator(con, "opportunities", {"min_amount": 90_000, "months": 12})
+        # the facilitator layer, from whatever exports are loaded (none unless a test loads one)
+        facilitator.build_facilitator_links(con)
+        facilitator.build_facilitator_hours(con)
     return counts
 
 

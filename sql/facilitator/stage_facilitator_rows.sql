@@ -24,34 +24,33 @@ create or replace temp table stg_facilitator_rows as
 with source as (
     select
         *,
-        coalesce(facilitator, getvariable('facilitator_name')) as row_facilitator,
-        list_transform(
-            list_filter(regexp_split_to_array(coalesce(publics, ''), '[,;/+|]'), p -> trim(p) <> ''),
-            p -> spelling_key(p)
-        ) as public_spellings
+        row_number() over () as row_id,
+        coalesce(facilitator, getvariable('facilitator_name')) as row_facilitator
     from facilitator_upload
+),
+
+-- the publics of a line, from a list column ("DELD, RSA"), as canonical values
+publics as (
+    select listed.row_id, list(distinct map.value order by map.value) as public_values
+    from (
+        select row_id, spelling_key(unnest(regexp_split_to_array(publics, '[,;/+|]'))) as spelling
+        from source
+        where publics is not null
+    ) as listed
+    join stg_facilitator_value_map as map
+        on map.field = 'public' and map.spelling = trim(listed.spelling)
+    group by listed.row_id
 ),
 
 coded as (
     select
         source.*,
-        (select value from stg_facilitator_value_map as m
-         where m.field = 'modality' and m.spelling = spelling_key(source.modality)) as modality_value,
-        (select value from stg_facilitator_value_map as m
-         where m.field = 'contract_type' and m.spelling = spelling_key(source.contract_type))
-            as contract_type_value,
-        (select value from stg_facilitator_value_map as m
-         where m.field = 'market_type' and m.spelling = spelling_key(source.market_type))
-            as market_type_value,
-        (select value from stg_facilitator_value_map as m
-         where m.field = 'clause_category' and m.spelling = spelling_key(source.clause_category))
-            as clause_category_value,
-        (select value from stg_facilitator_value_map as m
-         where m.field = 'buyer_type' and m.spelling = spelling_key(source.buyer_type))
-            as buyer_type_value,
-        (select list(distinct m.value) from stg_facilitator_value_map as m
-         where m.field = 'public' and list_contains(source.public_spellings, m.spelling))
-            as public_values,
+        modality_map.value as modality_value,
+        contract_type_map.value as contract_type_value,
+        market_type_map.value as market_type_value,
+        clause_category_map.value as clause_category_value,
+        buyer_type_map.value as buyer_type_value,
+        publics.public_values,
         french_number(hours_worked) as hours_worked_value,
         french_number(hours_planned) as hours_planned_value,
         french_number(amount) as amount_value,
@@ -73,6 +72,21 @@ coded as (
         french_date(period_start) as period_start_value,
         french_date(period_end) as period_end_value
     from source
+    left join publics using (row_id)
+    left join stg_facilitator_value_map as modality_map
+        on modality_map.field = 'modality' and modality_map.spelling = spelling_key(source.modality)
+    left join stg_facilitator_value_map as contract_type_map
+        on contract_type_map.field = 'contract_type'
+        and contract_type_map.spelling = spelling_key(source.contract_type)
+    left join stg_facilitator_value_map as market_type_map
+        on market_type_map.field = 'market_type'
+        and market_type_map.spelling = spelling_key(source.market_type)
+    left join stg_facilitator_value_map as clause_category_map
+        on clause_category_map.field = 'clause_category'
+        and clause_category_map.spelling = spelling_key(source.clause_category)
+    left join stg_facilitator_value_map as buyer_type_map
+        on buyer_type_map.field = 'buyer_type'
+        and buyer_type_map.spelling = spelling_key(source.buyer_type)
 ),
 
 attributed as (
