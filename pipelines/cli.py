@@ -494,6 +494,22 @@ def cmd_hours(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipelines.lib.regional_report import ReportError, ReportRequest, parse_month, write_report
+
+    paths = PnadPaths.resolve()
+    level, code = ("region", args.region) if args.region else ("departement", args.departement)
+    try:
+        request = ReportRequest(level, code.upper(), parse_month(args.month))
+        written = write_report(paths, request, pdf=args.pdf)
+    except ReportError as error:
+        raise CliError(str(error)) from error
+    for kind in ("html", "pdf"):
+        if kind in written:
+            print(f"rapport {kind.upper()} : {written[kind]}")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     environment = dagster_environment()
     environment["PNAD_HOME"] = str(PnadPaths.resolve().home)
@@ -614,6 +630,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     shares.add_argument("--json", action="store_true", help="une liste d'objets JSON")
     shares.set_defaults(func=cmd_shares)
+
+    report = sub.add_parser(
+        "report",
+        help="écrit le rapport d'une région (ou d'un département) depuis la base publiée",
+    )
+    territory = report.add_mutually_exclusive_group(required=True)
+    territory.add_argument("--region", metavar="CODE", help="code INSEE de la région, ex. 84")
+    territory.add_argument("--departement", metavar="CODE", help="code du département, ex. 74")
+    report.add_argument(
+        "--month", metavar="YYYY-MM", help="mois du rapport (défaut : le dernier mois complet)"
+    )
+    report.add_argument(
+        "--pdf", action="store_true", help="écrit aussi un PDF (avec Chromium, s'il est installé)"
+    )
+    report.set_defaults(func=cmd_report)
 
     ui = sub.add_parser("ui", help="ouvre l'interface Dagster (dg dev) sur ce projet")
     ui.add_argument("--port", type=int, default=3000)
