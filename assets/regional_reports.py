@@ -50,8 +50,7 @@ def regional_report(
 
 regional_reports_job = dg.define_asset_job(
     name="regional_reports",
-    selection=[regional_report],
-    partitions_def=REPORT_PARTITIONS,
+    selection=[regional_report],  # partitioned like the asset
     description="Write the coordinators' report of the chosen territories (one partition each).",
 )
 

@@ -26,6 +26,7 @@ EXPECTED_ASSETS = {
     "facilitator_hours",
     "pnad_dashboard",
     "published_database",
+    "regional_report",
 }
 
 

@@ -1,0 +1,219 @@
+"""The coordinators' reports: contents, change since the previous report, one territory per
+run, the Dagster partitions and schedule, the CLI, the PDF and a real browser."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.lib import facilitator, warehouse
+from pipelines.lib.paths import PnadPaths
+from pipelines.lib.publish import publish_database
+from pipelines.lib.regional_report import (
+    ReportError,
+    ReportRequest,
+    chromium,
+    parse_month,
+    write_report,
+)
+from pipelines.lib.report_config import ReportConfigError, load_report_schedule
+from tests.conftest import build_warehouse, marche, write_decp_2022
+from tests.test_browser import browser  # noqa: F401 - the shared headless Chromium fixture
+from tests.test_facilitator import BUYER, write_abc_export, write_decp
+
+MARKUP = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> PnadPaths:
+    """The facilitator tests' DECP and export, plus a contract whose object carries markup,
+    published as a real run would."""
+    root = tmp_path_factory.mktemp("reports")
+    paths = PnadPaths.resolve(root / "pnad_home").ensure()
+    write_decp(paths)
+    write_decp_2022(
+        paths.raw / "local" / "markup.json",
+        [
+            marche(
+                "2024-099",
+                BUYER,
+                social=["Clause sociale"],
+                notified="2024-10-01",
+                objet=f"Entretien {MARKUP}",
+            )
+        ],
+    )
+    build_warehouse(paths)
+    with warehouse.connect(paths) as con:
+        facilitator.load_export(con, paths, write_abc_export(root))
+        facilitator.build_facilitator_links(con)
+        facilitator.build_facilitator_hours(con)
+        publish_database(con, paths, run_id="run-test-42", allow_shrink=True)
+    return paths
+
+
+def report(paths: PnadPaths, month: str, level: str = "region", code: str = "84") -> str:
+    written = write_report(paths, ReportRequest(level, code, parse_month(month)))
+    return written["html"].read_text(encoding="utf-8")
+
+
+def test_region_report_has_every_part(published):
+    html = report(published, "2024-12")
+    assert "Région Auvergne-Rhône-Alpes (84)" in html
+    assert "74 Haute-Savoie" in html  # its départements
+    assert "Nettoyage des locaux de la mairie" in html  # declared clause nobody follows
+    assert "Réfection de la voirie communale rue des Lilas" in html  # followed, not declared
+    assert "Contrats déclarant une clause sociale qu'aucun facilitateur ne suit (2)" in html
+    assert "Marchés suivis sans considération sociale déclarée dans les DECP (1)" in html
+    # hours by year worked: 727.5 h (0,5 ETP) in 2024, 1 770 h planned, 5 people
+    assert '<td class="text">2024</td><td>728</td><td>0,5</td><td>1 770</td>' in html
+    # appendix and provenance footer
+    assert "Annexe : qualité des données" in html
+    assert "run run-test-42" in html
+    assert "MDE Test" in html and "@media print" in html
+    # the first report of a territory says so
+    assert "Premier rapport pour ce territoire" in html
+
+
+def test_text_from_the_data_is_escaped(published):
+    html = report(published, "2024-11")
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    assert "<script>" not in html and "<img" not in html
+
+
+def test_a_report_compares_itself_with_the_previous_one(published):
+    report(published, "2025-03")
+    html = report(published, "2025-04")
+    assert "Comparaison avec le rapport de 03/2025 (année 2025)" in html
+    # 2025's hours were worked by 3 people: too few to show how many
+    assert "secret (&lt; 5)" in html
+    figures = json.loads(
+        (published.reports / "regionaux" / "region-84_2025-04.json").read_text(encoding="utf-8")
+    )
+    assert figures["month"] == "2025-04" and figures["year"] == 2025
+
+
+def test_departement_report_on_request(published):
+    html = report(published, "2024-12", "departement", "74")
+    assert "Département Haute-Savoie (74)" in html
+    assert "Les départements de la région" not in html
+    assert '<td class="text">2024</td><td>728</td>' in html
+
+
+def test_unknown_territory_and_bad_month_are_clear_errors(published):
+    with pytest.raises(ReportError, match="unknown region code '99'"):
+        report(published, "2025-01", "region", "99")
+    with pytest.raises(ReportError, match="write it YYYY-MM"):
+        parse_month("janvier")
+    with pytest.raises(ReportError, match="no contract published for region 11"):
+        report(published, "2025-01", "region", "11")
+
+
+def test_default_month_is_the_last_complete_one():
+    assert parse_month(None, today=datetime(2026, 1, 3).date()).isoformat() == "2025-12-01"
+    assert parse_month(None, today=datetime(2026, 11, 22).date()).isoformat() == "2026-10-01"
+
+
+@pytest.mark.skipif(chromium() is None, reason="no Chromium installed (.ci/run installs it)")
+def test_pdf_through_headless_chromium(published):
+    written = write_report(
+        published, ReportRequest("region", "84", parse_month("2025-01")), pdf=True
+    )
+    assert written["pdf"].read_bytes()[:5] == b"%PDF-"
+    assert written["pdf"].stat().st_size > 10_000
+
+
+# --- Dagster ---------------------------------------------------------------------------------
+
+
+def test_partitions_job_and_schedule_are_in_the_definitions():
+    from pipelines.definitions import defs
+
+    definitions = defs()
+    job = definitions.resolve_job_def("regional_reports")
+    keys = job.partitions_def.get_partition_keys()
+    assert len(keys) == 18 and "region-84" in keys and "region-94" in keys
+    schedule = definitions.resolve_schedule_def("monthly_regional_reports")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 7 3 * *", "Europe/Paris")
+    # the refresh jobs leave the partitioned reports to their own job
+    refresh = definitions.resolve_job_def("pnad_refresh")
+    assert "regional_report" not in {n.name for n in refresh.graph.node_defs}
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2027, 1, 3, 7))
+    requests = list(schedule(context))
+    assert len(requests) == 18
+    assert requests[0].partition_key == "region-01"
+    assert requests[0].run_config == {"ops": {"regional_report": {"config": {"month": "2026-12"}}}}
+
+
+def test_a_run_for_one_region_writes_only_that_regions_file(published):
+    from assets.regional_reports import regional_report
+    from pipelines.resources import PnadWarehouse
+
+    folder = published.reports / "regionaux"
+    before = set(folder.glob("*")) if folder.exists() else set()
+    result = dg.materialize(
+        [regional_report],
+        partition_key="region-84",
+        resources={"warehouse_db": PnadWarehouse(home=str(published.home))},
+        run_config={"ops": {"regional_report": {"config": {"month": "2025-06", "pdf": False}}}},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    assert {p.name for p in set(folder.glob("*")) - before} == {
+        "region-84_2025-06.html",
+        "region-84_2025-06.json",
+    }
+    html = (folder / "region-84_2025-06.html").read_text(encoding="utf-8")
+    assert f"run {result.run_id}" in html
+
+
+def test_which_territories_is_configuration(tmp_path):
+    paths = PnadPaths.resolve(tmp_path)
+    assert len(load_report_schedule(paths).partition_keys) == 18
+    (tmp_path / "reports.toml").write_text(
+        '[regional_reports]\nregions = ["84", "27"]\ndepartements = ["74"]\ncron = "0 8 1 * *"\n',
+        encoding="utf-8",
+    )
+    schedule = load_report_schedule(paths)
+    assert schedule.partition_keys == ["region-84", "region-27", "departement-74"]
+    assert schedule.cron == "0 8 1 * *"
+    (tmp_path / "reports.toml").write_text(
+        '[regional_reports]\nregions = ["84", "99"]\n', encoding="utf-8"
+    )
+    with pytest.raises(ReportConfigError, match="99"):
+        load_report_schedule(paths)
+
+
+def test_cli_report(published):
+    from tests.test_cli import pnad
+
+    result = pnad("report", "--region", "84", "--month", "2025-02", home=published.home)
+    assert result.returncode == 0, result.stderr
+    assert "region-84_2025-02.html" in result.stdout
+    bad = pnad("report", "--region", "99", home=published.home)
+    assert bad.returncode == 1 and "unknown region code '99'" in bad.stderr
+
+
+# --- a real browser --------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    not (Path("/usr/bin/chromium").is_file() and Path("/usr/bin/chromedriver").is_file()),
+    reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
+)
+def test_report_in_headless_chromium(published, browser):  # noqa: F811 - the fixture
+    from tests.test_browser import screenshot
+
+    written = write_report(published, ReportRequest("region", "84", parse_month("2024-10")))
+    browser.get_log("browser")
+    browser.get(written["html"].as_uri())
+    logs = browser.get_log("browser")
+    assert [entry for entry in logs if entry["level"] == "SEVERE"] == []
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"
+    assert browser.execute_script("return document.querySelectorAll('table').length") >= 8
+    assert MARKUP[:20] in browser.execute_script("return document.body.innerText")
+    assert screenshot(browser, "regionaux/region-84_2024-10").exists()
