@@ -6,7 +6,9 @@ pnad_refresh_job = dg.define_asset_job(
     name="pnad_refresh",
     # no network: neither the downloads nor the SIRENE lookups
     selection=dg.AssetSelection.all()
-    - dg.AssetSelection.assets("decp_downloads", "buyer_sirene_lookup", "regional_report"),
+    - dg.AssetSelection.assets(
+        "decp_downloads", "reference_downloads", "buyer_sirene_lookup", "regional_report"
+    ),
     description="Process the files under PNAD_HOME/raw/ (no network): register, parse, rebuild "
     "contracts and shares, write the dashboard, publish the analysts' database.",
 )

@@ -10,6 +10,7 @@ from pipelines.definitions import defs
 from pipelines.lib.paths import PROJECT_ROOT, dagster_environment
 
 EXPECTED_ASSETS = {
+    "reference_downloads",
     "reference_tables",
     "decp_downloads",
     "decp_raw_files",
@@ -46,6 +47,7 @@ def test_definitions_hold_assets_checks_jobs_schedules_sensors():
     update = definitions.resolve_job_def("pnad_update")
     # the refresh never touches the network; the update downloads first
     assert "decp_downloads" not in {n.name for n in refresh.graph.node_defs}
+    assert "reference_downloads" not in {n.name for n in refresh.graph.node_defs}
     assert "buyer_sirene_lookup" not in {n.name for n in refresh.graph.node_defs}
     assert "decp_downloads" in {n.name for n in update.graph.node_defs}
     schedule = definitions.resolve_schedule_def("daily_refresh")

@@ -75,6 +75,7 @@ def test_region_report_has_every_part(published):
     assert "Annexe : qualité des données" in html
     assert "run run-test-42" in html
     assert "MDE Test" in html and "@media print" in html
+    assert "Tables de référence" in html and "La Poste table not downloaded" in html
     # the first report of a territory says so
     assert "Premier rapport pour ce territoire" in html
 

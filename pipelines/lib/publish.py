@@ -93,6 +93,16 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "Départements (101) et collectivités d'outre-mer, avec leur région (COG INSEE 2025).",
     ),
     "ref_regions": ("select * from ref_regions", "Régions (18) et collectivités d'outre-mer."),
+    "ref_communes": (
+        "select * from ref_communes",
+        "Communes du Code officiel géographique de l'INSEE téléchargé (vide quand le "
+        "téléchargement n'a pas pu se faire : voir reference_status).",
+    ),
+    "reference_status": (
+        "select * from reference_status",
+        "Origine de chaque table de référence pour ce run : téléchargée (date, SHA-256) ou "
+        "intégrée au projet (avec la raison).",
+    ),
     # Facilitators' data: aggregates and marchés only. Participants' pseudonyms stay in the
     # working database; counts of people below the small-aggregate threshold are blanked.
     "facilitator_hours": (

@@ -203,6 +203,12 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
         "rows_rejected from facilitator_files where status = 'active' order by facilitator",
         {},
     )
+    references = _rows(
+        con,
+        "select reference, origin, file, sha256, fetched_at, note from reference_status "
+        "order by reference",
+        {},
+    )
     publication = _rows(con, "select published_at, run_id, contracts from publication", {})[0]
     current = next((r for r in reversed(mine) if r["year"] == year), None)
     return {
@@ -228,6 +234,7 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
         ),
         "sources": sources,
         "files_by_source": files_by_source,
+        "references": references,
         "exports": exports,
         "publication": publication,
     }

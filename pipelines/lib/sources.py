@@ -49,8 +49,10 @@ def datagouv_api() -> str:
     return os.environ.get("PNAD_DATAGOUV_API", "https://www.data.gouv.fr/api").rstrip("/")
 
 
-def load_sources(paths: PnadPaths) -> list[Source]:
-    """Shipped sources, with those of ``$PNAD_HOME/sources.toml`` replacing same-named ones."""
+def load_sources(paths: PnadPaths, section: str = "sources") -> list[Source]:
+    """Shipped sources, with those of ``$PNAD_HOME/sources.toml`` replacing same-named ones.
+    ``section`` "sources" holds the DECP sources, "reference" the reference tables (INSEE
+    communes, La Poste postal codes)."""
     tables: dict[str, dict] = {}
     for file in (SHIPPED_SOURCES, paths.home / "sources.toml"):
         if file.exists():
@@ -58,7 +60,7 @@ def load_sources(paths: PnadPaths) -> list[Source]:
                 content = tomllib.loads(file.read_text(encoding="utf-8"))
             except tomllib.TOMLDecodeError as error:
                 raise SourceConfigError(f"{file}: {error}") from error
-            tables.update(content.get("sources", {}))
+            tables.update(content.get(section, {}))
     sources = []
     for name, table in tables.items():
         if not NAME.match(name):
@@ -204,9 +206,12 @@ def fetch_sources(
     sources: list[Source],
     log: Log = print,
     session: requests.Session | None = None,
+    landing: Path | None = None,
 ) -> list[tuple[Source, FetchResult]]:
-    """Fetch every enabled source into raw/<name>/; record each outcome in download_manifest."""
+    """Fetch every enabled source into <landing>/<name>/ (default raw/, the DECP landing zone;
+    reference tables go to ref/); record each outcome in download_manifest."""
     session = session or make_session()
+    landing = landing or paths.raw
     outcomes = []
     for source in (s for s in sources if s.enabled):
         if source.kind == "local_folder":
@@ -248,7 +253,7 @@ def fetch_sources(
                 log(f"{source.name}: fetching {resource['url']}")
                 result = fetch(
                     resource["url"],
-                    paths.raw / source.name,
+                    landing / source.name,
                     stem,
                     source.suffix,
                     quarantine_dir=paths.home / "quarantine" / source.name,
