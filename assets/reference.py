@@ -5,7 +5,7 @@ import dagster as dg
 
 from assets.common import WRITER_POOL
 from pipelines.lib import warehouse
-from pipelines.lib.sources import fetch_sources, load_sources
+from pipelines.lib.sources import fetch_sources, install_departement_outlines, load_sources
 from pipelines.resources import PnadWarehouse
 
 
@@ -21,11 +21,14 @@ def reference_downloads(
     sources = load_sources(paths, section="reference")
     with warehouse_db.connect() as con:
         outcomes = fetch_sources(con, paths, sources, context.log.info, landing=paths.home / "ref")
+        outlines = install_departement_outlines(con, paths)
     for source, result in outcomes:
         if result.outcome in ("failed", "quarantined"):
             context.log.warning(
                 f"{source.name}: {result.outcome}: {result.reason}; the built-in table is used"
             )
+    if outlines is None:
+        context.log.warning("no usable département outlines: the dashboard draws its tile grid")
     return dg.MaterializeResult(
         metadata={source.name: result.outcome for source, result in outcomes}
     )

@@ -15,7 +15,7 @@ import pytest
 from pipelines.lib import warehouse
 from pipelines.lib.download import make_session
 from pipelines.lib.paths import REFERENCE_DIR, PnadPaths
-from pipelines.lib.sources import fetch_sources, load_sources
+from pipelines.lib.sources import fetch_sources, install_departement_outlines, load_sources
 
 COMMUNES = (
     "TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT\n"
@@ -68,7 +68,9 @@ def configure(paths: PnadPaths, base: str) -> None:
         "[reference.cog_communes]\n"
         f'kind = "url"\nurl = "{base}/v_commune.csv"\nsuffix = ".csv"\n\n'
         "[reference.laposte_postal_codes]\n"
-        f'kind = "url"\nurl = "{base}/hexasmal"\nsuffix = ".csv"\n',
+        f'kind = "url"\nurl = "{base}/hexasmal"\nsuffix = ".csv"\n\n'
+        "[reference.departement_outlines]\n"
+        f'kind = "url"\nurl = "{base}/departements.geojson"\nsuffix = ".geojson"\n',
         encoding="utf-8",
     )
 
@@ -79,6 +81,7 @@ def download_and_build(paths: PnadPaths) -> dict:
         outcomes = fetch_sources(
             con, paths, sources, lambda _: None, make_session(retries=0), landing=paths.home / "ref"
         )
+        install_departement_outlines(con, paths)
         warehouse.build_reference(con, paths)
         return {
             "outcomes": {source.name: result.outcome for source, result in outcomes},
@@ -99,11 +102,29 @@ def download_and_build(paths: PnadPaths) -> dict:
         }
 
 
+OUTLINES = (
+    b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+    b'{"code": "74", "nom": "Haute-Savoie"}, "geometry": {"type": "Polygon", "coordinates": '
+    b"[[[6.0, 46.0], [6.9, 46.0], [6.9, 46.4], [6.0, 46.0]]]}}]}"
+)
+
+
 def test_downloaded_tables_are_used(pnad_paths, server):
-    ReferenceServer.files = {"/v_commune.csv": (200, COMMUNES), "/hexasmal": (200, POSTAL_CODES)}
+    ReferenceServer.files = {
+        "/v_commune.csv": (200, COMMUNES),
+        "/hexasmal": (200, POSTAL_CODES),
+        "/departements.geojson": (200, OUTLINES),
+    }
     configure(pnad_paths, server)
     built = download_and_build(pnad_paths)
-    assert built["outcomes"] == {"cog_communes": "downloaded", "laposte_postal_codes": "downloaded"}
+    assert built["outcomes"] == {
+        "cog_communes": "downloaded",
+        "laposte_postal_codes": "downloaded",
+        "departement_outlines": "downloaded",
+    }
+    # the outlines are where the dashboard reads them
+    assert (pnad_paths.home / "ref" / "departements.geojson").read_bytes() == OUTLINES
+    assert built["status"]["departement_outlines"][:2] == ("downloaded", "ref/departements.geojson")
     assert built["exceptions"] == {"01200": ["01", "74"], "05110": ["04", "05"]}
     # an arrondissement takes its parent commune's département
     assert built["communes"]["75101"] == "75" and built["communes"]["2A004"] == "2A"
@@ -138,6 +159,17 @@ def test_unavailable_downloads_fall_back_to_the_built_in_tables_with_a_note(
     with (REFERENCE_DIR / "postal_code_exceptions.csv").open(encoding="utf-8") as handle:
         assert len(built["exceptions"]) == sum(1 for _ in csv.DictReader(handle))
     assert built["status"]["ref_communes"][0] == "built-in" and built["communes"] == {}
+    assert not (pnad_paths.home / "ref" / "departements.geojson").exists()
+    assert built["status"]["departement_outlines"][0] == "built-in"
+
+
+def test_outlines_that_are_not_geojson_are_not_installed(pnad_paths, server):
+    ReferenceServer.files = {"/departements.geojson": (200, b'{"type": "Feature"}')}
+    configure(pnad_paths, server)
+    built = download_and_build(pnad_paths)
+    assert built["outcomes"]["departement_outlines"] == "downloaded"
+    assert not (pnad_paths.home / "ref" / "departements.geojson").exists()
+    assert "tile grid" in built["status"]["departement_outlines"][2]
 
 
 def test_a_downloaded_file_that_cannot_be_read_keeps_the_built_in_table(pnad_paths, server):

@@ -9,7 +9,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 
 import duckdb
@@ -143,7 +143,27 @@ def build_reference(
         "La Poste table not downloaded: built-in exceptions (La Poste 2023-12 x "
         "INSEE COG 2025) used",
     )
+    _record_outlines(con, paths)
     return {table: table_count(con, table) for table in (*REFERENCE_TABLES, "ref_communes")}
+
+
+def _record_outlines(con: duckdb.DuckDBPyConnection, paths: PnadPaths | None) -> None:
+    """The dashboard's map: real outlines when a file is installed, else the tile grid."""
+    target = paths.home / "ref" / "departements.geojson" if paths else None
+    if target is not None and target.is_file():
+        con.execute(
+            "insert into reference_status values ('departement_outlines', 'downloaded', "
+            "'ref/departements.geojson', $sha, $at, null, null)",
+            {
+                "sha": hashlib.sha256(target.read_bytes()).hexdigest(),
+                "at": datetime.fromtimestamp(target.stat().st_mtime),
+            },
+        )
+        return
+    con.execute(
+        "insert into reference_status values ('departement_outlines', 'built-in', null, null, "
+        "null, null, 'département outlines not downloaded: the dashboard draws a tile grid')"
+    )
 
 
 def downloaded_references(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> dict[str, dict]:
