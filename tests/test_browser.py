@@ -1,6 +1,7 @@
 """The dashboard site in a real browser: Debian's headless Chromium, driven by selenium, opens the
-pages from the file system as ministry staff do. Screenshots land in tests/output/screenshots/
-(git-ignored) for inspection."""
+pages from the file system as ministry staff do: the index's plotly charts and the territory
+pages' inline SVG charts drawn, with their tables, no console error, markup from the data shown
+as text. Screenshots land in tests/output/screenshots/ (git-ignored) for inspection."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from pipelines.lib import warehouse
 from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
 from tests.test_publish_and_dashboard import (
     MARKUP,
@@ -26,7 +28,8 @@ from tests.test_publish_and_dashboard import (
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SCREENSHOTS = PROJECT_ROOT / "tests" / "output" / "screenshots"
-PAGES = ("index.html", "regions/84.html", "departements/74.html")
+TERRITORY_PAGES = ("regions/84.html", "departements/74.html")
+PAGES = ("index.html", *TERRITORY_PAGES)
 
 pytestmark = pytest.mark.skipif(
     not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()),
@@ -34,12 +37,30 @@ pytestmark = pytest.mark.skipif(
     "apt-get install chromium chromium-driver)",
 )
 
-# Every chart of the page with an svg drawn by plotly, and a table in its chart block.
+# Every chart of the page: a plotly figure (index) with the svg plotly drew, or an inline SVG
+# chart (territory pages); whether it is shown with a size, and a table in its chart block.
 CHARTS = """
-return Array.from(document.querySelectorAll('.plotly-graph-div')).map(function (chart) {
+return Array.from(document.querySelectorAll('.plotly-graph-div, svg.svg-chart')).map(function (chart) {
   var block = chart.closest('.chart-block');
-  return {id: chart.id, svg: chart.querySelector('.main-svg') !== null,
+  var inline = chart.tagName.toLowerCase() === 'svg';
+  var drawn = inline ? chart : chart.querySelector('.main-svg');
+  var box = drawn ? drawn.getBoundingClientRect() : {width: 0, height: 0};
+  var style = drawn ? window.getComputedStyle(drawn) : null;
+  return {id: chart.id, kind: inline ? 'svg' : 'plotly',
+          svg: drawn !== null && box.width > 0 && box.height > 0
+               && style.display !== 'none' && style.visibility !== 'hidden',
+          width: box.width, height: box.height,
           table: block !== null && block.querySelector('table') !== null};
+});
+"""
+# An SVG chart's accessible name and description: the text of the elements it is labelled by.
+SVG_LABELS = """
+return Array.from(document.querySelectorAll('svg.svg-chart')).map(function (chart) {
+  return {id: chart.id, role: chart.getAttribute('role'),
+          labels: chart.getAttribute('aria-labelledby').split(' ').map(function (id) {
+            var element = document.getElementById(id);
+            return element === null ? null : element.textContent;
+          })};
 });
 """
 
@@ -117,8 +138,72 @@ def test_page_renders_every_chart_with_its_table_and_no_error(browser, site_home
     charts = browser.execute_script(CHARTS)
     assert charts, "no chart on the page"
     assert [c["id"] for c in charts if not (c["svg"] and c["table"])] == []
+    # plotly on the index only; the territory pages draw inline SVG without any script library
+    plotly = browser.execute_script("return typeof window.Plotly") != "undefined"
+    assert plotly == (page == "index.html")
+    assert {c["kind"] for c in charts} == {"plotly" if page == "index.html" else "svg"}
     assert browser.execute_script("return typeof window.__pwned") == "undefined"
     assert screenshot(browser, page).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("page", TERRITORY_PAGES)
+def test_territory_svg_charts_are_named_sized_and_fit_the_printed_page(browser, site_home, page):
+    open_page(browser, site_home, page)
+    expected = (
+        {"chart-trend", "chart-departements"} if page.startswith("regions") else {"chart-trend"}
+    )
+    labels = browser.execute_script(SVG_LABELS)
+    assert {c["id"] for c in labels} == expected
+    for chart in labels:
+        title, description = chart["labels"]
+        assert chart["role"] == "img" and title and "tableau qui suit" in description, chart
+    # drawn at their natural size on a wide screen (800 px), within the text column
+    sizes = {c["id"]: (c["width"], c["height"]) for c in browser.execute_script(CHARTS)}
+    assert all(width == pytest.approx(800, abs=1) for width, _ in sizes.values()), sizes
+    # printed (A4 portrait, about 700 px wide): each chart shrinks to the page, nothing cut
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    browser.set_window_size(700, 1000)
+    try:
+        width = browser.execute_script("return document.body.clientWidth")
+        for chart in browser.execute_script(CHARTS):
+            assert chart["svg"] and 0 < chart["width"] <= width, chart
+        pdf = browser.execute_cdp_cmd("Page.printToPDF", {"printBackground": True})
+        assert len(pdf["data"]) > 10_000
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        browser.set_window_size(1280, 1000)
+
+
+@pytest.fixture(scope="module")
+def marked_site_home(tmp_path_factory) -> PnadPaths:
+    """The same site with markup in the name of Haute-Savoie, which the SVG charts draw (the
+    département's trend title, the région's bar labels)."""
+    paths = PnadPaths.resolve(tmp_path_factory.mktemp("browser-markup") / "pnad_home").ensure()
+    build_site_warehouse(paths)
+    with warehouse.connect(paths) as con:
+        con.execute(
+            "update ref_departements set departement_name = $name where departement_code = '74'",
+            {"name": f"Haute-Savoie {MARKUP}"},
+        )
+        warehouse.build_shares(con, force=True)
+    write_site(paths)
+    return paths
+
+
+@pytest.mark.parametrize("page", TERRITORY_PAGES)
+def test_markup_in_a_territory_name_is_drawn_as_text_in_the_svg_charts(
+    browser, marked_site_home, page
+):
+    logs = open_page(browser, marked_site_home, page)
+    assert [entry for entry in logs if entry["level"] == "SEVERE"] == []
+    drawn = browser.execute_script(
+        "return Array.from(document.querySelectorAll('svg.svg-chart text, svg.svg-chart title'))"
+        ".map(function (t) { return t.textContent; })"
+    )
+    assert any(MARKUP in text for text in drawn)
+    assert browser.find_elements(By.CSS_SELECTOR, "svg img, svg script, main img") == []
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"
+    screenshot(browser, page.replace(".html", "_markup.html"))
 
 
 def test_markup_from_the_data_is_shown_as_text_and_runs_nothing(browser, site_home):

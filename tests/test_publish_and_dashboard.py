@@ -8,12 +8,13 @@ import shutil
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
 import duckdb
 import pytest
 from markupsafe import escape
 
-from pipelines.lib import dashboard, maps, warehouse
+from pipelines.lib import dashboard, maps, svg_charts, warehouse
 from pipelines.lib.paths import REFERENCE_DIR, PnadPaths
 from pipelines.lib.publish import PublishRefusedError, data_dictionary, publish_database
 from tests.conftest import build_warehouse, marche, sample_data_dir, write_decp_2022
@@ -167,8 +168,8 @@ def sample_outlines() -> Path:
 
 
 class PageStructure(HTMLParser):
-    """What the site tests look at in a page: element ids, links, plotly charts, and which
-    chart blocks hold a table."""
+    """What the site tests look at in a page: element ids, links, plotly charts, SVG charts
+    (with what names them), and which chart blocks hold a table."""
 
     VOID = {"meta", "link", "br", "img", "input", "hr", "source", "wbr"}
 
@@ -178,6 +179,8 @@ class PageStructure(HTMLParser):
         self.ids: set[str] = set()
         self.links: list[str] = []
         self.charts: list[tuple[str, int | None]] = []  # chart id, enclosing chart block
+        self.svg_charts: list[tuple[str, int | None]] = []  # the same, for <svg role="img">
+        self.svg_labels: dict[str, list[str]] = {}  # svg chart id -> its aria-labelledby ids
         self.blocks_with_table: set[int] = set()
         self.blocks = 0
         self.feed(text)
@@ -198,6 +201,9 @@ class PageStructure(HTMLParser):
             self.blocks_with_table.add(self._block())
         if "plotly-graph-div" in classes:
             self.charts.append((attrs["id"], self._block()))
+        if tag == "svg" and attrs.get("role") == "img":
+            self.svg_charts.append((attrs["id"], self._block()))
+            self.svg_labels[attrs["id"]] = (attrs.get("aria-labelledby") or "").split()
         block = None
         if "chart-block" in classes:
             block, self.blocks = self.blocks, self.blocks + 1
@@ -237,7 +243,7 @@ def test_tile_grid_places_every_territory_once():
         assert len({(t.row, t.col) for t in tiles}) == len(tiles), f"{level}: two tiles, one cell"
 
 
-def test_site_has_every_page_french_numbers_and_one_plotly_per_page(site):
+def test_site_has_every_page_french_numbers_and_plotly_only_on_the_index(site):
     pages = site_pages(site.reports)
     # France, the method notes, 18 régions, 101 départements (with or without contracts)
     assert Counter(path.split("/")[0] for path in pages if "/" in path) == {
@@ -247,10 +253,18 @@ def test_site_has_every_page_french_numbers_and_one_plotly_per_page(site):
     assert {"index.html", "methode.html"} <= set(pages)
     for path, page in pages.items():
         assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page, path
-        charts = PageStructure(page).charts
-        # plotly.js (its licence header) exactly once in a page with charts, never fetched
-        assert len(re.findall(r"\* plotly\.js v\d", page)) == (1 if charts else 0), path
+        structure = PageStructure(page)
+        # plotly.js (its licence header) exactly once in the index, nowhere else, never fetched
+        assert len(re.findall(r"\* plotly\.js v\d", page)) == (path == "index.html"), path
         assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']?(https?:)?//", page)
+        if path != "index.html":
+            # no plotly figure left where there is no plotly.js to draw it; a small page
+            assert structure.charts == [] and "Plotly.newPlot" not in page, path
+            assert len(page.encode()) < 200_000, path
+        # every SVG chart named by its title and described by its desc, both in the page
+        for chart, labels in structure.svg_labels.items():
+            assert labels == [f"{chart}-title", f"{chart}-desc"], path
+            assert set(labels) <= structure.ids, path
     index = pages["index.html"]
     # France 2024: 2 of 8 contracts with a social consideration; Haute-Savoie 2024: 1 of 7
     assert f"25,0{THIN}%" in index and "<td>2024" in index
@@ -258,25 +272,130 @@ def test_site_has_every_page_french_numbers_and_one_plotly_per_page(site):
     assert f"15,7{THIN}pts" in pages["departements/74.html"]  # 2024 social gap: 30 - 14,3
     assert "cible atteinte" in pages["departements/69.html"]  # 1 of 1 social: 100 %
     assert f"150{THIN}000" in pages["departements/74.html"]  # the opportunity's amount
-    # every chart of every page in a block that holds its data table
-    for name in ("index.html", "regions/84.html", "departements/74.html"):
+    # every chart of every page in a block that holds its data table: plotly on the index,
+    # inline SVG on the territory pages
+    expected = {
+        "index.html": ({"chart-national", "chart-monthly", "chart-region-social",
+                        "chart-region-environmental", "chart-departement-social",
+                        "chart-departement-environmental"}, set()),
+        "regions/84.html": (set(), {"chart-trend", "chart-departements"}),
+        "departements/74.html": (set(), {"chart-trend"}),
+        "methode.html": (set(), set()),
+    }  # fmt: skip
+    for name, (plotly_ids, svg_ids) in expected.items():
         structure = PageStructure(pages[name])
-        assert structure.charts, name
-        for chart, block in structure.charts:
+        assert {c for c, _ in structure.charts} == plotly_ids, name
+        assert {c for c, _ in structure.svg_charts} == svg_ids, name
+        for chart, block in structure.charts + structure.svg_charts:
             assert block in structure.blocks_with_table, f"{name}: {chart} has no table"
-    assert {c for c, _ in PageStructure(index).charts} == {
-        "chart-national",
-        "chart-monthly",
-        "chart-region-social",
-        "chart-region-environmental",
-        "chart-departement-social",
-        "chart-departement-environmental",
-    }
+    # the SVG trend of Haute-Savoie labels its points: 2024 social 14,3 %, environmental 28,6 %
+    trend = re.search(r'<svg[^>]+id="chart-trend".*?</svg>', pages["departements/74.html"], re.S)
+    assert f">14,3{THIN}%</text>" in trend.group() and f">28,6{THIN}%</text>" in trend.group()
     # a département without contracts: a page that says so, no chart
     assert "Aucun contrat du champ PNAD" in pages["departements/2A.html"]
+    assert not PageStructure(pages["departements/2A.html"]).svg_charts
     # tables sortable in the browser, readable without it (plain rows, values in cells)
     assert 'id="table-departements" class="sortable"' in index
     assert "Carte des contours des départements non disponible" in index
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_tree(markup: str) -> ElementTree.Element:
+    """An SVG chart parsed as XML: it must be well-formed (escaped text, closed elements)."""
+    return ElementTree.fromstring(str(markup))
+
+
+def share_row(year: int, social: float, environmental: float, **more: object) -> dict:
+    """A pnad_shares row as the charts read it."""
+    return {
+        "year": year,
+        "social_share": social,
+        "environmental_share": environmental,
+        "social_completeness": 1.0,
+        "environmental_completeness": 0.5,
+        "is_provisional": False,
+        **more,
+    }
+
+
+def test_svg_trend_places_each_share_exactly_with_french_labels_and_escaped_title():
+    rows = [share_row(2024, 1 / 7, 2 / 7), share_row(2025, 0.25, 1.0, is_provisional=True)]
+    markup = svg_charts.trend_svg(rows, f"Haute-Savoie {MARKUP}", "chart-trend")
+    svg = svg_tree(markup)
+    assert svg.get("role") == "img"
+    assert svg.get("aria-labelledby") == "chart-trend-title chart-trend-desc"
+    # the title from the data: escaped in the markup, the same text once parsed
+    assert "<script>" not in markup and "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in markup
+    assert svg.find(f"{SVG}title").text == f"Haute-Savoie {MARKUP}"
+    assert f"2024 14,3{THIN}%" in svg.find(f"{SVG}desc").text
+    assert "2025 100,0" in svg.find(f"{SVG}desc").text and "(provisoire)" in markup
+    # the shares panel is 580 wide from x 64 and 220 high from y 84 (100 %) to 304 (0 %); two
+    # years sit at the centres of two halves: x 209 and 499. Social 1/7 (14,3 %):
+    # y = 84 + 220 * (1 - 0.142857) = 272.6. Environmental 100 % in 2025: y = 84.
+    circles = [(c.get("cx"), c.get("cy"), c.get("fill")) for c in svg.iter(f"{SVG}circle")]
+    assert ("209.0", "272.6", svg_charts.SOCIAL_COLOUR) in circles
+    assert ("499.0", "249.0", "#ffffff") in circles  # 25 % in the provisional year: hollow
+    diamonds = [d.get("points") for d in svg.iter(f"{SVG}polygon")]
+    assert "499.0,77.5 505.5,84.0 499.0,90.5 492.5,84.0" in diamonds  # 100 %, hollow
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    for label in ("14,3", "28,6", "25,0", "100,0"):
+        assert f"{label}{THIN}%" in texts
+    # the targets drawn at 30 % (y 238) and 100 % (y 84), named in words
+    lines = {(ln.get("y1"), ln.get("stroke")) for ln in svg.iter(f"{SVG}line")}
+    assert ("238.0", svg_charts.SOCIAL_COLOUR) in lines
+    assert ("84.0", svg_charts.ENVIRONMENTAL_COLOUR) in lines
+    assert {"Cible sociale", "Cible environnementale", f"30{THIN}%", f"100{THIN}%"} <= set(texts)
+    assert "provisoire" in texts and "marqueur creux : année provisoire" in texts
+    # series told apart without colour: solid and dashed lines, circles and diamonds, in words
+    dashes = {p.get("stroke-dasharray") for p in svg.iter(f"{SVG}polyline")}
+    assert dashes == {None, "7 4"}
+    assert "Considération sociale (trait plein, ronds)" in texts
+
+
+def test_svg_trend_of_a_single_year_sits_in_the_middle_on_the_full_scale():
+    svg = svg_tree(svg_charts.trend_svg([share_row(2024, 0.0, 1.0)], "Un an"))
+    shares_panel = [c for c in svg.iter(f"{SVG}circle") if c.get("r") == "5.0"]
+    assert [(c.get("cx"), c.get("cy")) for c in shares_panel] == [("354.0", "304.0")]  # 0 %
+    assert "354.0,77.5 360.5,84.0 354.0,90.5 347.5,84.0" in [
+        d.get("points") for d in svg.iter(f"{SVG}polygon")
+    ]  # 100 %
+    assert list(svg.iter(f"{SVG}polyline")) == []  # one point: no line
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    assert f"0{THIN}%" in texts and f"100{THIN}%" in texts and "provisoire" not in texts
+    assert f"0,0{THIN}%" in texts and f"100,0{THIN}%" in texts
+
+
+def test_svg_ranking_bars_are_to_scale_hatched_and_names_escaped():
+    rows = [
+        {"territory_name": f"Savoie {MARKUP}", "territory_code": "73", "social_share": 1.0,
+         "environmental_share": 0.5, "is_provisional": False},
+        {"territory_name": "Haute-Savoie", "territory_code": "74", "social_share": 1 / 7,
+         "environmental_share": 0.0, "is_provisional": False},
+    ]  # fmt: skip
+    markup = svg_charts.ranking_svg(rows, "Départements", "chart-departements")
+    svg = svg_tree(markup)
+    assert "<script>" not in markup and "<img" not in markup
+    # names on the axis, highest social share first; a long one cut (whole in its tooltip)
+    names = [(t.find(f"{SVG}title"), t) for t in svg.iter(f"{SVG}text")]
+    names = [(title.text, title.tail) for title, _ in names if title is not None]
+    assert names == [
+        (f"Savoie {MARKUP} (73)", f"Savoie {MARKUP}"[:39].rstrip() + "…"),
+        ("Haute-Savoie (74)", "Haute-Savoie (74)"),
+    ]
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    assert {f"14,3{THIN}%", f"100,0{THIN}%", f"50,0{THIN}%", f"0,0{THIN}%"} <= set(texts)
+    bars = [r for r in svg.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    widths = {r.find(f"{SVG}title").text: float(r.get("width")) for r in bars}
+    full = widths[f"Savoie {MARKUP} (73), considération sociale : 100,0{THIN}%"]
+    assert widths[f"Haute-Savoie (74), considération sociale : 14,3{THIN}%"] == pytest.approx(
+        full / 7, abs=0.1
+    )
+    fills = {r.get("fill") for r in bars}
+    assert fills == {svg_charts.SOCIAL_COLOUR, "url(#chart-departements-hatch)"}
+    with pytest.raises(ValueError, match="chart id"):
+        svg_charts.ranking_svg(rows, "x", 'x" onload="alert(1)')
 
 
 def test_every_relative_link_of_every_page_resolves(site):
@@ -319,11 +438,16 @@ def test_text_from_data_is_escaped_in_pages_and_figures(site):
     for path, chunks in dashboard.render_site(data):
         page = "".join(chunks)
         assert "<script>window.__pwned" not in page and "<img src=x" not in page, path
-        if path in ("index.html", "regions/84.html"):
-            # in the figures' JSON (map hover, ranking axis; plotly writes / as \u002f):
-            # escaped by charts.plain, never raw
+        if path == "index.html":
+            # in the maps' JSON (hover; plotly writes / as \u002f): escaped by charts.plain
             assert "window.__pwned=1&lt;\\u002fscript&gt;" in page, path
             assert "\\u003cscript\\u003ewindow.__pwned" not in page, path
+        if path in ("regions/84.html", "departements/74.html"):
+            # in the SVG charts (the région's bars, the département's title): escaped text
+            for chart in re.findall(r"<svg.*?</svg>", page, re.S):
+                assert "<script" not in chart and "<img" not in chart, path
+            charts_text = "".join(re.findall(r"<svg.*?</svg>", page, re.S))
+            assert str(escape(MARKUP)) in charts_text, path
 
 
 def test_site_is_rewritten_page_by_page_and_stale_pages_go(site):

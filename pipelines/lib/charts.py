@@ -1,5 +1,7 @@
 """The dashboard's plotly figures (French labels and number separators), and how one is embedded
-in a page: a div and its script, plotly.js itself being included once by the page.
+in a page: a div and its script, plotly.js itself being included once by the page. Only the index
+page draws plotly figures; the région and département pages draw SVG (svg_charts), so
+ranking_figure is no longer used by the site (kept for callers that want an interactive one).
 
 Figures are built from plain dicts and validated once (``go.Figure(data, layout)``): plotly's
 incremental helpers (add_hline, add_shape...) re-validate the whole figure at each call, which

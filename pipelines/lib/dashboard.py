@@ -1,10 +1,12 @@
 """The national dashboard: a static HTML site under ``PNAD_HOME/reports/`` built from the working
 database — index.html (France), one page per région and per département, methode.html.
 
-Every page is self-contained (plotly.js embedded once in each page that has a chart, nothing
-loaded from the network), opens from the file system, links to the others by relative paths,
-shows a data table beside every chart and numbers in French. Text from the data is escaped in
-the HTML (Jinja autoescape) and in the figures (charts.plain).
+Every page is self-contained (nothing loaded from the network), opens from the file system,
+links to the others by relative paths, shows a data table beside every chart and numbers in
+French. Only index.html embeds plotly.js (4.8 MB: its maps and national charts); the région and
+département pages draw their charts as inline SVG (svg_charts), so that a site of 121 pages
+stays a few megabytes. Text from the data is escaped in the HTML (Jinja autoescape), in the
+plotly figures (charts.plain) and in the SVG charts (svg_charts escapes every text it draws).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from pipelines.lib import charts, maps
+from pipelines.lib import charts, maps, svg_charts
 from pipelines.lib.formatting import number_fr, percent_fr, points_fr
 from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
 
@@ -353,22 +355,18 @@ def _index_charts(data: SiteData, outlines: dict | None) -> dict[str, str]:
 
 
 def _territory_charts(data: SiteData, territory: Territory, children: list[dict]) -> dict:
+    """The SVG charts of a territory page (names passed raw: svg_charts escapes them)."""
     found = {}
     rows = data.shares.get((territory.level, territory.code), [])
     if rows:
-        found["trend"] = charts.figure_html(
-            charts.trend_figure(
-                rows, f"{charts.plain(territory.name)} : part des contrats avec une considération"
-            ),
-            "chart-trend",
+        found["trend"] = svg_charts.trend_svg(
+            rows, f"{territory.name} : part des contrats avec une considération", "chart-trend"
         )
     with_contracts = [c for c in children if c["contracts"]]
     if with_contracts:
-        found["departements"] = charts.figure_html(
-            charts.ranking_figure(
-                with_contracts,
-                f"Départements de la région {charts.plain(territory.name)}, {data.reference_year}",
-            ),
+        found["departements"] = svg_charts.ranking_svg(
+            with_contracts,
+            f"Départements de la région {territory.name}, {data.reference_year}",
             "chart-departements",
         )
     return found
@@ -381,15 +379,18 @@ def render_site(
     data: SiteData, *, outlines: dict | None = None, generated_at: datetime | None = None
 ) -> Iterator[Page]:
     """Every page, index.html last; each page's HTML comes in chunks, written as they come
-    (a page holds plotly.js: 4.8 MB)."""
+    (index.html holds plotly.js: 4.8 MB)."""
     env = _environment()
     stamp = (generated_at or datetime.now()).strftime("%d/%m/%Y à %H:%M")
 
-    def page(template: str, path: str, found_charts: dict, **context: object) -> Page:
+    def page(
+        template: str, path: str, found_charts: dict, *, plotly: bool = False, **context: object
+    ) -> Page:
         chunks = env.get_template(template).generate(
             root="../" * path.count("/"),
             charts=found_charts,
-            plotly_js=_plotly_js() if found_charts else None,
+            # plotly.js only where plotly figures are drawn (the index): the SVG charts need none
+            plotly_js=_plotly_js() if plotly and found_charts else None,
             generated_at=stamp,
             data=data,
             **context,
@@ -423,6 +424,7 @@ def render_site(
         "index.html.j2",
         "index.html",
         _index_charts(data, outlines),
+        plotly=True,
         headline=next((r for r in data.national if r["year"] == data.reference_year), None),
         has_outlines=outlines is not None,
     )
