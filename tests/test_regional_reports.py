@@ -78,6 +78,9 @@ def test_region_report_has_every_part(published):
     assert "Tables de référence" in html and "La Poste table not downloaded" in html
     # the first report of a territory says so
     assert "Premier rapport pour ce territoire" in html
+    # charts are inline SVG with their description; no script at all: a small, printable file
+    assert html.count('role="img"') == 2 and "<desc" in html
+    assert "<script" not in html and len(html.encode()) < 300_000
 
 
 def test_text_from_the_data_is_escaped(published):
@@ -216,5 +219,10 @@ def test_report_in_headless_chromium(published, browser):  # noqa: F811 - the fi
     assert [entry for entry in logs if entry["level"] == "SEVERE"] == []
     assert browser.execute_script("return typeof window.__pwned") == "undefined"
     assert browser.execute_script("return document.querySelectorAll('table').length") >= 8
+    sizes = browser.execute_script(
+        "return Array.from(document.querySelectorAll('svg[role=img]'))"
+        ".map(s => s.getBoundingClientRect().width)"
+    )
+    assert len(sizes) == 2 and all(width > 300 for width in sizes)
     assert MARKUP[:20] in browser.execute_script("return document.body.innerText")
     assert screenshot(browser, "regionaux/region-84_2024-10").exists()

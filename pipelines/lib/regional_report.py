@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pipelines.lib.dashboard import gap_fr
 from pipelines.lib.formatting import number_fr, percent_fr, points_fr
 from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
+from pipelines.lib.svg_charts import ranking_svg, trend_svg
 
 TEMPLATES = PROJECT_ROOT / "pipelines" / "templates"
 LEVELS = ("region", "departement")
@@ -269,8 +270,18 @@ def previous_figures(folder: Path, request: ReportRequest) -> dict | None:
 
 
 def report_charts(data: dict) -> dict[str, str]:
-    """Inline charts of the report (each has its table beside it in the template)."""
-    return {}
+    """Inline SVG charts of the report (the dashboard's territory charts: no script, small,
+    printable); each has its table beside it in the template."""
+    charts = {"trend": trend_svg(data["shares"], f"{data['name']} : parts par année")}
+    if data["children"]:
+        children = [
+            {**row, "is_provisional": (data["current"] or {}).get("is_provisional")}
+            for row in data["children"]
+        ]
+        charts["children"] = ranking_svg(
+            children, f"Départements, {data['year']}", chart_id="chart-report-departements"
+        )
+    return charts
 
 
 def _environment() -> Environment:
