@@ -22,8 +22,8 @@ from pipelines.resources import PnadWarehouse
 )
 def pnad_dashboard(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     """PNAD_HOME/reports/: index.html (France), one page per région and per département,
-    methode.html; each chart with its data table, plotly.js embedded in each page, opens from
-    the file system."""
+    methode.html; each chart with its data table; plotly.js embedded once in index.html (no
+    CDN), inline SVG charts elsewhere; opens from the file system."""
     with warehouse_db.connect() as con:
         site = write_site(con, warehouse_db.paths())
     return dg.MaterializeResult(
