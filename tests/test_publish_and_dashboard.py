@@ -251,6 +251,9 @@ def test_site_has_every_page_french_numbers_and_plotly_only_on_the_index(site):
         "departements": 101,
     }
     assert {"index.html", "methode.html"} <= set(pages)
+    # the method notes say where the territory tables came from (offline here: built in)
+    assert "Tables de référence" in pages["methode.html"]
+    assert "La Poste table not downloaded" in pages["methode.html"]
     for path, page in pages.items():
         assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page, path
         structure = PageStructure(page)

@@ -141,6 +141,7 @@ class SiteData:
     quality: dict
     scopes: list[dict]  # national, reference year, every scope of pnad_shares
     downloads: list[dict]
+    references: list[dict]  # reference_status: downloaded or built-in, and why
     file_sources: list[dict]
     files: list[dict]
     files_total: int
@@ -287,6 +288,11 @@ def load_site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
             "select source, url, resource_id, checksum_type, checksum, sha256, size_bytes, "
             "fetched_at, http_status, outcome, reason, last_modified from download_manifest "
             "order by fetched_at desc limit 200",
+        ),
+        references=_rows(
+            con,
+            "select reference, origin, file, sha256, fetched_at, note from reference_status "
+            "order by reference",
         ),
         file_sources=_rows(
             con,
