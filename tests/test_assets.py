@@ -14,7 +14,8 @@ def materialize(pnad_paths):
     assets = [
         a
         for a in dg.load_assets_from_modules(LAYERS)
-        if a.key.to_user_string() not in ("decp_downloads", "buyer_sirene_lookup")
+        if a.key.to_user_string()
+        not in ("decp_downloads", "reference_downloads", "buyer_sirene_lookup", "regional_report")
     ]
     checks = dg.load_asset_checks_from_modules(LAYERS)
     return dg.materialize(
