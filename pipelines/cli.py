@@ -276,10 +276,17 @@ def _warn_if_demo_mixed(paths: PnadPaths) -> None:
         )
 
 
-def _split_inputs(inputs: list[str]) -> tuple[list[Path], list[Path]]:
+def _split_inputs(inputs: list[str], exports_only: bool = False) -> tuple[list[Path], list[Path]]:
     """(DECP files and folders, facilitator exports): exports are told from DECP files by their
-    content (an Excel workbook, or a table whose header names insertion hours)."""
+    content (an Excel workbook, a table whose header names insertion hours, a CSV that is not a
+    DECP table); with ``exports_only`` (--facilitator or --period given) every CSV or Excel
+    file is an export."""
     from pipelines.lib import decp_ingest, facilitator
+
+    def is_export(path: Path) -> bool:
+        if exports_only and path.suffix.lower() in facilitator.EXPORT_SUFFIXES:
+            return True
+        return facilitator.looks_like_export(path)
 
     decp, exports = [], []
     for given in inputs:
@@ -287,10 +294,10 @@ def _split_inputs(inputs: list[str]) -> tuple[list[Path], list[Path]]:
         if not item.exists():
             raise CliError(f"no such file or folder: {item}")
         if item.is_file():
-            (exports if facilitator.looks_like_export(item) else decp).append(item)
+            (exports if is_export(item) else decp).append(item)
             continue
         for path in sorted(p for p in item.rglob("*") if p.is_file()):
-            if facilitator.is_export_name(path.name) and facilitator.looks_like_export(path):
+            if facilitator.is_export_name(path.name) and is_export(path):
                 exports.append(path)
             elif decp_ingest.is_data_file(path.name):
                 decp.append(path)
@@ -307,7 +314,12 @@ def _load_exports(paths: PnadPaths, exports: list[Path], args: argparse.Namespac
         for path in exports:
             try:
                 report = facilitator.load_export(
-                    con, paths, path, facilitator=args.facilitator, period=args.period
+                    con,
+                    paths,
+                    path,
+                    facilitator=args.facilitator,
+                    period=args.period,
+                    reload=args.reload,
                 )
                 report.update(status="loaded", reason=None)
             except facilitator.FacilitatorExportError as error:
@@ -322,7 +334,22 @@ def _load_exports(paths: PnadPaths, exports: list[Path], args: argparse.Namespac
                     "rejected": 0,
                 }
             if report.get("already_loaded"):
-                report["reason"] = "already loaded (same content): nothing added"
+                report["reason"] = (
+                    "déjà chargé (même contenu) : rien n'est ajouté ; --reload le relit avec "
+                    "la correspondance de colonnes actuelle"
+                )
+            elif report["status"] == "loaded":
+                notes = []
+                if report.get("replaced_files"):
+                    notes.append(f"remplace {len(report['replaced_files'])} export(s) antérieur(s)")
+                if report.get("rejected"):
+                    notes.append("lignes rejetées et leur raison : vue facilitator_rejects")
+                if report.get("lines_with_unrecognised_values"):
+                    notes.append(
+                        f"{report['lines_with_unrecognised_values']} ligne(s) avec des valeurs "
+                        "non reconnues : vue facilitator_unrecognised_values"
+                    )
+                report["reason"] = " ; ".join(notes) or None
             reports.append(report)
     return reports
 
@@ -331,7 +358,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from pipelines.lib import decp_ingest, warehouse
 
     paths = PnadPaths.resolve().ensure()
-    decp_inputs, exports = _split_inputs(args.paths)
+    decp_inputs, exports = _split_inputs(
+        args.paths, exports_only=bool(args.facilitator or args.period)
+    )
     exported = _load_exports(paths, exports, args)
     landed = []
     if decp_inputs:
@@ -607,6 +636,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--period",
         help="exports de facilitateurs : période couverte (2024, ou 2024-01-01:2024-06-30), "
         "quand elle ne se lit pas dans les dates du fichier",
+    )
+    ingest.add_argument(
+        "--reload",
+        action="store_true",
+        help="exports de facilitateurs : relit un export déjà chargé (après avoir corrigé sa "
+        "correspondance de colonnes) ; sa lecture précédente est remplacée",
     )
     ingest.set_defaults(func=cmd_ingest)
 

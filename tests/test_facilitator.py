@@ -402,18 +402,35 @@ def test_a_corrected_export_replaces_the_earlier_one(loaded, pnad_paths, tmp_pat
     assert query("select count(distinct file_id) from facilitator_hours_worked") == [(1,)]
 
 
-def test_a_partly_overlapping_export_is_refused_and_changes_nothing(
+def test_an_export_repeating_work_contracts_without_covering_the_period_is_refused(
     loaded, pnad_paths, tmp_path, query
 ):
-    later = [abc_line("M-A1", "ABC-1", "ACI", "CDDI", "01/02/2025", "31/12/2025", "50")]
+    # ABC-2's contract again (already in abc.csv), in a file that does not cover abc.csv's period
+    repeated = [ABC_LINES[1]]
     with (
         warehouse.connect(pnad_paths) as con,
-        pytest.raises(facilitator.FacilitatorExportError, match="partly overlaps abc.csv"),
+        pytest.raises(
+            facilitator.FacilitatorExportError, match="repeats work contracts of abc.csv"
+        ),
     ):
-        facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path, later, "suite.csv"))
+        facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path, repeated, "suite.csv"))
     assert query("select count(*) from facilitator_files") == [(1,)]
     assert query("select sum(hours_worked) from facilitator_hours_worked") == [
         (pytest.approx(975.5),)
+    ]
+
+
+def test_new_work_contracts_in_an_overlapping_period_add_up(loaded, pnad_paths, tmp_path, query):
+    # an incremental export: a new contract within abc.csv's period, nothing repeated
+    later = [abc_line("M-A1", "ABC-1", "ACI", "CDDI", "01/02/2025", "28/02/2025", "50")]
+    with warehouse.connect(pnad_paths) as con:
+        report = facilitator.load_export(
+            con, pnad_paths, write_abc_export(tmp_path, later, "fevrier.csv")
+        )
+    assert report["replaced_files"] == []
+    assert query("select count(*) from facilitator_files where status = 'active'") == [(2,)]
+    assert query("select sum(hours_worked) from facilitator_hours_worked") == [
+        (pytest.approx(1025.5),)
     ]
 
 
@@ -799,3 +816,98 @@ def test_cli_ingest_and_hours(tmp_path):
     }
     table = pnad("hours", home=home)
     assert table.returncode == 0 and "728" in table.stdout and "secret" in table.stdout
+
+
+def test_an_export_that_does_not_name_its_facilitator_is_refused(pnad_paths, tmp_path, query):
+    with (
+        warehouse.connect(pnad_paths) as con,
+        pytest.raises(facilitator.FacilitatorExportError, match="--facilitator NAME"),
+    ):
+        facilitator.load_export(con, pnad_paths, write_tab_export(tmp_path))
+    assert query("select count(*) from facilitator_files") == [(0,)]
+
+
+def test_reload_reads_an_export_again_with_a_new_mapping(loaded, pnad_paths, tmp_path, query):
+    # the user teaches the tool their label for a modality, then reloads the same file
+    (pnad_paths.mappings).mkdir(parents=True, exist_ok=True)
+    preset = (facilitator.PRESETS_DIR / "abc_clauses_suivi_participants.toml").read_text("utf-8")
+    (pnad_paths.mappings / "abc_local.toml").write_text(
+        preset.replace('name = "abc_clauses_suivi_participants"', 'name = "abc_local"')
+        .replace("[values.modality]\n", '[values.modality]\n"Pôle" = "autre"\n'),
+        encoding="utf-8",
+    )
+    with warehouse.connect(pnad_paths) as con:
+        again = facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path))
+        assert again["already_loaded"]
+        reloaded = facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path), reload=True)
+    assert (reloaded["loaded"], reloaded["rejected"], reloaded["format"]) == (
+        8,
+        4,
+        "facilitator:abc_local",
+    )
+    assert query("select count(*) from facilitator_files") == [(1,)]
+    assert query("select count(*) from facilitator_rejects") == [(4,)]
+    assert query("select sum(hours_worked) from facilitator_hours_worked") == [
+        (pytest.approx(975.5 + 12),)
+    ]
+
+
+def test_unrecognised_values_are_kept_aside_and_counted(pnad_paths, tmp_path, query):
+    line = abc_line(
+        "M-X",
+        "ABC-1",
+        "ETTI",
+        "CDDI",
+        "01/03/2024",
+        "31/03/2024",
+        "10",
+        public="DELD, Ancien détenu",
+    )
+    odd = line.replace(";Travaux;BTP;", ";Prestations intellectuelles;BTP;")
+    with warehouse.connect(pnad_paths) as con:
+        report = facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path, [odd]))
+    assert (report["loaded"], report["lines_with_unrecognised_values"]) == (1, 2)
+    assert sorted(query("select field, value, lines from facilitator_unrecognised_values")) == [
+        ("market_type", "Prestations intellectuelles", 1),
+        ("public", "Ancien détenu", 1),
+    ]
+    assert query("select public_deld from facilitator_work_contracts") == [(True,)]
+
+
+def test_a_marche_number_equal_to_a_decp_id_links_without_a_date(pnad_paths, tmp_path, query):
+    write_decp(pnad_paths)
+    build_warehouse(pnad_paths)
+    line = abc_line(
+        "2024-003",
+        "ABC-1",
+        "ETTI",
+        "CDDI",
+        "01/10/2024",
+        "31/10/2024",
+        "10",
+        notified="",
+        amount="",
+    )
+    with warehouse.connect(pnad_paths) as con:
+        facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path, [line]))
+    build_facilitator(pnad_paths)
+    assert query("select uid, method, confidence from facilitator_decp_links") == [
+        (f"{BUYER}2024-003", "marche_id", pytest.approx(0.95))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first_line", "export"),
+    [
+        ("N° marché;SIRET acheteur;Nom;Heures réalisées", True),  # names hours: an export
+        ("Chantier;Qui;Volume", True),  # not a DECP table: mapped (or refused) as an export
+        ("id;acheteur_id;dateNotification;montant", False),  # decp-processing
+        ("titulaire_id_1;acheteur.id;objet", False),  # data.economie.gouv.fr
+    ],
+)
+def test_exports_are_told_from_decp_tables_by_content(tmp_path, first_line, export):
+    path = tmp_path / "fichier.csv"
+    path.write_text(
+        first_line + "\n" + ";".join("x" * len(first_line.split(";"))) + "\n", encoding="utf-8"
+    )
+    assert facilitator.looks_like_export(path) is export

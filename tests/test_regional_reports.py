@@ -101,6 +101,20 @@ def test_a_report_compares_itself_with_the_previous_one(published):
     assert figures["month"] == "2025-04" and figures["year"] == 2025
 
 
+def test_a_report_counts_the_year_up_to_its_month(published):
+    report(published, "2024-05")
+    report(published, "2024-12")
+    folder = published.reports / "regionaux"
+    may, december = (
+        json.loads((folder / f"region-84_2024-{m}.json").read_text(encoding="utf-8"))
+        for m in ("05", "12")
+    )
+    # 2024-001 (March), 2024-002 and 2024-004 (May) by the end of May; all five by December
+    assert (may["contracts"], december["contracts"]) == (3, 5)
+    with pytest.raises(ReportError, match="in the future"):
+        report(published, "2099-01")
+
+
 def test_departement_report_on_request(published):
     html = report(published, "2024-12", "departement", "74")
     assert "Département Haute-Savoie (74)" in html

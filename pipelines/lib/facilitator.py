@@ -310,8 +310,14 @@ def _sheets(path: Path, mappings: list[Mapping]) -> list[Sheet]:
     return sheets
 
 
+# Column names only DECP tables have (decp-processing, data.economie.gouv.fr exports).
+DECP_TABLE_COLUMNS = ("acheteur_id", "acheteur.id", "datenotification", "codecpv", "titulaire_id")
+
+
 def looks_like_export(path: Path) -> bool:
-    """True for an Excel workbook, or a CSV whose header row names hours (planned or worked)."""
+    """True for an Excel workbook, a table whose header names insertion hours, or any other
+    CSV that is not a DECP table: such a file is a facilitator's export to map (refused with a
+    mapping template when it cannot be), never landed as a DECP file — it may hold names."""
     if path.suffix.lower() not in EXPORT_SUFFIXES:
         return False
     if is_excel(path):
@@ -320,7 +326,10 @@ def looks_like_export(path: Path) -> bool:
     grid = list(csv.reader(head, delimiter=_delimiter(head)))
     index = locate_header(grid)
     fields = set(_recognised(grid[index]).values()) if index is not None else set()
-    return bool(fields & {"hours_worked", "hours_planned"}) and "acheteur" not in head[0].lower()
+    if fields & {"hours_worked", "hours_planned"}:
+        return True
+    first = head[0].lower().replace('"', "") if head else ""
+    return not any(column in first for column in DECP_TABLE_COLUMNS)
 
 
 def write_template(path: Path, sheets: list[Sheet], target_dir: Path) -> Path:
@@ -517,18 +526,21 @@ def load_export(
     *,
     facilitator: str | None = None,
     period: str | None = None,
+    reload: bool = False,
 ) -> dict:
     """Load one export into the canonical tables (one transaction); returns its accounting.
 
-    An export already loaded (same content) changes nothing. A later export from the same
-    facilitator whose period covers an earlier one's replaces it; a partial overlap is refused
-    (its hours would be counted twice)."""
+    An export already loaded (same content) changes nothing, unless ``reload`` (after a mapping
+    was fixed: its earlier lines are replaced by the new reading). A later export from the same
+    facilitator that covers an earlier one's period and shares work contracts with it replaces
+    it; one sharing work contracts without covering the period is refused (those hours would
+    count twice); exports sharing none add up."""
     path = Path(path)
     file_id = file_id_of(path)
     known = con.execute(
         "select status from facilitator_files where file_id = $id", {"id": file_id}
     ).fetchone()
-    if known:
+    if known and not reload:
         return {**file_report(con, file_id), "file": str(path), "already_loaded": True}
     mappings = available_mappings(paths)
     sheets = _sheets(path, mappings)
@@ -561,10 +573,18 @@ def load_export(
         (m.mapping.facilitator for m in mapped if m.mapping.facilitator), None
     )
     secret = installation_secret(paths)
-    frame = staged_frame(mapped, secret, declared or path.stem)
+    frame = staged_frame(mapped, secret, declared or "")
     if declared is None:
         named = sorted(set(frame.loc[~frame["is_total_row"], "facilitator"].dropna()))
-        declared = " + ".join(named) if named else path.stem
+        if not named:
+            # the facilitator is the key a corrected export replaces the earlier one by:
+            # guessing it (from a file name) would count a renamed correction twice
+            raise FacilitatorExportError(
+                f"{path.name}: the file does not say which facilitator sent it (no "
+                "« Facilitateur » column): give --facilitator NAME, or put it in "
+                f"{paths.facilitator_drop}/<NAME>/"
+            )
+        declared = " + ".join(named)
     override = _parse_period(period)
     run_sql(
         con,
@@ -586,25 +606,13 @@ def load_export(
                 "from stg_facilitator_hours"
             ).fetchone()
         )
-        overlapping = (
-            con.execute(
-                "select file_id, file_name, period_start, period_end, "
-                "period_start >= $start::date and period_end <= $end::date as covered "
-                "from facilitator_files where status = 'active' and facilitator = $facilitator "
-                "and period_start <= $end::date and period_end >= $start::date",
-                {"start": start, "end": end, "facilitator": declared},
-            ).fetchall()
-            if start
-            else []
-        )
-        partial = [row for row in overlapping if not row[4]]
-        if partial:
-            raise FacilitatorExportError(
-                f"{path.name} ({declared}, {start} to {end}) partly overlaps "
-                + ", ".join(f"{r[1]} ({r[2]} to {r[3]})" for r in partial)
-                + ": its hours would be counted twice. Load an export covering the whole "
-                "period of the earlier one (it then replaces it), or give --period."
-            )
+        if known:  # reload: the earlier reading of this very file gives way
+            for table in FACILITATOR_TABLES:
+                con.execute(
+                    f"delete from {table} where file_id = $id",  # noqa: S608 - fixed names
+                    {"id": file_id},
+                )
+        replaced = _exports_replaced(con, path.name, declared, start, end)
         _set_variables(
             con,
             file_id=file_id,
@@ -614,7 +622,7 @@ def load_export(
             layout=", ".join(sorted({m.mapping.name for m in mapped})),
             sheets=", ".join(f"{m.sheet.name} ({m.kind})" for m in mapped),
             ignored_columns=sorted({h for m in mapped for h in m.ignored}),
-            replaced=[row[0] for row in overlapping],
+            replaced=replaced,
         )
         run_sql(con, "facilitator/insert_facilitator_export")
         con.execute("commit")
@@ -629,6 +637,38 @@ def load_export(
     return report
 
 
+def _exports_replaced(
+    con: duckdb.DuckDBPyConnection, name: str, facilitator: str, start: str, end: str
+) -> list[str]:
+    """The active exports of the same facilitator the staged one replaces: those of exactly the
+    same period (a corrected file), and those sharing work contracts with it whose period it
+    covers (a cumulative file). One sharing work contracts whose period it does not cover is
+    refused: those hours would count twice. Exports sharing none add up (monthly files)."""
+    if not start:
+        return []
+    overlapping = con.execute(
+        "select file_id, file_name, period_start, period_end, "
+        "period_start >= $start::date and period_end <= $end::date as covered, "
+        "period_start = $start::date and period_end = $end::date as same_period, "
+        "exists (select 1 from facilitator_work_contracts w where w.file_id = f.file_id "
+        "and w.work_contract_key in (select work_contract_key from stg_facilitator_rows "
+        "where reject_reason is null)) as shares_work "
+        "from facilitator_files f where status = 'active' and facilitator = $facilitator "
+        "and period_start <= $end::date and period_end >= $start::date",
+        {"start": start, "end": end, "facilitator": facilitator},
+    ).fetchall()
+    partial = [r for r in overlapping if r[6] and not r[4]]
+    if partial:
+        raise FacilitatorExportError(
+            f"{name} ({facilitator}, {start} to {end}) repeats work contracts of "
+            + ", ".join(f"{r[1]} ({r[2]} to {r[3]})" for r in partial)
+            + " without covering its period: those hours would be counted twice. Load an "
+            "export covering the whole period of the earlier one (it then replaces it), or "
+            "give --period."
+        )
+    return [r[0] for r in overlapping if r[5] or (r[6] and r[4])]
+
+
 def _set_variables(con: duckdb.DuckDBPyConnection, **values: object) -> None:
     """DuckDB session variables read by the SQL files (getvariable): a file of several
     statements cannot take bound parameters, variables are bound values all the same."""
@@ -641,7 +681,9 @@ def file_report(con: duckdb.DuckDBPyConnection, file_id: str) -> dict:
     cursor = con.execute(
         "select file_id, file_name, facilitator, layout, period_start::varchar as period_start, "
         "period_end::varchar as period_end, status, rows_read as records_read, "
-        "rows_loaded as loaded, 0 as duplicates, rows_rejected as rejected, replaced_files "
+        "rows_loaded as loaded, 0 as duplicates, rows_rejected as rejected, replaced_files, "
+        "(select coalesce(sum(lines), 0) from facilitator_unrecognised_values u "
+        "where u.file_id = $id) as lines_with_unrecognised_values "
         "from facilitator_files where file_id = $id",
         {"id": file_id},
     )
@@ -738,6 +780,7 @@ def build_facilitator_hours(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 FACILITATOR_TABLES = (
+    "facilitator_unrecognised_values",
     "facilitator_operations",
     "facilitator_marches",
     "facilitator_work_contracts",

@@ -132,6 +132,11 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "select * from facilitator_rejects",
         "Lignes des exports des facilitateurs écartées, avec leur numéro et la raison.",
     ),
+    "facilitator_unrecognised_values": (
+        "select * from facilitator_unrecognised_values",
+        "Valeurs codées des exports qu'aucun vocabulaire ne connaît (type de marché, catégorie "
+        "de clause, type de maître d'ouvrage, public) : la ligne est gardée, pas la valeur.",
+    ),
     "facilitator_followed_marches": (
         "select * from facilitator_followed_marches",
         "Marchés suivis par les facilitateurs (dernier export), avec heures prévues et territoire.",

@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pipelines.lib.dashboard import gap_fr
 from pipelines.lib.formatting import number_fr, percent_fr, points_fr
 from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
+from pipelines.lib.sql import run_sql
 from pipelines.lib.svg_charts import ranking_svg, trend_svg
 
 TEMPLATES = PROJECT_ROOT / "pipelines" / "templates"
@@ -82,17 +83,28 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
             f"unknown {request.level} code {request.code!r} (see ref_{request.level}s)"
         )
     year = request.month.year
+    if request.month > date.today():
+        raise ReportError(f"{request.month:%Y-%m} is in the future: no data can cover it yet")
     period_end = date(year + request.month.month // 12, request.month.month % 12 + 1, 1)
-    shares = _rows(
+    # earlier years whole (pnad_shares); the report's year up to the end of its month
+    earlier = _rows(
         con,
         "select year, level, territory_code, territory_name, contracts, social_share, "
         "social_completeness, social_gap_points, environmental_share, "
-        "environmental_completeness, environmental_gap_points, social_clause, social_critere, "
-        "social_reserve, is_provisional from pnad_shares "
-        "where scope = 'all' and year <= $year and (level = 'national' or "
+        "environmental_completeness, environmental_gap_points, is_provisional from pnad_shares "
+        "where scope = 'all' and year < $year and (level = 'national' or "
         "(level = $level and territory_code = $code)) order by year, level",
         {**params, "year": year},
     )
+    to_date = _sql_rows(
+        con, "reports/territory_year_to_date", {**params, "year": year, "end": period_end}
+    )
+    shares = earlier + [
+        r
+        for r in to_date
+        if r["level"] == "national"
+        or (r["level"] == request.level and r["territory_code"] == request.code)
+    ]
     mine = [r for r in shares if r["level"] == request.level]
     if not mine:
         raise ReportError(
@@ -100,18 +112,9 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
             "run the pipeline first, or check the code"
         )
     national = {r["year"]: r for r in shares if r["level"] == "national"}
-    children = []
-    if request.level == "region":
-        children = _rows(
-            con,
-            "select s.territory_code, s.territory_name, s.contracts, s.social_share, "
-            "s.social_completeness, s.social_gap_points, s.environmental_share, "
-            "s.environmental_completeness from pnad_shares s "
-            "join ref_departements d on d.departement_code = s.territory_code "
-            "where s.scope = 'all' and s.level = 'departement' and d.region_code = $code "
-            "and s.year = $year order by s.social_share desc, s.territory_code",
-            {**params, "year": year},
-        )
+    children = (
+        [r for r in to_date if r["level"] == "departement"] if request.level == "region" else []
+    )
     monthly = _rows(
         con,
         "select month, contracts, social_share, social_completeness, environmental_share, "
@@ -239,6 +242,13 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
         "exports": exports,
         "publication": publication,
     }
+
+
+def _sql_rows(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
+    """The rows of sql/<name>.sql as dictionaries."""
+    cursor = run_sql(con, name, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def key_figures(data: dict) -> dict:

@@ -99,3 +99,13 @@ create table if not exists facilitator_rejects (
     reason varchar,
     excerpt varchar
 );
+
+-- Coded values an export uses that no vocabulary knows (the line is kept, the value is not:
+-- a market type, clause category, buyer type or public left unrecognised). Unknown modalities
+-- and contract types reject their line instead (facilitator_rejects).
+create table if not exists facilitator_unrecognised_values (
+    file_id varchar,
+    field varchar,
+    value varchar,
+    lines bigint
+);

@@ -5,6 +5,8 @@
 -- Method:
 --   'decp_id' (confidence 1): the export gives the buyer's DECP id and the buyer SIRET, and a
 --     contract has that SIRET and that id (ids compared without case or spaces);
+--   'marche_id' (confidence 0.95): no DECP id given, but the facilitator's marché number is the
+--     id of a contract of the same buyer SIRET (facilitators often copy the buyer's number);
 --   'scored': otherwise, candidates are the contracts of the same buyer (same SIREN) notified
 --     within 90 days of the marché; score = 0.35 x date closeness (1 on the same day, 0 at 90
 --     days) + 0.30 x amount closeness (1 - relative difference; 0.5 when an amount is missing)
@@ -19,6 +21,7 @@ with marches as (
         marche_key,
         buyer_siret,
         upper(regexp_replace(decp_id, '\s', '', 'g')) as decp_key,
+        upper(regexp_replace(marche_id, '\s', '', 'g')) as marche_number_key,
         notification_date,
         amount,
         list_distinct(list_filter(
@@ -43,12 +46,16 @@ candidates as (
 ),
 
 by_id as (
-    select marches.marche_key, min(candidates.uid) as uid, 'decp_id' as method, 1.0 as confidence
+    select
+        marches.marche_key,
+        min(candidates.uid) as uid,
+        case when marches.decp_key is not null then 'decp_id' else 'marche_id' end as method,
+        case when marches.decp_key is not null then 1.0 else 0.95 end as confidence
     from marches
     join candidates
         on candidates.buyer_siret = marches.buyer_siret
-        and candidates.id_key = marches.decp_key
-    group by marches.marche_key
+        and candidates.id_key = coalesce(marches.decp_key, marches.marche_number_key)
+    group by marches.marche_key, marches.decp_key
 ),
 
 scored as (

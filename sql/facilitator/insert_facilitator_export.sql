@@ -12,6 +12,8 @@ delete from facilitator_operations where list_contains(getvariable('replaced')::
 delete from facilitator_marches where list_contains(getvariable('replaced')::varchar[], file_id);
 delete from facilitator_work_contracts where list_contains(getvariable('replaced')::varchar[], file_id);
 delete from facilitator_hours_worked where list_contains(getvariable('replaced')::varchar[], file_id);
+delete from facilitator_unrecognised_values
+where list_contains(getvariable('replaced')::varchar[], file_id);
 
 insert into facilitator_operations
 select
@@ -87,6 +89,28 @@ select
     getvariable('file_id'), sheet, line_number, work_contract_key, marche_key, participant_key,
     year, hours_worked, attribution
 from stg_facilitator_hours;
+
+insert into facilitator_unrecognised_values
+with unknown as (
+    select 'market_type' as field, market_type as value from stg_facilitator_rows
+    where reject_reason is null and market_type is not null and market_type_value is null
+    union all
+    select 'clause_category', clause_category from stg_facilitator_rows
+    where reject_reason is null and clause_category is not null and clause_category_value is null
+    union all
+    select 'buyer_type', buyer_type from stg_facilitator_rows
+    where reject_reason is null and buyer_type is not null and buyer_type_value is null
+    union all
+    select 'public', trim(unnest(regexp_split_to_array(publics, '[,;/+|]')))
+    from stg_facilitator_rows
+    where reject_reason is null and publics is not null
+)
+select getvariable('file_id'), field, value, count(*)
+from unknown
+where value <> ''
+    and (field <> 'public' or spelling_key(value) not in (
+        select spelling from stg_facilitator_value_map where field = 'public'))
+group by field, value;
 
 insert into facilitator_rejects
 select getvariable('file_id'), getvariable('file_name'), sheet, line_number, reject_reason, excerpt
