@@ -247,6 +247,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"{source}: {outcome}{detail}{f' -> {where}' if where else ''}")
     good = {source for source, outcome, _, _ in fetched if outcome not in ("failed", "quarantined")}
     print_summary(paths)
+    _fail_on_refused_exports(paths)
     if not good:
         raise CliError(
             "no source could be fetched (see above); the published figures are those of the files "
@@ -260,7 +261,27 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     _warn_if_demo_mixed(paths)
     run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet)
     print_summary(paths)
+    _fail_on_refused_exports(paths)
     return 0
+
+
+def _fail_on_refused_exports(paths: PnadPaths) -> None:
+    """Exports of the drop folder that could not be loaded: each with its reason, and a
+    non-zero exit (the rest is published all the same)."""
+    from pipelines.lib import warehouse
+
+    with warehouse.connect(paths) as con:
+        con.execute(
+            "create table if not exists facilitator_load_errors (file varchar, error varchar)"
+        )
+        refused = con.execute("select file, error from facilitator_load_errors").fetchall()
+    for file, error in refused:
+        print(f"export non chargé : {file}\n  {error}", file=sys.stderr)
+    if refused:
+        raise CliError(
+            f"{len(refused)} export(s) of {paths.facilitator_drop} could not be loaded "
+            "(reasons above); the other data is published"
+        )
 
 
 def _warn_if_demo_mixed(paths: PnadPaths) -> None:
@@ -476,6 +497,7 @@ HOURS_COLUMNS = (
     "hours_worked_previous_year",
     "hours_worked_change",
     "is_small_aggregate",
+    "is_provisional",
 )
 
 
@@ -499,27 +521,46 @@ def cmd_hours(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     if not rows:
+        with _published(paths) as con:
+            years = [
+                str(y)
+                for (y,) in con.execute(
+                    "select distinct year from facilitator_hours order by year"
+                ).fetchall()
+            ]
+        if years:
+            raise CliError(
+                f"no facilitator hours for this selection; years with hours: {', '.join(years)}"
+            )
         raise CliError(
-            "no facilitator hours for this selection: load an export with `pnad ingest FILE` "
-            f"or drop it in {paths.facilitator_drop}"
+            "no facilitator hours yet: load an export with `pnad ingest FILE --facilitator NAME` "
+            f"or drop it in {paths.facilitator_drop}/<NAME>/"
         )
     header = (
-        f"{'année':<6} {'niveau':<12} {'territoire':<30} {'heures':>12} {'ETP':>8} "
+        f"{'année':<12} {'niveau':<12} {'territoire':<30} {'heures':>12} {'ETP':>8} "
         f"{'prévues':>12} {'réal.':>7} {'pers.':>7} {'contrats':>8} {'marchés':>8} {'évol.':>8}"
     )
     print(header)
     print("-" * len(header))
     for r in rows:
         name = f"{r['territory_code'] or '–'} {r['territory_name']}"[:30]
+        year = f"{r['year']}{' (prov.)' if r['is_provisional'] else ''}"
         secret = "secret"
         print(
-            f"{r['year']:<6} {r['level']:<12} {name:<30} {number_fr(r['hours_worked']):>12} "
+            f"{year:<12} {r['level']:<12} {name:<30} {number_fr(r['hours_worked']):>12} "
             f"{number_fr(r['etp'], 1):>8} {number_fr(r['hours_planned']):>12} "
             f"{percent_fr(r['completion_rate'], 0):>7} "
             f"{secret if r['participants'] is None else r['participants']:>7} "
             f"{secret if r['work_contracts'] is None else r['work_contracts']:>8} "
             f"{r['marches']:>8} {percent_fr(r['hours_worked_change'], 0):>8}"
         )
+    print(
+        "\nheures : réalisées dans l'année ; ETP = heures / 1 600 ; prévues : heures prévues des "
+        "marchés actifs dans l'année (sur toute leur durée) ; réal. : heures réalisées sur ces "
+        "marchés depuis leur début / heures prévues ; pers. : personnes distinctes (« secret » "
+        "sous 5) ; évol. : heures par rapport à l'année précédente (prov. : année en cours, "
+        "incomplète)."
+    )
     return 0
 
 
@@ -694,6 +735,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.func(args)
+    except BrokenPipeError:  # `pnad hours | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
     except CliError as error:
         print(f"pnad: error: {error}", file=sys.stderr)
         return 1

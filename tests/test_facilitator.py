@@ -816,6 +816,15 @@ def test_cli_ingest_and_hours(tmp_path):
     }
     table = pnad("hours", home=home)
     assert table.returncode == 0 and "728" in table.stdout and "secret" in table.stdout
+    assert "ETP = heures / 1 600" in table.stdout  # the columns are explained
+    missing = pnad("hours", "--year", "2021", home=home)
+    assert missing.returncode == 1 and "years with hours: 2024, 2025" in missing.stderr
+    # an export the drop folder cannot load: named with its reason, and a non-zero exit
+    (home / "facilitateurs").mkdir()
+    (home / "facilitateurs" / "notes.csv").write_text("a;b\n1;2\n", encoding="utf-8")
+    refresh = pnad("refresh", "--quiet", home=home)
+    assert refresh.returncode == 1
+    assert "export non chargé" in refresh.stderr and "notes.csv" in refresh.stderr
 
 
 def test_an_export_that_does_not_name_its_facilitator_is_refused(pnad_paths, tmp_path, query):
@@ -832,8 +841,9 @@ def test_reload_reads_an_export_again_with_a_new_mapping(loaded, pnad_paths, tmp
     (pnad_paths.mappings).mkdir(parents=True, exist_ok=True)
     preset = (facilitator.PRESETS_DIR / "abc_clauses_suivi_participants.toml").read_text("utf-8")
     (pnad_paths.mappings / "abc_local.toml").write_text(
-        preset.replace('name = "abc_clauses_suivi_participants"', 'name = "abc_local"')
-        .replace("[values.modality]\n", '[values.modality]\n"Pôle" = "autre"\n'),
+        preset.replace('name = "abc_clauses_suivi_participants"', 'name = "abc_local"').replace(
+            "[values.modality]\n", '[values.modality]\n"Pôle" = "autre"\n'
+        ),
         encoding="utf-8",
     )
     with warehouse.connect(pnad_paths) as con:
@@ -911,3 +921,25 @@ def test_exports_are_told_from_decp_tables_by_content(tmp_path, first_line, expo
         first_line + "\n" + ";".join("x" * len(first_line.split(";"))) + "\n", encoding="utf-8"
     )
     assert facilitator.looks_like_export(path) is export
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("31/12/2024", "2024-12-31"),
+        ("01/09/25", "2025-09-01"),
+        ("1/9/75", "1975-09-01"),
+        ("2024-03-01 00:00:00", "2024-03-01"),
+        ("31.12.2024", "2024-12-31"),
+        ("31/02/25", None),
+        ("demain", None),
+    ],
+)
+def test_dates_as_spreadsheets_write_them(text, expected):
+    con = duckdb.connect()
+    for macro in ("spelling_key", "french_date"):
+        from pipelines.lib.sql import run_sql
+
+        run_sql(con, f"macros/{macro}")
+    value = con.execute("select french_date($t)::varchar", {"t": text}).fetchone()[0]
+    assert value == expected

@@ -34,6 +34,18 @@ LISTED = 25  # rows of each list in a report (the published database has them al
 MIN_BUYER_CONTRACTS = 5  # a buyer's share on fewer contracts says little: not ranked
 
 
+CATEGORY_LABELS = {
+    "commune": "commune",
+    "departement": "département",
+    "region": "région",
+    "intercommunalite": "intercommunalité",
+    "etablissement_public_local": "établissement public local",
+    "etat": "État",
+    "hopital": "hôpital",
+    "autre": "autre",
+}
+
+
 class ReportError(ValueError):
     """A report that cannot be made as asked (unknown territory, nothing published...)."""
 
@@ -115,7 +127,7 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
     children = (
         [r for r in to_date if r["level"] == "departement"] if request.level == "region" else []
     )
-    monthly = _rows(
+    monthly_rows = _rows(
         con,
         "select month, contracts, social_share, social_completeness, environmental_share, "
         "environmental_completeness, is_provisional from pnad_shares_monthly "
@@ -123,6 +135,16 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
         "and month < $end and month >= $end - interval 12 month order by month",
         {**params, "end": period_end},
     )
+    # every month of the window, with none where nothing was notified
+    by_month = {row["month"]: row for row in monthly_rows}
+    monthly = []
+    for back in range(11, -1, -1):
+        total = request.month.year * 12 + request.month.month - 1 - back
+        month = date(total // 12, total % 12 + 1, 1)
+        empty = dict.fromkeys(
+            ("social_share", "social_completeness", "environmental_share", "is_provisional")
+        )
+        monthly.append(by_month.get(month, {**empty, "month": month, "contracts": 0}))
     buyers = _rows(
         con,
         "select buyer_siret, buyer_name, buyer_category, contracts, social_share, "
@@ -204,8 +226,11 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
     exports = _rows(
         con,
         "select file_name, facilitator, period_start, period_end, file_id, rows_read, "
-        "rows_rejected from facilitator_files where status = 'active' order by facilitator",
-        {},
+        "rows_rejected from facilitator_files where status = 'active' and file_id in ("
+        "select file_id from facilitator_followed_marches where "
+        "($level = 'region' and region_code = $code) "
+        "or ($level = 'departement' and departement_code = $code)) order by facilitator",
+        params,
     )
     references = _rows(
         con,
@@ -305,6 +330,8 @@ def _environment() -> Environment:
         points=points_fr,
         gap=gap_fr,
         month=lambda d: f"{d:%m/%Y}" if d else "–",
+        plural=lambda n, one, many: one if (n or 0) <= 1 else many,
+        category=lambda c: CATEGORY_LABELS.get(c, c or "–"),
         day=lambda d: f"{d:%d/%m/%Y}" if d else "–",
     )
     return env

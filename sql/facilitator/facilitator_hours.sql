@@ -19,7 +19,8 @@
 --     name) of the active marchés; companies: distinct employers with hours in the year;
 --   hours_worked_previous_year and hours_worked_change (relative) for year-on-year change;
 --   is_small_aggregate: fewer than $min_participants participants — reports show such a row's
---     people counts as "secret" (personal data: never a figure about one or two people).
+--     people counts as "secret" (personal data: never a figure about one or two people);
+--   is_provisional: the current year (its hours are still being worked and exported).
 --   Territory: the marché's (export, else buyer SIREN, else its linked DECP contract's buyer).
 create or replace table facilitator_hours as
 with active_hours as (
@@ -134,7 +135,9 @@ select
     combined.companies,
     previous.hours_worked as hours_worked_previous_year,
     combined.hours_worked / nullif(previous.hours_worked, 0) - 1 as hours_worked_change,
-    combined.participants < $min_participants as is_small_aggregate
+    combined.participants < $min_participants as is_small_aggregate,
+    -- the current year is still being worked (and exported): its change is not a full year's
+    combined.year >= year(current_date) as is_provisional
 from combined
 left join combined as previous
     on previous.year = combined.year - 1

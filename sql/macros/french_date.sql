@@ -1,7 +1,10 @@
--- french_date(text): a date written 31/12/2024, 31-12-2024, 31.12.2024, 2024-12-31 or
--- 2024-12-31 00:00:00 (Excel), or NULL when unreadable or outside 1950-2100.
+-- french_date(text): a date written 31/12/2024, 31-12-2024, 31.12.2024, 31/12/24 (a two-digit
+-- year is 20xx up to 69, 19xx from 70), 2024-12-31 or 2024-12-31 00:00:00 (Excel), or NULL when
+-- unreadable or outside 1950-2100.
 create or replace macro french_date_any(value) as (
     coalesce(
+        case when regexp_full_match(trim(value), '[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}')
+            then try_strptime(trim(value), '%d/%m/%y')::date end,
         try_strptime(trim(value), '%d/%m/%Y')::date,
         try_strptime(trim(value), '%d-%m-%Y')::date,
         try_strptime(trim(value), '%d.%m.%Y')::date,
