@@ -192,6 +192,13 @@ def test_demo_includes_the_facilitators_exports(demo_home):
     assert methods["decp_id"] > 0 and methods["scored"] > 0
     assert hours[0] >= 2 and hours[1] > 0
     assert all(gaps)
+    # the ministry dashboard shows them too, with the method
+    index = (demo_home / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "Heures d'insertion suivies par les facilitateurs" in index
+    assert 'href="methode.html#hours-method-title"' in index
+    assert 'id="hours-method-title"' in (demo_home / "reports" / "methode.html").read_text(
+        encoding="utf-8"
+    )
     # the workbook carries names and birth dates: none reaches the database
     workbook = next((demo_home / "facilitateurs").rglob("*.xlsx"))
     people = pd.read_excel(workbook, sheet_name="Heures", dtype=str)

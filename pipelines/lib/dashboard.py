@@ -141,6 +141,7 @@ class SiteData:
     quality: dict
     scopes: list[dict]  # national, reference year, every scope of pnad_shares
     downloads: list[dict]
+    hours: list[dict]  # facilitator_hours, national, by year worked
     references: list[dict]  # reference_status: downloaded or built-in, and why
     file_sources: list[dict]
     files: list[dict]
@@ -288,6 +289,14 @@ def load_site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
             "select source, url, resource_id, checksum_type, checksum, sha256, size_bytes, "
             "fetched_at, http_status, outcome, reason, last_modified from download_manifest "
             "order by fetched_at desc limit 200",
+        ),
+        hours=_rows(
+            con,
+            "select year, hours_worked, etp, hours_planned, completion_rate, participants, "
+            "work_contracts, marches, buyers, is_small_aggregate, is_provisional, "
+            "(select count(*) from facilitator_decp_links) as linked, "
+            "(select count(*) from facilitator_gap_underdeclared) as underdeclared "
+            "from facilitator_hours where level = 'national' order by year",
         ),
         references=_rows(
             con,
