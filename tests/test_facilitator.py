@@ -943,3 +943,31 @@ def test_dates_as_spreadsheets_write_them(text, expected):
         run_sql(con, f"macros/{macro}")
     value = con.execute("select french_date($t)::varchar", {"t": text}).fetchone()[0]
     assert value == expected
+
+
+def test_a_decp_contract_followed_by_two_facilitators_is_one_marche(
+    loaded, pnad_paths, tmp_path, query
+):
+    other = [
+        abc_line(
+            "P-7",
+            "X-1",
+            "ETTI",
+            "CDDI",
+            "01/05/2024",
+            "31/05/2024",
+            "20",
+            decp_id="2024-001",
+            objet="Groupe scolaire des Vergers",
+            amount="500 000",
+            planned="1 000",
+        ).replace("MDE Test", "PLIE Test", 1)
+    ]
+    with warehouse.connect(pnad_paths) as con:
+        facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path, other, "plie.csv"))
+    build_facilitator(pnad_paths)
+    # 20 more hours, but M-A1 and P-7 are the same contract 2024-001: planned once, one marché
+    assert query(
+        "select hours_worked, hours_planned, marches from facilitator_hours "
+        "where level = 'national' and year = 2024"
+    ) == [(pytest.approx(747.5), pytest.approx(1770), 4)]

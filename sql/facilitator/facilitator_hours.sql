@@ -12,7 +12,8 @@
 --   etp = hours_worked / 1 600;
 --   marches: marchés active in the year (hours worked in the year, or notified in the year) —
 --     never added across years (a marché spans years);
---   hours_planned: planned hours of those marchés (over their whole life, each counted once);
+--   hours_planned: planned hours of those marchés (over their whole life, each counted once —
+--     also when two facilitators follow the same DECP contract: it is one marché);
 --   completion_rate = hours worked on those marchés up to the end of the year / hours_planned;
 --   participants: distinct persons (pseudonyms) with hours in the year; work_contracts: distinct
 --     work contracts with hours in the year; buyers: distinct maîtres d'ouvrage (SIRET, else
@@ -32,6 +33,8 @@ with active_hours as (
 marches as (
     select
         followed.marche_key,
+        -- one DECP contract followed by two facilitators is one marché: its planned hours once
+        coalesce('decp:' || links.uid, followed.marche_key) as contract_key,
         followed.hours_planned,
         year(followed.notification_date) as notification_year,
         coalesce(followed.buyer_siret, spelling_key(followed.buyer_name)) as buyer_key,
@@ -58,7 +61,10 @@ marche_activity as (
             as hours_worked,
         (select sum(h.hours_worked) from active_hours as h
          where h.marche_key = marche_years.marche_key and h.year <= marche_years.year)
-            as hours_worked_to_date
+            as hours_worked_to_date,
+        row_number() over (
+            partition by marche_years.year, marches.contract_key order by marches.marche_key
+        ) = 1 as counts_planned
     from marche_years
     join marches using (marche_key)
 ),
@@ -70,9 +76,9 @@ by_marche as (
         territory_code(grouping(region_code), grouping(departement_code),
                        region_code, departement_code) as territory_code,
         coalesce(sum(hours_worked), 0) as hours_worked,
-        sum(hours_planned) as hours_planned,
+        sum(hours_planned) filter (where counts_planned) as hours_planned,
         sum(hours_worked_to_date) filter (where hours_planned > 0) as hours_to_date_planned,
-        count(distinct marche_key) as marches,
+        count(distinct contract_key) as marches,
         count(distinct buyer_key) as buyers
     from marche_activity
     group by grouping sets ((year), (year, region_code), (year, departement_code))
