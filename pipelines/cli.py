@@ -564,6 +564,40 @@ def cmd_hours(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exports(args: argparse.Namespace) -> int:
+    from pipelines.lib import facilitator, warehouse
+
+    paths = PnadPaths.resolve().ensure()
+    if args.withdraw:
+        with warehouse.connect(paths) as con:
+            try:
+                report = facilitator.withdraw_export(con, args.withdraw)
+            except facilitator.FacilitatorExportError as error:
+                raise CliError(str(error)) from error
+        print(f"retiré : {report['file_name']} ({report['facilitator']})")
+        run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet)
+    with warehouse.connect(paths) as con:
+        cursor = con.execute(
+            "select file_id, file_name, facilitator, period_start::varchar, period_end::varchar, "
+            "status, rows_read, rows_loaded, rows_rejected, hours_worked, loaded_at::varchar "
+            "from facilitator_files order by loaded_at"
+        )
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print(f"aucun export chargé (dépôt : {paths.facilitator_drop}/<NOM>/ ou pnad ingest)")
+    for r in rows:
+        print(
+            f"{r['file_id'][:12]}  {r['status']:<9} {r['facilitator']} · {r['file_name']} · "
+            f"{r['period_start']} → {r['period_end']} · {r['rows_read']} lignes lues, "
+            f"{r['rows_rejected']} rejetées · {number_fr(r['hours_worked'])} heures"
+        )
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from pipelines.lib.regional_report import ReportError, ReportRequest, parse_month, write_report
 
@@ -706,6 +740,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     shares.add_argument("--json", action="store_true", help="une liste d'objets JSON")
     shares.set_defaults(func=cmd_shares)
+
+    exports = sub.add_parser(
+        "exports",
+        parents=[publishing],
+        help="liste les exports de facilitateurs chargés ; --withdraw en retire un",
+    )
+    exports.add_argument(
+        "--withdraw",
+        metavar="ID",
+        help="retire l'export d'identifiant ID (ses 6 premiers caractères suffisent) et republie",
+    )
+    exports.add_argument("--json", action="store_true", help="une liste d'objets JSON")
+    exports.set_defaults(func=cmd_exports)
 
     report = sub.add_parser(
         "report",

@@ -817,6 +817,10 @@ def test_cli_ingest_and_hours(tmp_path):
     table = pnad("hours", home=home)
     assert table.returncode == 0 and "728" in table.stdout and "secret" in table.stdout
     assert "ETP = heures / 1 600" in table.stdout  # the columns are explained
+    listed = json.loads(pnad("exports", "--json", home=home).stdout)
+    assert [(e["file_name"], e["status"], e["rows_read"]) for e in listed] == [
+        ("abc.csv", "active", 12)
+    ]
     missing = pnad("hours", "--year", "2021", home=home)
     assert missing.returncode == 1 and "years with hours: 2024, 2025" in missing.stderr
     # an export the drop folder cannot load: named with its reason, and a non-zero exit
@@ -971,3 +975,21 @@ def test_a_decp_contract_followed_by_two_facilitators_is_one_marche(
         "select hours_worked, hours_planned, marches from facilitator_hours "
         "where level = 'national' and year = 2024"
     ) == [(pytest.approx(747.5), pytest.approx(1770), 4)]
+
+
+def test_a_withdrawn_export_no_longer_counts_and_can_come_back(loaded, pnad_paths, tmp_path, query):
+    with warehouse.connect(pnad_paths) as con:
+        with pytest.raises(facilitator.FacilitatorExportError, match="at least the first 6"):
+            facilitator.withdraw_export(con, "abc")
+        report = facilitator.withdraw_export(con, loaded["file_id"][:8])
+    build_facilitator(pnad_paths)
+    assert report["status"] == "withdrawn"
+    assert query("select count(*) from facilitator_hours_worked") == [(0,)]
+    assert query("select count(*) from facilitator_hours") == [(0,)]
+    # lines read stay accounted for; loading the file again brings it back
+    assert query("select rows_read, rows_loaded, rows_rejected from facilitator_files") == [
+        (12, 7, 5)
+    ]
+    with warehouse.connect(pnad_paths) as con:
+        again = facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path))
+    assert (again["status"], again["loaded"]) == ("active", 7)

@@ -540,7 +540,7 @@ def load_export(
     known = con.execute(
         "select status from facilitator_files where file_id = $id", {"id": file_id}
     ).fetchone()
-    if known and not reload:
+    if known and known[0] != "withdrawn" and not reload:
         return {**file_report(con, file_id), "file": str(path), "already_loaded": True}
     mappings = available_mappings(paths)
     sheets = _sheets(path, mappings)
@@ -805,3 +805,38 @@ def forget_facilitators(con: duckdb.DuckDBPyConnection, names: list[str]) -> int
             {"ids": ids},
         )
     return len(ids)
+
+
+def withdraw_export(con: duckdb.DuckDBPyConnection, file_id: str) -> dict:
+    """Take a loaded export back (sent by mistake, or to another installation): its lines go,
+    its record stays with status 'withdrawn'. ``file_id`` may be a prefix of 6 or more digits."""
+    if len(file_id) < 6:
+        raise FacilitatorExportError("give at least the first 6 characters of the export's id")
+    matches = con.execute(
+        "select file_id, file_name, status from facilitator_files where file_id like $prefix",
+        {"prefix": file_id.lower() + "%"},
+    ).fetchall()
+    if len(matches) != 1:
+        raise FacilitatorExportError(
+            f"{len(matches)} exports have an id starting with {file_id!r} "
+            "(`pnad exports` lists them)"
+        )
+    full_id, name, status = matches[0]
+    if status != "active":
+        raise FacilitatorExportError(f"{name} is not active ({status}): nothing to withdraw")
+    con.execute("begin transaction")
+    try:
+        for table in FACILITATOR_TABLES[:-2]:  # not the rejects and the file record
+            con.execute(
+                f"delete from {table} where file_id = $id",  # noqa: S608 - fixed names
+                {"id": full_id},
+            )
+        con.execute(
+            "update facilitator_files set status = 'withdrawn' where file_id = $id",
+            {"id": full_id},
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return file_report(con, full_id)
