@@ -3,6 +3,7 @@ ingestion steps on demo inputs, beside the time DuckDB alone takes to scan the s
 
     uv run python benchmarks/bench_ingest.py                 # the targets of the ingestion issue
     uv run python benchmarks/bench_ingest.py --contracts 100000 --parquet-rows 300000 --runs 3
+    uv run python benchmarks/bench_ingest.py --only json     # the daily JSON cases only
 
 Each measured run is a fresh process on a fresh data root (peak memory is that process's maximum
 resident set size). Inputs are generated once with the demo generator and cached under
@@ -88,10 +89,29 @@ def generate(shape: str, size: int, seed: int = 42) -> Path:
     sys.path.insert(0, str(HERE.parent))
     from pipelines.lib.demo_data import generate_demo
 
-    target = OUTPUT / "inputs" / f"{shape}_{size}"
+    target = OUTPUT / "inputs" / (f"{shape}_{size}" if seed == 42 else f"{shape}_{size}_seed{seed}")
     if not (target / "_demo_manifest.json").exists():
         print(f"generating {size} contracts as {shape} in {target} ...", flush=True)
         generate_demo(target, size=size, seed=seed, shape=shape)
+    return target
+
+
+def extra_day(run: int) -> Path:
+    """A folder holding one daily 2022-format file of 1 000 contracts, different for each run: the
+    demo generator spreads contracts over many days, so its files are merged into one."""
+    target = OUTPUT / "inputs" / f"extra_day_{run}"
+    merged_file = target / f"decp-2022_extra-day-{run}.json"
+    if not merged_file.exists():
+        source = generate("decp2022_json", 1_000, seed=100 + run)
+        merged: dict[str, list] = {"marche": [], "contrat-concession": []}
+        for file in sorted(source.glob("decp-2022_*.json")):
+            lists = json.loads(file.read_text(encoding="utf-8"))["marches"]
+            for kind, records in merged.items():
+                records.extend(lists.get(kind, []))
+        target.mkdir(parents=True, exist_ok=True)
+        partial = merged_file.with_name(f".{merged_file.name}.partial")
+        partial.write_text(json.dumps({"marches": merged}, ensure_ascii=False), encoding="utf-8")
+        partial.replace(merged_file)
     return target
 
 
@@ -127,7 +147,7 @@ def median_case(label: str, runs: int, prepare, step: str, source: Path) -> dict
     row = {
         "case": label,
         "median_s": round(statistics.median(times), 1),
-        "runs": runs,
+        "runs_s": [round(t, 1) for t in times],
         "peak_mb_max": round(max(peaks)),
         "result": out,
     }
@@ -146,6 +166,9 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
+        "--only", choices=("json", "parquet"), help="run the daily JSON cases or the parquet ones"
+    )
+    parser.add_argument(
         "--child", nargs=3, metavar=("STEP", "HOME", "INPUT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
@@ -153,18 +176,18 @@ def main() -> None:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return
 
-    daily = generate("decp2022_json", args.contracts)
-    # the parquet has about 1.5 rows per contract (holders x modifications)
-    parquet_dir = generate("decp_processing_parquet", max(100, int(args.parquet_rows / 1.5)))
-    parquet = parquet_dir / "decp.parquet"
-    extra = generate("decp2022_json", 1_000, seed=7)
     rows = []
-    print(
-        f"daily JSON: {len(list(daily.glob('*.json')))} files, {size_of(daily)}; "
-        f"parquet: {size_of(parquet)}",
-        flush=True,
-    )
+    if args.only != "parquet":
+        rows += json_cases(args)
+    if args.only != "json":
+        rows += parquet_cases(args)
+    (OUTPUT / "last_run.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False))
 
+
+def json_cases(args: argparse.Namespace) -> list[dict]:
+    daily = generate("decp2022_json", args.contracts)
+    print(f"daily JSON: {len(list(daily.glob('*.json')))} files, {size_of(daily)}", flush=True)
+    rows = []
     rows.append(
         median_case(
             "DuckDB bare scan of the daily JSON files",
@@ -187,23 +210,33 @@ def main() -> None:
     home = OUTPUT / "homes" / "daily"
     rows.append(median_case("no-op re-run (nothing new)", args.runs, lambda: home, "noop", daily))
 
-    def with_extra() -> Path:
-        target = home / "raw" / "extra"
-        if target.exists():
-            shutil.rmtree(target)
-            # forget the extra file so that each run adds it anew
-            sys.path.insert(0, str(HERE.parent))
-            from pipelines.lib import decp_ingest, warehouse
-            from pipelines.lib.paths import PnadPaths
+    # one more day: each run lands a new daily file (its own seed), so each run parses it and
+    # rebuilds the contracts (landing the same file again would find the inputs unchanged)
+    extra_runs = iter(range(1, args.runs + 1))
 
-            with warehouse.connect(PnadPaths.resolve(home)) as con:
-                decp_ingest.forget_source(con, "extra")
-        land(extra, target)
+    def with_extra() -> Path:
+        run = next(extra_runs)
+        land(extra_day(run), home / "raw" / f"extra_{run}")
         return home
 
     rows.append(
-        median_case("one more day (1 000 contracts) on top", args.runs, with_extra, "extra", extra)
+        median_case(
+            "one more daily file (1 000 contracts) on top",
+            args.runs,
+            with_extra,
+            "extra",
+            extra_day(1),
+        )
     )
+    return rows
+
+
+def parquet_cases(args: argparse.Namespace) -> list[dict]:
+    # the parquet has about 1.5 rows per contract (holders x modifications)
+    parquet_dir = generate("decp_processing_parquet", max(100, int(args.parquet_rows / 1.5)))
+    parquet = parquet_dir / "decp.parquet"
+    print(f"parquet: {size_of(parquet)}", flush=True)
+    rows = []
     rows.append(
         median_case(
             "DuckDB bare scan of the parquet",
@@ -222,7 +255,7 @@ def main() -> None:
             parquet,
         )
     )
-    (OUTPUT / "last_run.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False))
+    return rows
 
 
 if __name__ == "__main__":

@@ -6,17 +6,23 @@ A file is identified by the SHA-256 of its content, so the same file met twice i
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
+import re
 import shutil
+import sys
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 import duckdb
 
+from pipelines.lib.decp_json_parts import InvalidJson, NotSplittable, split_document
 from pipelines.lib.decp_xml import XmlRejected, xml_to_decp_json
 from pipelines.lib.download import looks_like_html
 from pipelines.lib.paths import PnadPaths
@@ -34,7 +40,13 @@ FORMAT_LABELS = {
 }
 PARSERS = tuple(FORMAT_LABELS)
 BATCH_BYTES = 48 * 1024 * 1024  # JSON bytes per parsing batch: bounds the memory a batch takes
+# A JSON document larger than this is split, streaming, into parts of BATCH_BYTES (DuckDB reads a
+# document whole, so its memory would follow the largest file).
+LARGE_JSON_BYTES = 2 * BATCH_BYTES
 SNIFF_BYTES = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+# The "marches" root and the first character of its value: '{' wrapped lists, '[' an array.
+JSON_ROOT = re.compile(rb'"marches"\s*:\s*([\[{])')
 
 
 def _quiet(_: str) -> None:
@@ -62,16 +74,27 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _head(path: Path) -> bytes:
+    """The first bytes of a file's content, decompressed when it is gzipped (.json.gz, .csv.gz,
+    .xml.gz); raises OSError or EOFError on a damaged gzip file."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if head[:2] != GZIP_MAGIC:
+        return head
+    with gzip.open(path, "rb") as handle:
+        return handle.read(SNIFF_BYTES)
+
+
 def sniff_format(path: Path) -> tuple[str | None, str | None]:
     """(format, reason): the format read from the first bytes, or why the file is unusable."""
     with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    if head[:2] == b"\x1f\x8b":  # gzip (.json.gz, .csv.gz, .xml.gz): sniff what it holds
-        try:
-            with gzip.open(path, "rb") as handle:
-                head = handle.read(SNIFF_BYTES)
-        except (OSError, EOFError) as error:
-            return None, f"damaged gzip file ({error})"
+        is_gzip = handle.read(2) == GZIP_MAGIC
+    try:
+        head = _head(path)
+    except (OSError, EOFError) as error:
+        if not is_gzip:
+            raise
+        return None, f"damaged gzip file ({error})"
     if not head.strip():
         return None, "empty file"
     if head.startswith(b"PAR1"):
@@ -137,7 +160,7 @@ def land_local_files(
             if suffix not in DATA_SUFFIXES:
                 suffix = ".dat"  # still landed: registration quarantines it with the reason
             with source.open("rb") as probe:
-                if probe.read(2) == b"\x1f\x8b" and suffix != ".gz":
+                if probe.read(2) == GZIP_MAGIC and suffix != ".gz":
                     suffix += ".gz"  # DuckDB decompresses by extension
             target = target_dir / f"{checksum[:32]}{suffix}"
             if not target.exists():
@@ -251,22 +274,39 @@ TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
     "modification_id": ("modification_id", "idModification"),
     "modification_amount": ("montantModification",),
 }
-TABULAR_READERS = {
-    "decp-tabular-parquet": "read_parquet($path)",
-    "decp-tabular-csv": "read_csv($path, all_varchar = true, header = true, strict_mode = false)",
-}
+# Rows of a tabular file read at once: a larger file is read in parts (the contracts whose initial
+# row is in each range of rows), so that its memory follows this, not the file (3 M rows, more).
+TABULAR_PART_ROWS = 500_000
 
 
 class UnusableFileError(Exception):
     """The file's content cannot be used as DECP data (reason in the message)."""
 
 
-def _load_tabular_rows(con: duckdb.DuckDBPyConnection, file_id: str, path: str, fmt: str) -> None:
-    """Temp table tabular_rows with the fixed column set; columns the file lacks are NULL."""
-    reader = TABULAR_READERS[fmt]
+def _define_tabular_rows(
+    con: duckdb.DuckDBPyConnection, path: str, fmt: str, scratch: Path
+) -> tuple[str, int]:
+    """Define the temporary table macro tabular_rows(path) over a tabular file, with the fixed
+    column set (columns the file lacks are NULL) and row_number (1-based place in the file);
+    returns the Parquet file it reads and its number of rows.
+
+    A CSV file is first converted, streaming, into a Parquet file under ``scratch`` (text kept
+    as it is): the staging SQL reads the rows more than once, and each part again.
+    """
+    if fmt == "decp-tabular-csv":
+        scratch.mkdir(parents=True, exist_ok=True)
+        converted = scratch / f"{Path(path).name}.parquet"
+        con.execute(
+            "copy (select * from read_csv($path, all_varchar = true, header = true, "
+            "strict_mode = false)) to $target (format parquet)",
+            {"path": path, "target": str(converted)},
+        )
+        path = str(converted)
     present = {
-        row[0].lower(): row[0]
-        for row in con.execute(f"describe select * from {reader}", {"path": path}).fetchall()  # noqa: S608
+        row[0].lower()
+        for row in con.execute(
+            "describe select * from read_parquet($path)", {"path": path}
+        ).fetchall()
     }
     selected = []
     for field, candidates in TABULAR_COLUMNS.items():
@@ -277,67 +317,274 @@ def _load_tabular_rows(con: duckdb.DuckDBPyConnection, file_id: str, path: str, 
     if selected[0].startswith("null") or selected[1].startswith("null"):
         raise UnusableFileError("tabular file without DECP columns (needs id and acheteur_id)")
     con.execute(
-        "create or replace temp table tabular_rows as "  # noqa: S608 - identifiers from TABULAR_COLUMNS
-        f"select $file_id as file_id, row_number() over () as row_number, {', '.join(selected)} "
-        f"from {reader}",
-        {"file_id": file_id, "path": path},
+        "create or replace temp macro tabular_rows(path) as table "  # noqa: S608 - identifiers from TABULAR_COLUMNS
+        f"select file_row_number + 1 as row_number, {', '.join(selected)} "
+        "from read_parquet(path, file_row_number = true)"
+    )
+    rows = con.execute("select count(*) from read_parquet($path)", {"path": path}).fetchone()[0]
+    return path, rows
+
+
+def _json_root_shape(path: Path) -> str | None:
+    """What the "marches" root of a DECP JSON file holds, read from its first bytes: 'wrapped'
+    (an object of lists, the 2022 format) or 'array' (2019 format, 2.0.0 flat draft); None when
+    the first bytes do not tell."""
+    try:
+        match = JSON_ROOT.search(_head(path))
+    except (OSError, EOFError):
+        return None  # the generic read reports what is wrong with the file
+    if match is None:
+        return None
+    return "wrapped" if match.group(1) == b"{" else "array"
+
+
+def _load_json_lists(
+    con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]], *, retry_generically: bool = True
+) -> None:
+    """Fill batch_record_lists with the record lists of a batch of DECP JSON files.
+
+    Files whose root shape is known from their first bytes are read with typed lists (one parse);
+    a group the typed read refuses, and files whose shape is unknown, are read as generic JSON.
+    The retry needs to run outside a transaction (a refused read aborts it): inside one, with
+    ``retry_generically`` false, a refused read raises.
+    """
+    con.execute(
+        "create or replace temp table batch_record_lists (file_id varchar, position_base bigint, "
+        "has_root boolean, list_order integer, listed_kind varchar, shape varchar, records json[])"
+    )
+    groups: dict[str | None, list[str]] = {}
+    for _, path in batch:
+        groups.setdefault(_json_root_shape(Path(path)), []).append(path)
+    for shape, group in groups.items():
+        largest = max(_content_size(Path(path)) for path in group)
+        params = {"paths": group, "max_object_size": largest + (1 << 20)}
+        if shape is not None:
+            try:
+                run_sql(con, f"staging/batch_decp_json_lists_{shape}", params)
+                continue
+            except FILE_ERRORS:
+                if not retry_generically:
+                    raise
+                # not the shape the first bytes suggested, or unreadable: read generically
+        run_sql(con, "staging/batch_decp_json_lists_generic", params)
+
+
+def _json_records(con: duckdb.DuckDBPyConnection) -> None:
+    """batch_records from batch_record_lists; files without a "marches" root set aside."""
+    run_sql(con, "staging/batch_decp_json_records")
+    con.execute(
+        "insert into batch_unreadable "
+        "select distinct file_id from batch_record_lists where not has_root"
     )
 
 
+def _json_parts(
+    con: duckdb.DuckDBPyConnection,
+    batch: list[tuple[str, str]],
+    scratch: Path,
+    temporary: list[Path],
+    progress: _Progress,
+) -> list[Callable[[], None]]:
+    """How a batch of DECP JSON files is read: the steps that each fill batch_records.
+
+    A batch of ordinary files is one step, its lists loaded now (outside the transaction, so
+    that a refused typed read can be retried). A large file (alone in its batch) is split,
+    streaming, into parts read one after the other, so that memory does not follow its size.
+    """
+    if len(batch) == 1 and _is_large_json(Path(batch[0][1])):
+        ((file_id, path),) = batch
+        directory = scratch / f"{file_id}.parts"
+        temporary.append(directory)
+        try:
+            document = split_document(
+                Path(path), directory, BATCH_BYTES, lambda chars: progress.within_file(chars)
+            )
+        except (NotSplittable, InvalidJson) as error:
+            # not the usual shape, or not JSON to the json module: read whole, as a small file
+            # is, and let DuckDB's reader decide (the same reasons, the same outcome)
+            progress.note(f"{Path(path).name} read whole: {error}")
+            document = None
+        if document is not None:
+            con.execute("delete from batch_files")
+            con.executemany(
+                "insert into batch_files (file_id, path, position_base) values (?, ?, ?)",
+                [
+                    (file_id, str(part.path), document.position_base(part))
+                    for part in document.parts
+                ],
+            )
+            return [
+                functools.partial(_read_json_part, con, [(file_id, str(part.path))])
+                for part in document.parts
+            ]
+    _load_json_lists(con, batch)
+    return [functools.partial(_json_records, con)]
+
+
+def _read_json_part(con: duckdb.DuckDBPyConnection, part: list[tuple[str, str]]) -> None:
+    _load_json_lists(con, part, retry_generically=False)
+    _json_records(con)
+
+
+def _content_size(path: Path) -> int:
+    """Bytes of the file's content: a gzip file gives it in its last four bytes (modulo 4 GiB,
+    so a content that seems smaller than the compressed file is taken as larger than 4 GiB)."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        if handle.read(2) != GZIP_MAGIC or size < 18:
+            return size
+        handle.seek(-4, os.SEEK_END)
+        content = int.from_bytes(handle.read(4), "little")
+    return content if content >= size else content + (1 << 32)
+
+
+def _is_large_json(path: Path) -> bool:
+    """Too large to be read whole: split into parts instead."""
+    return _content_size(path) > LARGE_JSON_BYTES
+
+
+def _tabular_parts(
+    con: duckdb.DuckDBPyConnection,
+    batch: list[tuple[str, str]],
+    fmt: str,
+    scratch: Path,
+    temporary: list[Path],
+) -> list[Callable[[], None]]:
+    """How a tabular file is read: what every row gives its contract first, then the contracts
+    by ranges of initial rows (TABULAR_PART_ROWS), each step filling batch_records."""
+    ((file_id, path),) = batch  # tabular files are large: one per batch
+    source, rows = _define_tabular_rows(con, path, fmt, scratch)
+    if source != path:
+        temporary.append(Path(source))
+    run_sql(con, "staging/tabular_row_keys", {"path": source})
+    run_sql(con, "staging/tabular_contract_folds")
+    return [
+        functools.partial(
+            run_sql,
+            con,
+            "staging/batch_decp_tabular_records",
+            {
+                "file_id": file_id,
+                "path": source,
+                "first_row": first,
+                "last_row": first + TABULAR_PART_ROWS - 1,
+            },
+        )
+        for first in range(1, max(rows, 1) + 1, TABULAR_PART_ROWS)
+    ]
+
+
 def _parse_batch(
-    con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]], fmt: str, scratch: Path
+    con: duckdb.DuckDBPyConnection,
+    batch: list[tuple[str, str]],
+    fmt: str,
+    scratch: Path,
+    progress: _Progress,
 ) -> None:
     """Parse a batch of files of one format in one transaction; raises if a file is unreadable.
 
-    XML files are first converted (safely, streaming) into JSON documents under ``scratch``.
+    XML files are first converted (safely, streaming) into JSON documents under ``scratch``. A
+    batch is read in one or more parts (a large file in several), each part's records stored
+    before the next is read; the files' counts are recorded once every part is read.
     """
-    converted: list[Path] = []
-    if fmt == "decp-xml":
-        scratch.mkdir(parents=True, exist_ok=True)
-        json_batch = []
-        for file_id, path in batch:
-            target = scratch / f"{file_id}.json"
-            converted.append(target)
-            try:
-                xml_to_decp_json(Path(path), target)
-            except XmlRejected as error:
-                raise UnusableFileError(str(error)) from error
-            json_batch.append((file_id, str(target)))
-        batch = json_batch
-    con.execute("create or replace temp table batch_files (file_id varchar, path varchar)")
-    con.executemany("insert into batch_files values (?, ?)", batch)
-    con.execute("begin transaction")
+    temporary: list[Path] = []
     try:
+        if fmt == "decp-xml":
+            batch = _xml_as_json(batch, scratch, temporary)
+        con.execute(
+            "create or replace temp table batch_files "
+            "(file_id varchar, path varchar, position_base bigint default 0)"
+        )
+        con.executemany("insert into batch_files (file_id, path) values (?, ?)", batch)
+        _start_batch_counts(con)
         if fmt in ("decp-json", "decp-xml"):
-            largest = max(Path(path).stat().st_size for _, path in batch)
-            run_sql(
-                con,
-                "staging/batch_decp_json_documents",
-                {"paths": [path for _, path in batch], "max_object_size": largest + (1 << 20)},
-            )
-            run_sql(con, "staging/batch_decp_json_records")
-            con.execute(
-                "create or replace temp table batch_unreadable as "
-                "select file_id from batch_documents where marches is null"
-            )
+            parts = _json_parts(con, batch, scratch, temporary, progress)
         else:
-            ((file_id, path),) = batch  # tabular files are large: one per batch
-            _load_tabular_rows(con, file_id, path, fmt)
-            run_sql(con, "staging/batch_decp_tabular_records")
-            con.execute("create or replace temp table batch_unreadable (file_id varchar)")
-        run_sql(con, "staging/insert_ingest_rejects")
-        run_sql(con, "staging/insert_ingest_unknown_keys")
-        run_sql(con, "staging/insert_stg_decp_records")
-        run_sql(con, "staging/update_ingest_files_parsed", {"format": fmt})
-        for (file_id,) in con.execute("select file_id from batch_unreadable").fetchall():
-            _set_status(con, file_id, "quarantined", 'no "marches" root in the JSON document')
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+            parts = _tabular_parts(con, batch, fmt, scratch, temporary)
+        # A batch read in one part is one transaction. A large file read in several parts commits
+        # each part (a transaction holds what it replaces until it ends): rows a failed or
+        # interrupted reading left behind are removed before and after, so it is read whole or
+        # not at all, and a file stays 'registered' until its last part is in.
+        several = len(parts) > 1
+        if several:
+            _forget_parsed_rows(con, [file_id for file_id, _ in batch])
+        con.execute("begin transaction")
+        try:
+            for number, read_part in enumerate(parts, 1):
+                read_part()
+                for step in (
+                    "staging/insert_ingest_rejects",
+                    "staging/insert_stg_decp_records",
+                    "staging/insert_batch_counts",
+                    "staging/insert_batch_unknown_keys",
+                ):
+                    run_sql(con, step)
+                if several and number < len(parts):
+                    con.execute("commit")
+                    con.execute("begin transaction")
+                    progress.part_done(number, len(parts))
+            run_sql(con, "staging/insert_ingest_unknown_keys")
+            run_sql(con, "staging/update_ingest_files_parsed", {"format": fmt})
+            for (file_id,) in con.execute(
+                "select distinct file_id from batch_unreadable"
+            ).fetchall():
+                _set_status(con, file_id, "quarantined", 'no "marches" root in the JSON document')
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            if several:
+                _forget_parsed_rows(con, [file_id for file_id, _ in batch])
+            raise
     finally:
-        for path in converted:
-            path.unlink(missing_ok=True)
+        for path in temporary:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        for table in ("tabular_row_keys", "tabular_contract_folds", "batch_records"):
+            con.execute(f"drop table if exists {table}")  # noqa: S608 - fixed names; frees memory
+
+
+def _forget_parsed_rows(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> None:
+    """Remove the staged records and rejects of files not fully parsed (status 'registered')."""
+    con.execute("begin transaction")
+    for table in ("stg_decp_records", "ingest_rejects", "ingest_unknown_keys"):
+        con.execute(
+            f"delete from {table} where file_id in (select unnest($ids))"  # noqa: S608 - fixed names
+            " and file_id in (select file_id from ingest_files where status = 'registered')",
+            {"ids": file_ids},
+        )
+    con.execute("commit")
+
+
+def _xml_as_json(
+    batch: list[tuple[str, str]], scratch: Path, temporary: list[Path]
+) -> list[tuple[str, str]]:
+    """The batch's XML files converted (safely, streaming) into JSON documents under scratch."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    json_batch = []
+    for file_id, path in batch:
+        target = scratch / f"{file_id}.json"
+        temporary.append(target)
+        try:
+            xml_to_decp_json(Path(path), target)
+        except XmlRejected as error:
+            raise UnusableFileError(str(error)) from error
+        json_batch.append((file_id, str(target)))
+    return json_batch
+
+
+def _start_batch_counts(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty running totals for the batch's parts (see sql/staging/insert_batch_counts.sql)."""
+    con.execute(
+        "create or replace temp table batch_file_counts "
+        "(file_id varchar, records_read hugeint, records_rejected hugeint)"
+    )
+    con.execute(
+        "create or replace temp table batch_unknown_keys "
+        "(file_id varchar, record_key varchar, records bigint)"
+    )
+    con.execute("create or replace temp table batch_unreadable (file_id varchar)")
 
 
 def _batches(files: list[tuple[str, str, int]], fmt: str) -> list[list[tuple[str, str]]]:
@@ -358,6 +605,78 @@ def _batches(files: list[tuple[str, str, int]], fmt: str) -> list[list[tuple[str
     return batches
 
 
+# Where the progress of long parses is drawn, rewritten in place (see show_progress_in_terminal).
+_terminal: TextIO | None = None
+
+
+def show_progress_in_terminal(stream: TextIO | None = None) -> None:
+    """Draw the progress of long parses on a line of ``stream`` (standard error by default) that
+    is rewritten in place, when it is a terminal; the log gets its progress lines either way.
+    Called by the command line; Dagster runs elsewhere (the UI, the daemon) keep to the log."""
+    global _terminal
+    stream = stream or sys.stderr
+    _terminal = stream if stream.isatty() else None
+
+
+class _Progress:
+    """The progress of parse_pending_files: bytes of the pending files parsed, with the bytes of
+    a large file split so far; drawn on the terminal (when asked) at most every half second."""
+
+    def __init__(self, total_bytes: int, log: Log) -> None:
+        self.total, self.log = max(total_bytes, 1), log
+        self.done = self.current = 0
+        self.started = self.drawn = time.monotonic()
+        self.logged_tenth = 0
+
+    def batch_done(self, batch_bytes: int, message: str) -> None:
+        self.done += batch_bytes
+        self.current = 0
+        self._log(message)
+        self._draw(force=True)
+
+    def within_file(self, chars: int) -> None:
+        """Characters of a large file read so far (a split reports them as it goes)."""
+        self.current = chars
+        tenth = int(10 * chars / self.total)
+        if tenth > self.logged_tenth:
+            self.logged_tenth = tenth
+            self._log(f"reading a large JSON document: {chars / 1e6:,.0f} MB read")
+        self._draw()
+
+    def note(self, message: str) -> None:
+        self._log(message)
+
+    def part_done(self, number: int, count: int) -> None:
+        self._log(f"large file: part {number}/{count} stored")
+
+    def finish(self) -> None:
+        if _terminal is not None and self.done:
+            _terminal.write("\r\033[K")
+            _terminal.flush()
+
+    def _log(self, message: str) -> None:
+        if _terminal is not None:
+            _terminal.write("\r\033[K")  # the log line must not land on the progress line
+            _terminal.flush()
+        self.log(message)
+
+    def _draw(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if _terminal is None or (not force and now - self.drawn < 0.5):
+            return
+        self.drawn = now
+        done = min(self.done + self.current, self.total)
+        share = done / self.total
+        elapsed = now - self.started
+        left = f", about {elapsed * (1 - share) / share:,.0f} s left" if share > 0.02 else ""
+        bar = "#" * int(30 * share)
+        _terminal.write(
+            f"\rparsing DECP files [{bar:<30}] {100 * share:3.0f} % "
+            f"({done / 1e6:,.0f} of {self.total / 1e6:,.0f} MB, {elapsed:,.0f} s{left})\033[K"
+        )
+        _terminal.flush()
+
+
 def parse_pending_files(
     con: duckdb.DuckDBPyConnection, paths: PnadPaths, log: Log = _quiet
 ) -> dict[str, int]:
@@ -368,7 +687,7 @@ def parse_pending_files(
     ).fetchall()
     outcome = {"parsed": 0, "quarantined": 0, "unsupported": 0}
     by_format: dict[str, list[tuple[str, str, int]]] = {}
-    for file_id, relative, size in pending:
+    for file_id, relative, _ in pending:
         path = paths.home / relative
         fmt, reason = sniff_format(path)
         if reason:
@@ -380,26 +699,32 @@ def parse_pending_files(
             outcome["unsupported"] += 1
             log(f"left aside {relative}: format {fmt} is not read yet")
         else:
-            by_format.setdefault(fmt, []).append((file_id, str(path), size))
+            by_format.setdefault(fmt, []).append((file_id, str(path), _content_size(path)))
 
     scratch = paths.work_db.parent / "scratch"
+    sizes = {file_id: size for files in by_format.values() for file_id, _, size in files}
+    progress = _Progress(sum(sizes.values()), log)
     for fmt, files in by_format.items():
         done = 0
         for batch in _batches(files, fmt):
             try:
-                _parse_batch(con, batch, fmt, scratch)
+                _parse_batch(con, batch, fmt, scratch, progress)
             except (*FILE_ERRORS, UnusableFileError):
                 # One unreadable file fails the whole batch: retry file by file to isolate it.
                 for file_id, path in batch:
                     try:
-                        _parse_batch(con, [(file_id, path)], fmt, scratch)
+                        _parse_batch(con, [(file_id, path)], fmt, scratch, progress)
                     except (*FILE_ERRORS, UnusableFileError) as error:
                         reason = str(error).strip().splitlines()[0][:300]
                         label = FORMAT_LABELS[fmt]
                         _set_status(con, file_id, "quarantined", f"unreadable {label}: {reason}")
-                        log(f"quarantined {path}: {reason}")
+                        progress.batch_done(0, f"quarantined {path}: {reason}")
             done += len(batch)
-            log(f"parsed {done}/{len(files)} {fmt} file(s)")
+            progress.batch_done(
+                sum(sizes[file_id] for file_id, _ in batch),
+                f"parsed {done}/{len(files)} {fmt} file(s)",
+            )
+    progress.finish()
     parsed_ids = [file_id for files in by_format.values() for file_id, _, _ in files]
     statuses = dict(
         con.execute(

@@ -7,13 +7,14 @@
 -- dateNotificationModification.
 create or replace table contract_modifications as
 with items as (
-    select uid, unnest(cast(json_extract(modifications, '$[*]') as json[])) as item
+    select uid, unnest(cast(json_extract(modifications, '$[*]') as json[])) as item,
+           generate_subscripts(cast(json_extract(modifications, '$[*]') as json[]), 1) as item_position
     from contract_versions
     join stg_decp_records using (file_id, position)
     where contract_versions.is_kept and json_type(modifications) = 'ARRAY'
 ),
 fields as (
-    select uid, coalesce(item -> 'modification', item) as modification from items
+    select uid, item_position, coalesce(item -> 'modification', item) as modification from items
 )
 select
     uid,
@@ -29,6 +30,7 @@ select
     row_number() over (
         partition by uid
         order by try_cast(modification ->> 'id' as integer) nulls last,
-                 try_cast(left(trim(modification ->> 'dateNotificationModification'), 10) as date)
+                 try_cast(left(trim(modification ->> 'dateNotificationModification'), 10) as date),
+                 item_position
     ) as modification_order
 from fields;

@@ -1,8 +1,8 @@
 -- contracts: one row per contract (marché or concession), its kept version with current values,
 -- its social and environmental status, its territory and its data-quality flags.
 -- Grain: one row per uid (buyer SIRET + contract id). Source: contract_versions (is_kept) and
--- stg_decp_records,
--- contract_modifications, consideration_vocabulary, ref_departements.
+-- stg_decp_records, contract_modifications, consideration_declarations, contract_buyers,
+-- contract_places, ref_departements.
 -- Status rules (domain guide §2): 'yes' when at least one positive value (clause, critère, réservé)
 -- is declared; 'no' when only "Pas de considération …"/"Sans objet" is declared (or, in the 2.0.0
 -- flat draft, an empty list); 'unknown' otherwise (field missing, NC, MQ, CDL, unrecognised value).
@@ -11,85 +11,20 @@
 -- establishment's commune, sirene_cache), else the place of execution; contracts that cannot be
 -- placed keep NULL codes and method 'unplaced'. buyer_category: from the SIRENE legal category
 -- when known, else from the SIREN prefix.
+-- Buyers, places and lists of consideration values repeat a lot: each distinct one is normalised
+-- once (contract_buyers.sql, contract_places.sql, consideration_declarations.sql), then joined
+-- to the contracts.
 create or replace table contracts as
 with kept as (
     select
         v.uid, v.base_uid, v.shared_id_group, v.publication_date, v.versions_seen, v.kept_rule,
-        r.*
+        r.file_id, r.record_kind, r.format_version, r.contract_id, r.buyer_id, r.buyer_name,
+        r.nature, r.objet, r.cpv_code, r.procedure, r.framework_id, r.notification_date_text,
+        r.amount_text, r.duration_months_text, r.place_code, r.place_type_code, r.social_raw,
+        r.environmental_raw
     from contract_versions as v
     join stg_decp_records as r using (file_id, position)
     where v.is_kept
-),
--- Values, buyers and places repeat a lot: each distinct one is normalised once, then looked up.
-raw_values as (
-    select distinct raw_value, spelling_key(raw_value) as key
-    from (
-        select unnest(social_raw) as raw_value from kept
-        union all
-        select unnest(environmental_raw) from kept
-    )
-    where raw_value is not null
-),
-known_values as (
-    select raw_values.raw_value, v.dimension, v.kind, v.canonical_value
-    from raw_values
-    join consideration_vocabulary as v on v.spelling_key = raw_values.key
-),
-vocabulary as (
-    -- maps keyed by the values as written in the files (no normalisation per row)
-    select
-        map(list(raw_value) filter (where dimension in ('social', 'any')),
-            list(kind) filter (where dimension in ('social', 'any'))) as social_kinds,
-        map(list(raw_value) filter (where dimension in ('social', 'any')),
-            list(canonical_value) filter (where dimension in ('social', 'any'))) as social_values,
-        map(list(raw_value) filter (where dimension in ('environmental', 'any')),
-            list(kind) filter (where dimension in ('environmental', 'any'))) as environmental_kinds,
-        map(list(raw_value) filter (where dimension in ('environmental', 'any')),
-            list(canonical_value) filter (where dimension in ('environmental', 'any')))
-            as environmental_values
-    from known_values
-),
-buyers as (
-    select
-        b.buyer_siret,
-        siret_is_valid(b.buyer_siret) as buyer_siret_valid,
-        siren_departement_code(b.buyer_siret) as siren_departement_candidate,
-        s.departement_code as sirene_departement_candidate,
-        s.legal_category as buyer_legal_category
-    from (select distinct regexp_replace(buyer_id, '\s', '', 'g') as buyer_siret from kept) as b
-    left join sirene_cache as s on s.siret = b.buyer_siret and s.found
-),
-places as (
-    -- The prefix rule (macro place_departement_code), corrected where it is known to be wrong:
-    -- a postal code serving several départements keeps the rule's département when it is one of
-    -- them, the only one when there is one, and none when the choice would be a guess; a
-    -- 'Code région' holding a département number (not a région code) is read as a département.
-    select
-        p.place_code,
-        p.place_type_code,
-        case
-            when e.postal_code is not null then
-                case
-                    when list_contains(e.departement_codes, p.rule_departement)
-                        then p.rule_departement
-                    when len(e.departement_codes) = 1 then e.departement_codes[1]
-                end
-            when p.type_key = 'code region'
-                and lpad(trim(p.place_code), 2, '0') in (select departement_code from ref_departements)
-                and lpad(trim(p.place_code), 2, '0') not in (select region_code from ref_regions)
-                then lpad(trim(p.place_code), 2, '0')
-            else p.rule_departement
-        end as place_departement_candidate
-    from (
-        select distinct
-            place_code,
-            place_type_code,
-            spelling_key(place_type_code) as type_key,
-            place_departement_code(place_code, place_type_code) as rule_departement
-        from kept
-    ) as p
-    left join ref_postal_code_exceptions as e
-        on p.type_key = 'code postal' and e.postal_code = trim(p.place_code)
 ),
 current_values as (
     select
@@ -109,7 +44,7 @@ typed as (
         kept.shared_id_group,
         kept.record_kind as kind,
         kept.contract_id,
-        regexp_replace(kept.buyer_id, '\s', '', 'g') as buyer_siret,
+        buyers.buyer_siret,
         kept.buyer_name,
         kept.nature,
         kept.objet,
@@ -127,24 +62,16 @@ typed as (
         kept.versions_seen,
         kept.kept_rule,
         kept.file_id,
-        list_transform(kept.social_raw, v -> coalesce(
-            map_extract_value(vocabulary.social_kinds, v), 'unrecognised'))
-            as social_kind_list,
-        list_transform(kept.environmental_raw, v -> coalesce(
-            map_extract_value(vocabulary.environmental_kinds, v), 'unrecognised'))
-            as environmental_kind_list,
-        list_distinct(list_filter(list_transform(kept.social_raw,
-            v -> map_extract_value(vocabulary.social_values, v)),
-            v -> v is not null)) as social_values,
-        list_distinct(list_filter(list_transform(kept.environmental_raw,
-            v -> map_extract_value(vocabulary.environmental_values, v)),
-            v -> v is not null)) as environmental_values,
-        list_filter(kept.social_raw,
-            v -> map_extract_value(vocabulary.social_kinds, v) is null)
-            as social_unrecognised_values,
-        list_filter(kept.environmental_raw,
-            v -> map_extract_value(vocabulary.environmental_kinds, v) is null)
-            as environmental_unrecognised_values,
+        social.canonical_values as social_values,
+        environmental.canonical_values as environmental_values,
+        social.unrecognised_values as social_unrecognised_values,
+        environmental.unrecognised_values as environmental_unrecognised_values,
+        social.positive as social_positive,
+        social.none_declared as social_none,
+        social.kinds as social_kinds,
+        environmental.positive as environmental_positive,
+        environmental.none_declared as environmental_none,
+        environmental.kinds as environmental_kinds,
         kept.social_raw is not null and len(kept.social_raw) = 0
             and kept.format_version = 'decp-2022-flat' as social_empty_flat_list,
         kept.environmental_raw is not null and len(kept.environmental_raw) = 0
@@ -156,23 +83,23 @@ typed as (
         buyers.siren_departement_candidate,
         buyers.sirene_departement_candidate,
         buyers.buyer_legal_category,
+        buyers.buyer_category,
         places.place_departement_candidate
     from kept
-    cross join vocabulary
+    left join consideration_declarations as social
+        on social.dimension = 'social' and social.raw_list is not distinct from kept.social_raw
+    left join consideration_declarations as environmental
+        on environmental.dimension = 'environmental'
+        and environmental.raw_list is not distinct from kept.environmental_raw
     left join current_values using (uid)
-    left join buyers on buyers.buyer_siret = regexp_replace(kept.buyer_id, '\s', '', 'g')
-    left join places
+    left join contract_buyers as buyers using (buyer_id)
+    left join contract_places as places
         on places.place_code is not distinct from kept.place_code
         and places.place_type_code is not distinct from kept.place_type_code
 ),
 flagged as (
     select
         *,
-        list_has_any(social_kind_list, ['clause', 'critere', 'reserve']) as social_positive,
-        list_contains(social_kind_list, 'none') as social_none,
-        list_has_any(environmental_kind_list, ['clause', 'critere', 'reserve'])
-            as environmental_positive,
-        list_contains(environmental_kind_list, 'none') as environmental_none,
         notification_date between date '1995-01-01' and current_date as notification_date_plausible,
         -- platform test records: the known test buyer, or a "Testville" object
         buyer_siret = '44090956200033' or coalesce(objet, '') ilike '%testville%'
@@ -187,8 +114,7 @@ select
     flagged.contract_id,
     flagged.buyer_siret,
     flagged.buyer_name,
-    coalesce(legal_category_buyer_category(flagged.buyer_legal_category),
-             buyer_category(flagged.buyer_siret)) as buyer_category,
+    flagged.buyer_category,
     flagged.buyer_legal_category,
     flagged.nature,
     flagged.objet,
@@ -219,8 +145,7 @@ select
         when flagged.social_none or flagged.social_empty_flat_list then 'no'
         else 'unknown'
     end as social_status,
-    coalesce(list_sort(list_distinct(list_filter(flagged.social_kind_list,
-        k -> k in ('clause', 'critere', 'reserve')))), []) as social_kinds,
+    flagged.social_kinds,
     flagged.social_positive and flagged.social_none as social_contradictory,
     flagged.social_unrecognised_values,
     flagged.environmental_values,
@@ -229,8 +154,7 @@ select
         when flagged.environmental_none or flagged.environmental_empty_flat_list then 'no'
         else 'unknown'
     end as environmental_status,
-    coalesce(list_sort(list_distinct(list_filter(flagged.environmental_kind_list,
-        k -> k in ('clause', 'critere', 'reserve')))), []) as environmental_kinds,
+    flagged.environmental_kinds,
     flagged.environmental_positive and flagged.environmental_none as environmental_contradictory,
     flagged.environmental_unrecognised_values,
     -- 'decp' here; sql/facilitator/apply_facilitator_confirmations.sql sets 'decp+facilitator' or

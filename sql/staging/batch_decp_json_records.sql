@@ -1,38 +1,47 @@
 -- Every record of a batch of DECP JSON files, fields as text (temporary table batch_records).
--- Grain: one row per record per file. Source: batch_documents (batch_decp_json_documents.sql).
+-- Grain: one row per record per file. Source: batch_record_lists (one of the
+-- batch_decp_json_lists_*.sql files).
 -- Shapes: 2022 wrapped {"marches": {"marche": [...], "contrat-concession": [...]}}; the 2.0.0 flat
 -- draft and the 2019 format {"marches": [...]}, told apart by their fields.
+-- position: the record's 1-based place in its file, marchés first, then concessions
+-- (position_base: the records of the file before this part, when a large file is read in parts).
 create or replace temp table batch_records as
-with documents as (
-    select file_id, marches from batch_documents where marches is not null
+with list_offsets as (
+    -- the records of the file's earlier lists (narrow: the lists themselves are not carried)
+    select
+        rowid as list_id,
+        position_base + coalesce(sum(records_in_list) over (
+            partition by file_id order by list_order, rowid
+            rows between unbounded preceding and 1 preceding), 0) as list_offset
+    from (
+        select rowid, file_id, position_base, list_order, coalesce(len(records), 0) as records_in_list
+        from batch_record_lists
+    )
 ),
-record_lists as (
-    select file_id, 1 as list_order, 'marche' as listed_kind, 'wrapped' as shape,
-           cast(json_extract(marches, '$.marche[*]') as json[]) as records
-    from documents where json_type(marches) = 'OBJECT'
-    union all
-    select file_id, 2, 'concession', 'wrapped',
-           cast(json_extract(marches, '$."contrat-concession"[*]') as json[])
-    from documents where json_type(marches) = 'OBJECT'
-    union all
-    select file_id, 1, null, 'array', cast(json_extract(marches, '$[*]') as json[])
-    from documents where json_type(marches) = 'ARRAY'
-),
-records as (
-    select file_id, list_order, listed_kind, shape,
-           unnest(records) as record, generate_subscripts(records, 1) as list_position
-    from record_lists
+items as (
+    select lists.file_id, lists.listed_kind, lists.shape, list_offsets.list_offset,
+           unnest(lists.records) as item, generate_subscripts(lists.records, 1) as list_position
+    from batch_record_lists as lists
+    join list_offsets on list_offsets.list_id = lists.rowid
 ),
 numbered as (
-    select *, row_number() over (partition by file_id order by list_order, list_position) as position
-    from records
+    select
+        file_id,
+        list_offset + list_position as position,
+        listed_kind,
+        shape,
+        coalesce(item, 'null') as record  -- a null item of the list stays a (rejected) record
+    from items
 ),
 parsed as (
-    -- Each record is parsed once for all its text fields and once for its nested parts: one
-    -- path list per call instead of one call per field (the difference is several-fold at 1 M).
+    -- Each record is parsed once for all its text fields, once for its nested parts and once for
+    -- its keys: one path list per call instead of one call per field (the difference is
+    -- several-fold at 1 M).
     select
         file_id, position, listed_kind, shape, record,
-        json_type(record) as record_json_type,
+        -- items are written minified by DuckDB: an object is the text starting with '{'
+        case when starts_with(record, '{') then 'OBJECT' else json_type(record) end
+            as record_json_type,
         json_extract_string(record, [
             '$.id', '$.acheteur.id', '$.autoriteConcedante.id', '$.acheteur.nom',
             '$.autoriteConcedante.nom', '$.nature', '$.objet', '$.codeCPV', '$.procedure',
@@ -44,8 +53,16 @@ parsed as (
             '$.considerationsSociales', '$.considerationsEnvironnementales', '$.titulaires',
             '$.concessionnaires', '$.modifications', '$.autoriteConcedante', '$.typesPrix',
             '$.typePrix', '$.modalitesExecution', '$.modaliteExecution'
-        ]) as json_fields
+        ]) as json_fields,
+        json_keys(record) as record_keys
     from numbered
+),
+fields as (
+    select
+        *,
+        nullif(trim(text_fields[1]), '') as contract_id,
+        nullif(trim(coalesce(text_fields[2], text_fields[3])), '') as buyer_id
+    from parsed
 )
 select
     file_id,
@@ -63,8 +80,8 @@ select
         else 'decp-2022-flat'
     end as format_version,
     record_json_type,
-    nullif(trim(text_fields[1]), '') as contract_id,
-    nullif(trim(coalesce(text_fields[2], text_fields[3])), '') as buyer_id,
+    contract_id,
+    buyer_id,
     coalesce(text_fields[4], text_fields[5]) as buyer_name,
     text_fields[6] as nature,
     text_fields[7] as objet,
@@ -86,6 +103,8 @@ select
     ) as first_holder_id,
     json_fields[5] as modifications,
     1 as source_rows,
-    json_keys(record) as record_keys,
-    left(cast(record as varchar), 300) as raw_excerpt
-from parsed;
+    record_keys,
+    -- only a rejected record needs its excerpt (insert_ingest_rejects.sql)
+    case when record_json_type <> 'OBJECT' or contract_id is null or buyer_id is null
+         then left(cast(record as varchar), 300) end as raw_excerpt
+from fields;

@@ -1,8 +1,7 @@
--- Top-level keys of the current batch's records that no DECP schema defines (schema drift).
--- Grain: one row per (file, key) with the number of records carrying it. Source: batch_records
--- (JSON and XML records; tabular files have fixed columns), decp_record_keys.
+-- Top-level record keys no DECP schema defines (schema drift), per file of the batch once every
+-- part is read. Grain: one row per (file, key) with the number of records carrying it.
+-- Source: batch_unknown_keys (insert_batch_unknown_keys.sql).
 insert into ingest_unknown_keys (file_id, record_key, records)
-select file_id, record_key, count(*) as records
-from (select file_id, unnest(record_keys) as record_key from batch_records)
-where record_key not in (select record_key from decp_record_keys)
+select file_id, record_key, cast(sum(records) as bigint) as records
+from batch_unknown_keys
 group by file_id, record_key;

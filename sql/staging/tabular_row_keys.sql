@@ -1,0 +1,43 @@
+-- What every row of one tabular DECP file gives its contract (temporary table tabular_row_keys):
+-- the contract's key, the row's modification id and holder, its publication date, and for a
+-- modification row (id > 0) the modification's values.
+-- Grain: one row per row of the file. Source: the temporary table macro tabular_rows($path),
+-- defined by the caller over the file with a fixed column set (columns missing from the file are
+-- NULL there, so a partial extract gives unknowns, not errors) and row_number (1-based place).
+-- Only these few fields are cleaned on every row; the others only on the row they are read from
+-- (batch_decp_tabular_records.sql): at 3 M rows, cleaning every field of every row was most of
+-- the time.
+create or replace temp table tabular_row_keys as
+with cleaned as (
+    select
+        row_number,
+        tabular_text(contract_id) as contract_id,
+        case when regexp_full_match(tabular_text(buyer_id), '[0-9]{1,14}')
+             then lpad(tabular_text(buyer_id), 14, '0')  -- integer columns lose leading zeros
+             else tabular_text(buyer_id) end as buyer_id,
+        coalesce(try_cast(tabular_text(modification_id) as integer), 0) as modification_id,
+        tabular_text(holder_id) as holder_id,
+        left(tabular_text(publication_date), 10) as publication_date_text,
+        modification_amount,
+        amount,
+        duration_months,
+        notification_date
+    from tabular_rows($path)
+)
+select
+    row_number,
+    contract_id,
+    buyer_id,
+    coalesce(regexp_replace(buyer_id, '\s', '', 'g') || contract_id, '#row' || row_number)
+        as record_key,
+    modification_id,
+    holder_id,
+    publication_date_text,
+    case when modification_id > 0
+         then coalesce(tabular_text(modification_amount), tabular_text(amount)) end
+        as modification_amount_text,
+    case when modification_id > 0 then tabular_text(duration_months) end
+        as modification_duration_text,
+    case when modification_id > 0 then left(tabular_text(notification_date), 10) end
+        as modification_date_text
+from cleaned;
