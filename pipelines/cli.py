@@ -68,6 +68,11 @@ def run_refresh(
     os.environ.update(dagster_environment())
     import dagster as dg  # imported late: `pnad shares` and `--help` stay fast
 
+    from pipelines.lib.progress import show_progress_in_terminal
+
+    if not quiet:
+        show_progress_in_terminal()  # downloads and parses draw a bar when stderr is a terminal
+
     from pipelines.definitions import defs
 
     job = defs().resolve_job_def(job_name)

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.lib import decp_ingest, warehouse
+from pipelines.lib import decp_ingest, progress, warehouse
 from pipelines.lib.decp_json_parts import InvalidJson, NotSplittable, split_document
 from pipelines.lib.paths import PnadPaths
 from tests.conftest import build_warehouse, marche, write_decp_2022
@@ -77,6 +77,7 @@ def test_large_json_split_into_parts_gives_the_same_tables(tmp_path, monkeypatch
         (paths.raw / "big" / "big2.json.gz").write_bytes(gzip.compress(flat, mtime=0))
         monkeypatch.setattr(decp_ingest, "LARGE_JSON_BYTES", large_bytes)
         monkeypatch.setattr(decp_ingest, "BATCH_BYTES", batch_bytes)
+        monkeypatch.setattr(decp_ingest, "PART_BYTES", batch_bytes)
         build_warehouse(paths)
         homes[name] = tables(paths.home)
     assert homes["parts"] == homes["whole"]
@@ -135,7 +136,7 @@ def test_a_part_duckdb_refuses_quarantines_the_file_and_leaves_no_record(
     raw.mkdir(parents=True)
     (raw / "big.json").write_text(text, encoding="utf-8")
     monkeypatch.setattr(decp_ingest, "LARGE_JSON_BYTES", 1000)
-    monkeypatch.setattr(decp_ingest, "BATCH_BYTES", 3000)
+    monkeypatch.setattr(decp_ingest, "PART_BYTES", 3000)
     build_warehouse(pnad_paths)
     (status,) = query("select status || ': ' || status_reason from ingest_files")
     assert status[0].startswith("quarantined: unreadable JSON")
@@ -214,7 +215,7 @@ def test_progress_of_long_parses_is_drawn_on_a_terminal_only(pnad_paths, monkeyp
     write_decp_2022(pnad_paths.raw / "d" / "d1.json", [marche("A")])
     write_decp_2022(pnad_paths.raw / "d" / "d2.json", [marche("B")])
     terminal, log = Terminal(), []
-    decp_ingest.show_progress_in_terminal(terminal)
+    progress.show_progress_in_terminal(terminal)
     try:
         with warehouse.connect(pnad_paths) as con:
             warehouse.build_reference(con)
@@ -222,8 +223,30 @@ def test_progress_of_long_parses_is_drawn_on_a_terminal_only(pnad_paths, monkeyp
             monkeypatch.setattr(decp_ingest, "BATCH_BYTES", 10)  # one file per batch
             decp_ingest.parse_pending_files(con, pnad_paths, log.append)
     finally:
-        decp_ingest.show_progress_in_terminal(io.StringIO())  # not a terminal: off
+        progress.show_progress_in_terminal(io.StringIO())  # not a terminal: off
     drawn = terminal.getvalue()
     assert "parsing DECP files [" in drawn and "100 %" in drawn
     assert drawn.endswith("\r\x1b[K")  # the line is cleared when the parse is done
     assert log == ["parsed 1/2 decp-json file(s)", "parsed 2/2 decp-json file(s)"]
+
+
+def test_download_progress_logs_tenths_and_draws_on_a_terminal(monkeypatch):
+    terminal, log = Terminal(), []
+    progress.show_progress_in_terminal(terminal)
+    monkeypatch.setattr(progress, "DRAW_EVERY_S", 0)
+    try:
+        shown = progress.DownloadProgress("decp_consolide", log.append)
+        for received in range(0, 200_000_001, 20_000_000):
+            shown(received, 200_000_000)
+        shown.finish()
+        unknown_size = progress.DownloadProgress("autre", log.append)
+        unknown_size(250_000_000, None)
+    finally:
+        progress.show_progress_in_terminal(io.StringIO())
+    assert log[:2] == [
+        "decp_consolide: 20 of 200 MB received",
+        "decp_consolide: 40 of 200 MB received",
+    ]
+    assert len(log) == 11 and log[-1] == "autre: 250 MB received"
+    assert "downloading decp_consolide [" in terminal.getvalue()
+    assert "100 %" in terminal.getvalue()

@@ -12,21 +12,20 @@ import hashlib
 import os
 import re
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
 
 import duckdb
 
+from pipelines.lib import progress as progress_display
 from pipelines.lib.decp_json_parts import InvalidJson, NotSplittable, split_document
 from pipelines.lib.decp_xml import XmlRejected, xml_to_decp_json
 from pipelines.lib.download import looks_like_html
 from pipelines.lib.paths import PnadPaths
-from pipelines.lib.sql import run_sql
+from pipelines.lib.sql import checkpoint_after_bulk_write, insert_rows, run_sql
 
 Log = Callable[[str], None]
 DATA_SUFFIXES = {".json", ".xml", ".csv", ".parquet", ".txt", ".gz", ".dat"}
@@ -39,10 +38,13 @@ FORMAT_LABELS = {
     "decp-tabular-csv": "CSV",
 }
 PARSERS = tuple(FORMAT_LABELS)
-BATCH_BYTES = 48 * 1024 * 1024  # JSON bytes per parsing batch: bounds the memory a batch takes
-# A JSON document larger than this is split, streaming, into parts of BATCH_BYTES (DuckDB reads a
-# document whole, so its memory would follow the largest file).
-LARGE_JSON_BYTES = 2 * BATCH_BYTES
+# JSON bytes per parsing batch of ordinary files (a daily file is a few MB): bounds the memory a
+# batch takes; larger batches parallelise better and commit less often.
+BATCH_BYTES = 128 * 1024 * 1024
+# A JSON document larger than this is read alone, split, streaming, into parts of PART_BYTES
+# (DuckDB reads a document whole, so its memory would follow the largest file).
+LARGE_JSON_BYTES = 96 * 1024 * 1024
+PART_BYTES = 48 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 # The "marches" root and the first character of its value: '{' wrapped lists, '[' an array.
@@ -209,17 +211,28 @@ def register_raw_files(
         parts = path.relative_to(paths.raw).parts
         source = parts[0] if len(parts) > 1 else "raw"
         original = Path(given_names.get(relative, path.name)).name  # information only
-        rows.append((checksum, source, relative, original, size, datetime.now(), next_seq))
+        rows.append(
+            (checksum, source, relative, original, size, datetime.now(), next_seq, "registered")
+        )
         known_ids.add(checksum)
     new = len(rows)
     if rows:
         # one transaction for the whole scan: a daily folder can hold thousands of files
         con.execute("begin transaction")
         try:
-            con.executemany(
-                "insert into ingest_files (file_id, source, relative_path, original_name, "
-                "size_bytes, registered_at, ingest_seq, status) "
-                "values (?, ?, ?, ?, ?, ?, ?, 'registered')",
+            insert_rows(
+                con,
+                "ingest_files",
+                (
+                    "file_id",
+                    "source",
+                    "relative_path",
+                    "original_name",
+                    "size_bytes",
+                    "registered_at",
+                    "ingest_seq",
+                    "status",
+                ),
                 rows,
             )
             con.execute("commit")
@@ -338,20 +351,18 @@ def _json_root_shape(path: Path) -> str | None:
     return "wrapped" if match.group(1) == b"{" else "array"
 
 
-def _load_json_lists(
+def _json_records(
     con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]], *, retry_generically: bool = True
 ) -> None:
-    """Fill batch_record_lists with the record lists of a batch of DECP JSON files.
+    """Fill batch_records with the records of a batch of DECP JSON files; files without a
+    "marches" root are set aside in batch_unreadable.
 
     Files whose root shape is known from their first bytes are read with typed lists (one parse);
     a group the typed read refuses, and files whose shape is unknown, are read as generic JSON.
     The retry needs to run outside a transaction (a refused read aborts it): inside one, with
     ``retry_generically`` false, a refused read raises.
     """
-    con.execute(
-        "create or replace temp table batch_record_lists (file_id varchar, position_base bigint, "
-        "has_root boolean, list_order integer, listed_kind varchar, shape varchar, records json[])"
-    )
+    run_sql(con, "staging/create_batch_records")
     groups: dict[str | None, list[str]] = {}
     for _, path in batch:
         groups.setdefault(_json_root_shape(Path(path)), []).append(path)
@@ -360,22 +371,24 @@ def _load_json_lists(
         params = {"paths": group, "max_object_size": largest + (1 << 20)}
         if shape is not None:
             try:
-                run_sql(con, f"staging/batch_decp_json_lists_{shape}", params)
+                run_sql(con, f"staging/batch_json_items_{shape}")
+                run_sql(con, "staging/batch_decp_json_records", params)
                 continue
             except FILE_ERRORS:
                 if not retry_generically:
                     raise
                 # not the shape the first bytes suggested, or unreadable: read generically
-        run_sql(con, "staging/batch_decp_json_lists_generic", params)
-
-
-def _json_records(con: duckdb.DuckDBPyConnection) -> None:
-    """batch_records from batch_record_lists; files without a "marches" root set aside."""
-    run_sql(con, "staging/batch_decp_json_records")
+                con.execute(
+                    "delete from batch_records where file_id in "
+                    "(select file_id from batch_files where path in (select unnest($paths)))",
+                    {"paths": group},
+                )
+        run_sql(con, "staging/batch_json_items_generic")
+        run_sql(con, "staging/batch_decp_json_records", params)
     con.execute(
-        "insert into batch_unreadable "
-        "select distinct file_id from batch_record_lists where not has_root"
+        "insert into batch_unreadable select distinct file_id from batch_records where not has_root"
     )
+    con.execute("delete from batch_records where not has_root")
 
 
 def _json_parts(
@@ -387,8 +400,8 @@ def _json_parts(
 ) -> list[Callable[[], None]]:
     """How a batch of DECP JSON files is read: the steps that each fill batch_records.
 
-    A batch of ordinary files is one step, its lists loaded now (outside the transaction, so
-    that a refused typed read can be retried). A large file (alone in its batch) is split,
+    A batch of ordinary files is read now (outside the transaction, so that a refused typed read
+    can be retried), leaving nothing to do in it. A large file (alone in its batch) is split,
     streaming, into parts read one after the other, so that memory does not follow its size.
     """
     if len(batch) == 1 and _is_large_json(Path(batch[0][1])):
@@ -397,7 +410,7 @@ def _json_parts(
         temporary.append(directory)
         try:
             document = split_document(
-                Path(path), directory, BATCH_BYTES, lambda chars: progress.within_file(chars)
+                Path(path), directory, PART_BYTES, lambda chars: progress.within_file(chars)
             )
         except (NotSplittable, InvalidJson) as error:
             # not the usual shape, or not JSON to the json module: read whole, as a small file
@@ -406,24 +419,23 @@ def _json_parts(
             document = None
         if document is not None:
             con.execute("delete from batch_files")
-            con.executemany(
-                "insert into batch_files (file_id, path, position_base) values (?, ?, ?)",
+            insert_rows(
+                con,
+                "batch_files",
+                ("file_id", "path", "position_base"),
                 [
                     (file_id, str(part.path), document.position_base(part))
                     for part in document.parts
                 ],
             )
             return [
-                functools.partial(_read_json_part, con, [(file_id, str(part.path))])
+                functools.partial(
+                    _json_records, con, [(file_id, str(part.path))], retry_generically=False
+                )
                 for part in document.parts
             ]
-    _load_json_lists(con, batch)
-    return [functools.partial(_json_records, con)]
-
-
-def _read_json_part(con: duckdb.DuckDBPyConnection, part: list[tuple[str, str]]) -> None:
-    _load_json_lists(con, part, retry_generically=False)
-    _json_records(con)
+    _json_records(con, batch)
+    return [lambda: None]  # the records are read: nothing more to do in the transaction
 
 
 def _content_size(path: Path) -> int:
@@ -495,7 +507,7 @@ def _parse_batch(
             "create or replace temp table batch_files "
             "(file_id varchar, path varchar, position_base bigint default 0)"
         )
-        con.executemany("insert into batch_files (file_id, path) values (?, ?)", batch)
+        insert_rows(con, "batch_files", ("file_id", "path"), batch)
         _start_batch_counts(con)
         if fmt in ("decp-json", "decp-xml"):
             parts = _json_parts(con, batch, scratch, temporary, progress)
@@ -588,13 +600,17 @@ def _start_batch_counts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _batches(files: list[tuple[str, str, int]], fmt: str) -> list[list[tuple[str, str]]]:
-    """Group files into batches: DECP JSON files up to BATCH_BYTES together, tabular files alone."""
+    """Group files into batches: DECP JSON files up to BATCH_BYTES together, a large JSON
+    document (split into parts) and tabular files alone."""
     if fmt not in ("decp-json", "decp-xml"):
         return [[(file_id, path)] for file_id, path, _ in files]
     batches: list[list[tuple[str, str]]] = []
     current: list[tuple[str, str]] = []
     current_bytes = 0
     for file_id, path, size in files:
+        if size > LARGE_JSON_BYTES:  # an XML file too: converted, it is as large
+            batches.append([(file_id, path)])
+            continue
         if current and current_bytes + size > BATCH_BYTES:
             batches.append(current)
             current, current_bytes = [], 0
@@ -603,19 +619,6 @@ def _batches(files: list[tuple[str, str, int]], fmt: str) -> list[list[tuple[str
     if current:
         batches.append(current)
     return batches
-
-
-# Where the progress of long parses is drawn, rewritten in place (see show_progress_in_terminal).
-_terminal: TextIO | None = None
-
-
-def show_progress_in_terminal(stream: TextIO | None = None) -> None:
-    """Draw the progress of long parses on a line of ``stream`` (standard error by default) that
-    is rewritten in place, when it is a terminal; the log gets its progress lines either way.
-    Called by the command line; Dagster runs elsewhere (the UI, the daemon) keep to the log."""
-    global _terminal
-    stream = stream or sys.stderr
-    _terminal = stream if stream.isatty() else None
 
 
 class _Progress:
@@ -650,31 +653,21 @@ class _Progress:
         self._log(f"large file: part {number}/{count} stored")
 
     def finish(self) -> None:
-        if _terminal is not None and self.done:
-            _terminal.write("\r\033[K")
-            _terminal.flush()
+        if self.done:
+            progress_display.clear_line()
 
     def _log(self, message: str) -> None:
-        if _terminal is not None:
-            _terminal.write("\r\033[K")  # the log line must not land on the progress line
-            _terminal.flush()
+        progress_display.clear_line()  # the log line must not land on the progress line
         self.log(message)
 
     def _draw(self, *, force: bool = False) -> None:
         now = time.monotonic()
-        if _terminal is None or (not force and now - self.drawn < 0.5):
+        if not force and now - self.drawn < progress_display.DRAW_EVERY_S:
             return
         self.drawn = now
-        done = min(self.done + self.current, self.total)
-        share = done / self.total
-        elapsed = now - self.started
-        left = f", about {elapsed * (1 - share) / share:,.0f} s left" if share > 0.02 else ""
-        bar = "#" * int(30 * share)
-        _terminal.write(
-            f"\rparsing DECP files [{bar:<30}] {100 * share:3.0f} % "
-            f"({done / 1e6:,.0f} of {self.total / 1e6:,.0f} MB, {elapsed:,.0f} s{left})\033[K"
+        progress_display.draw_bar(
+            "parsing DECP files", self.done + self.current, self.total, self.started
         )
-        _terminal.flush()
 
 
 def parse_pending_files(
@@ -725,6 +718,8 @@ def parse_pending_files(
                 f"parsed {done}/{len(files)} {fmt} file(s)",
             )
     progress.finish()
+    if by_format:
+        checkpoint_after_bulk_write(con)
     parsed_ids = [file_id for files in by_format.values() for file_id, _, _ in files]
     statuses = dict(
         con.execute(

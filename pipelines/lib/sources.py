@@ -20,6 +20,7 @@ import requests
 from pipelines.lib.decp_ingest import copy_atomically, is_data_file, sha256_of
 from pipelines.lib.download import FetchResult, Previous, fetch, make_session
 from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
+from pipelines.lib.progress import DownloadProgress
 
 SHIPPED_SOURCES = PROJECT_ROOT / "pipelines" / "sources.toml"
 KINDS = ("datagouv_resource", "datagouv_dataset", "url", "local_folder")
@@ -251,6 +252,7 @@ def fetch_sources(
                     resource_key = re.sub(r"[^a-z0-9]", "", str(resource["id"]).lower())[:12]
                     stem = f"{source.name}-{resource_key}"
                 log(f"{source.name}: fetching {resource['url']}")
+                shown = DownloadProgress(source.name, log)
                 result = fetch(
                     resource["url"],
                     landing / source.name,
@@ -260,7 +262,9 @@ def fetch_sources(
                     previous=previous,
                     checksum=checksum,
                     session=session,
+                    progress=shown,
                 )
+                shown.finish()
             _record(con, paths, source, resource.get("id"), checksum, result)
             outcomes.append((source, result))
             log(

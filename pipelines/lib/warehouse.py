@@ -16,7 +16,7 @@ import duckdb
 
 from pipelines.lib import sirene
 from pipelines.lib.paths import REFERENCE_DIR, SQL_DIR, PnadPaths
-from pipelines.lib.sql import run_sql, sql_text, table_count
+from pipelines.lib.sql import checkpoint_after_bulk_write, run_sql, sql_text, table_count
 
 MACROS = (
     "macros/spelling_key",
@@ -60,6 +60,10 @@ def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
             "set memory_limit = $limit", {"limit": os.environ.get("PNAD_DUCKDB_MEMORY", "2GB")}
         )
         con.execute("set temp_directory = $dir", {"dir": str(paths.work_db.parent / "spill")})
+        # A checkpoint after each committed batch rewrote the growing tables again and again (half
+        # the parse time at 1 M records): the steps that write a lot checkpoint once, at their end
+        # (checkpoint_after_bulk_write). Committed data is safe in the write-ahead log meanwhile.
+        con.execute("set checkpoint_threshold = '4GB'")
         for macro in MACROS:
             run_sql(con, macro)
         _migrate(con)
@@ -299,13 +303,20 @@ def build_contracts(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> d
         return {**_contract_counts(con), "rebuilt": 0, "incremental": 0}
     increment = not force and _prepare_increment(con)
     try:
+        if not increment:
+            # A full build writes each table in its own transaction: one transaction holding
+            # millions of uncommitted rows ran out of memory or spilled (twice slower at 2 M).
+            # The build is recorded as done only at the end: an interrupted one is redone in full
+            # at the next run (no increment on top of it), and readers use the published database.
+            con.execute(
+                "delete from build_state where step in ('contracts', 'contracts_increment')"
+            )
+            for name in CONTRACT_MODEL:
+                run_sql(con, name)
         con.execute("begin transaction")
         try:
             if increment:
                 _apply_increment(con)
-            else:
-                for name in CONTRACT_MODEL:
-                    run_sql(con, name)
             run_sql(con, "core/ingest_accounting")
             run_sql(con, "core/schema_drift")
             _mark_built(con, "contracts", fingerprint)
@@ -321,6 +332,7 @@ def build_contracts(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> d
     finally:
         if increment:
             con.execute(f"detach database if exists {INCREMENT_DB}")  # noqa: S608 - fixed name
+    checkpoint_after_bulk_write(con)
     return {**_contract_counts(con), "rebuilt": 1, "incremental": int(increment)}
 
 

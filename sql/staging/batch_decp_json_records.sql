@@ -1,44 +1,27 @@
--- Every record of a batch of DECP JSON files, fields as text (temporary table batch_records).
--- Grain: one row per record per file. Source: batch_record_lists (one of the
--- batch_decp_json_lists_*.sql files).
+-- Every record of a batch of DECP JSON files, fields as text, added to the temporary table
+-- batch_records (staging/create_batch_records.sql). Grain: one row per record per file.
+-- Source: the table macro batch_json_items (one of the batch_json_items_*.sql files) over the
+-- files $paths: the records are parsed as each file is read, several files at a time.
 -- Shapes: 2022 wrapped {"marches": {"marche": [...], "contrat-concession": [...]}}; the 2.0.0 flat
 -- draft and the 2019 format {"marches": [...]}, told apart by their fields.
--- position: the record's 1-based place in its file, marchés first, then concessions
--- (position_base: the records of the file before this part, when a large file is read in parts).
-create or replace temp table batch_records as
-with list_offsets as (
-    -- the records of the file's earlier lists (narrow: the lists themselves are not carried)
-    select
-        rowid as list_id,
-        position_base + coalesce(sum(records_in_list) over (
-            partition by file_id order by list_order, rowid
-            rows between unbounded preceding and 1 preceding), 0) as list_offset
-    from (
-        select rowid, file_id, position_base, list_order, coalesce(len(records), 0) as records_in_list
-        from batch_record_lists
-    )
-),
-items as (
-    select lists.file_id, lists.listed_kind, lists.shape, list_offsets.list_offset,
-           unnest(lists.records) as item, generate_subscripts(lists.records, 1) as list_position
-    from batch_record_lists as lists
-    join list_offsets on list_offsets.list_id = lists.rowid
-),
-numbered as (
+-- A file without a "marches" root gives one row with has_root false (the caller sets it aside).
+insert into batch_records by name
+with numbered as (
     select
         file_id,
-        list_offset + list_position as position,
+        has_root,
+        position,
         listed_kind,
         shape,
         coalesce(item, 'null') as record  -- a null item of the list stays a (rejected) record
-    from items
+    from batch_json_items($paths, $max_object_size)
 ),
 parsed as (
     -- Each record is parsed once for all its text fields, once for its nested parts and once for
     -- its keys: one path list per call instead of one call per field (the difference is
     -- several-fold at 1 M).
     select
-        file_id, position, listed_kind, shape, record,
+        file_id, has_root, position, listed_kind, shape, record,
         -- items are written minified by DuckDB: an object is the text starting with '{'
         case when starts_with(record, '{') then 'OBJECT' else json_type(record) end
             as record_json_type,
@@ -66,6 +49,7 @@ fields as (
 )
 select
     file_id,
+    has_root,
     position,
     case
         when listed_kind is not null then listed_kind

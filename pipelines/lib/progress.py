@@ -1,0 +1,77 @@
+"""Progress of long steps (downloads, parses): a line redrawn in place on the terminal when the
+command line asks for it, and progress lines in the log (the Dagster run's log) either way."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+# Where progress is drawn (set by the command line), or None: the log only.
+_terminal: TextIO | None = None
+DRAW_EVERY_S = 0.5
+
+
+def show_progress_in_terminal(stream: TextIO | None = None) -> None:
+    """Draw progress on a line of ``stream`` (standard error by default) rewritten in place, when
+    it is a terminal. Called by the command line; Dagster runs elsewhere (the UI, the daemon)
+    keep to the log."""
+    global _terminal
+    stream = stream or sys.stderr
+    _terminal = stream if stream.isatty() else None
+
+
+def terminal() -> TextIO | None:
+    return _terminal
+
+
+def clear_line() -> None:
+    """Clear the progress line, before a log line is written or when the step is done."""
+    if _terminal is not None:
+        _terminal.write("\r\033[K")
+        _terminal.flush()
+
+
+def draw_bar(label: str, done: float, total: float, started: float, unit: str = "MB") -> None:
+    """Draw ``label [#####     ] 42 % (done of total MB, elapsed, time left)`` on the terminal."""
+    if _terminal is None:
+        return
+    share = min(done / total, 1.0) if total else 0.0
+    elapsed = time.monotonic() - started
+    left = f", about {elapsed * (1 - share) / share:,.0f} s left" if share > 0.02 else ""
+    _terminal.write(
+        f"\r{label} [{'#' * int(30 * share):<30}] {100 * share:3.0f} % "
+        f"({done / 1e6:,.0f} of {total / 1e6:,.0f} {unit}, {elapsed:,.0f} s{left})\033[K"
+    )
+    _terminal.flush()
+
+
+class DownloadProgress:
+    """Called with (bytes received, expected size or None) as a download streams: a bar on the
+    terminal (at most every half second) and a log line at every tenth (every 100 MB when the
+    size is unknown)."""
+
+    def __init__(self, label: str, log: Callable[[str], None]) -> None:
+        self.label, self.log = label, log
+        self.started = self.drawn = time.monotonic()
+        self.logged_step = 0
+
+    def __call__(self, size: int, expected: int | None) -> None:
+        step = int(10 * size / expected) if expected else size // 100_000_000
+        if step > self.logged_step:
+            self.logged_step = step
+            clear_line()
+            of = f" of {expected / 1e6:,.0f}" if expected else ""
+            self.log(f"{self.label}: {size / 1e6:,.0f}{of} MB received")
+        now = time.monotonic()
+        if now - self.drawn >= DRAW_EVERY_S:
+            self.drawn = now
+            if expected:
+                draw_bar(f"downloading {self.label}", size, expected, self.started)
+            elif _terminal is not None:
+                _terminal.write(f"\rdownloading {self.label}: {size / 1e6:,.0f} MB\033[K")
+                _terminal.flush()
+
+    def finish(self) -> None:
+        clear_line()
