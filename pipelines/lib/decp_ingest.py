@@ -289,7 +289,7 @@ TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # Rows of a tabular file read at once: a larger file is read in parts (the contracts whose initial
 # row is in each range of rows), so that its memory follows this, not the file (3 M rows, more).
-TABULAR_PART_ROWS = 500_000
+TABULAR_PART_ROWS = 1_500_000
 
 
 class UnusableFileError(Exception):
@@ -493,7 +493,8 @@ def _parse_batch(
     scratch: Path,
     progress: _Progress,
 ) -> None:
-    """Parse a batch of files of one format in one transaction; raises if a file is unreadable.
+    """Parse a batch of files of one format (stored in one transaction, a large file in one per
+    part); raises if a file is unreadable.
 
     XML files are first converted (safely, streaming) into JSON documents under ``scratch``. A
     batch is read in one or more parts (a large file in several), each part's records stored
@@ -513,37 +514,22 @@ def _parse_batch(
             parts = _json_parts(con, batch, scratch, temporary, progress)
         else:
             parts = _tabular_parts(con, batch, fmt, scratch, temporary)
-        # A batch read in one part is one transaction. A large file read in several parts commits
-        # each part (a transaction holds what it replaces until it ends): rows a failed or
-        # interrupted reading left behind are removed before and after, so it is read whole or
-        # not at all, and a file stays 'registered' until its last part is in.
+        # Each part is read outside any transaction (an insert reading a temporary table written
+        # in its own transaction took twice as long), then stored in one. A batch read in one
+        # part is one transaction. A large file read in several parts commits each part (a
+        # transaction holds what it replaces until it ends): rows a failed or interrupted reading
+        # left behind are removed before and after, so it is read whole or not at all, and a
+        # file stays 'registered' until its last part is in.
         several = len(parts) > 1
         if several:
             _forget_parsed_rows(con, [file_id for file_id, _ in batch])
-        con.execute("begin transaction")
         try:
             for number, read_part in enumerate(parts, 1):
                 read_part()
-                for step in (
-                    "staging/insert_ingest_rejects",
-                    "staging/insert_stg_decp_records",
-                    "staging/insert_batch_counts",
-                    "staging/insert_batch_unknown_keys",
-                ):
-                    run_sql(con, step)
+                _store_part(con, fmt, last=number == len(parts))
                 if several and number < len(parts):
-                    con.execute("commit")
-                    con.execute("begin transaction")
                     progress.part_done(number, len(parts))
-            run_sql(con, "staging/insert_ingest_unknown_keys")
-            run_sql(con, "staging/update_ingest_files_parsed", {"format": fmt})
-            for (file_id,) in con.execute(
-                "select distinct file_id from batch_unreadable"
-            ).fetchall():
-                _set_status(con, file_id, "quarantined", 'no "marches" root in the JSON document')
-            con.execute("commit")
         except Exception:
-            con.execute("rollback")
             if several:
                 _forget_parsed_rows(con, [file_id for file_id, _ in batch])
             raise
@@ -555,6 +541,31 @@ def _parse_batch(
                 path.unlink(missing_ok=True)
         for table in ("tabular_row_keys", "tabular_contract_folds", "batch_records"):
             con.execute(f"drop table if exists {table}")  # noqa: S608 - fixed names; frees memory
+
+
+def _store_part(con: duckdb.DuckDBPyConnection, fmt: str, *, last: bool) -> None:
+    """Store the part just read (batch_records) in one transaction: its records, its rejects, its
+    counts; after the batch's last part, each file's outcome."""
+    con.execute("begin transaction")
+    try:
+        for step in (
+            "staging/insert_ingest_rejects",
+            "staging/insert_stg_decp_records",
+            "staging/insert_batch_counts",
+            "staging/insert_batch_unknown_keys",
+        ):
+            run_sql(con, step)
+        if last:
+            run_sql(con, "staging/insert_ingest_unknown_keys")
+            run_sql(con, "staging/update_ingest_files_parsed", {"format": fmt})
+            for (file_id,) in con.execute(
+                "select distinct file_id from batch_unreadable"
+            ).fetchall():
+                _set_status(con, file_id, "quarantined", 'no "marches" root in the JSON document')
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 def _forget_parsed_rows(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> None:
