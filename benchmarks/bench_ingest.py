@@ -4,6 +4,7 @@ ingestion steps on demo inputs, beside the time DuckDB alone takes to scan the s
     uv run python benchmarks/bench_ingest.py                 # the targets of the ingestion issue
     uv run python benchmarks/bench_ingest.py --contracts 100000 --parquet-rows 300000 --runs 3
     uv run python benchmarks/bench_ingest.py --only json     # the daily JSON cases only
+    uv run python benchmarks/bench_ingest.py --only large    # one JSON document of about 1 GB
 
 Each measured run is a fresh process on a fresh data root (peak memory is that process's maximum
 resident set size). Inputs are generated once with the demo generator and cached under
@@ -166,7 +167,9 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
-        "--only", choices=("json", "parquet"), help="run the daily JSON cases or the parquet ones"
+        "--only",
+        choices=("json", "parquet", "large"),
+        help="run only the daily JSON cases, the parquet ones, or the single large JSON document",
     )
     parser.add_argument(
         "--child", nargs=3, metavar=("STEP", "HOME", "INPUT"), help=argparse.SUPPRESS
@@ -177,10 +180,12 @@ def main() -> None:
         return
 
     rows = []
-    if args.only != "parquet":
+    if args.only in (None, "json"):
         rows += json_cases(args)
-    if args.only != "json":
+    if args.only in (None, "parquet"):
         rows += parquet_cases(args)
+    if args.only in (None, "large"):
+        rows += large_document_cases(args)
     (OUTPUT / "last_run.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False))
 
 
@@ -256,6 +261,48 @@ def parquet_cases(args: argparse.Namespace) -> list[dict]:
         )
     )
     return rows
+
+
+def one_document(daily: Path) -> Path:
+    """The records of all the daily files as one 2022-format JSON document (about 1 GB at 1 M
+    contracts), written record by record: what a consolidated yearly file looks like."""
+    target = OUTPUT / "inputs" / f"one_document_{daily.name}"
+    document = target / "decp-2022_consolide.json"
+    if document.exists():
+        return target
+    print(f"writing {document} ...", flush=True)
+    target.mkdir(parents=True, exist_ok=True)
+    partial = document.with_name(f".{document.name}.partial")
+    files = sorted(daily.glob("decp-2022_*.json"))
+    with partial.open("w", encoding="utf-8") as out:
+        out.write('{"marches": {')
+        for number, kind in enumerate(("marche", "contrat-concession")):
+            out.write(f'{", " if number else ""}"{kind}": [')
+            first = True
+            for file in files:
+                for record in json.loads(file.read_text(encoding="utf-8"))["marches"].get(kind, []):
+                    out.write(("" if first else ",\n") + json.dumps(record, ensure_ascii=False))
+                    first = False
+            out.write("]")
+        out.write("}}")
+    partial.replace(document)
+    return target
+
+
+def large_document_cases(args: argparse.Namespace) -> list[dict]:
+    """A single JSON document of about 1 GB: read in parts, its memory must not follow its size.
+    (No DuckDB floor here: DuckDB alone reads a document whole, the very thing avoided.)"""
+    document_dir = one_document(generate("decp2022_json", args.contracts))
+    print(f"one JSON document: {size_of(document_dir)}", flush=True)
+    return [
+        median_case(
+            f"one JSON document ({size_of(document_dir)}) -> contracts",
+            args.runs,
+            lambda: fresh_home("one_document", document_dir),
+            "ingest",
+            document_dir,
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -34,8 +34,7 @@ parsed as (
         ]) as text_fields,
         json_extract(record, [
             '$.considerationsSociales', '$.considerationsEnvironnementales', '$.titulaires',
-            '$.concessionnaires', '$.modifications', '$.autoriteConcedante', '$.typesPrix',
-            '$.typePrix', '$.modalitesExecution', '$.modaliteExecution'
+            '$.concessionnaires', '$.modifications'
         ]) as json_fields,
         json_keys(record) as record_keys
     from numbered
@@ -53,12 +52,15 @@ select
     position,
     case
         when listed_kind is not null then listed_kind
-        when text_fields[19] ilike '%concession%' or json_fields[6] is not null then 'concession'
+        when text_fields[19] ilike '%concession%'
+            or coalesce(list_contains(record_keys, 'autoriteConcedante'), false) then 'concession'
         else 'marche'
     end as record_kind,
     case
-        when json_fields[1] is null and json_fields[2] is null and json_fields[7] is null
-            and json_fields[8] is null and json_fields[9] is null and json_fields[10] is null
+        -- (a field present only: its key is among the record's keys, whatever its value)
+        when json_fields[1] is null and json_fields[2] is null
+            and not coalesce(list_has_any(record_keys,
+                ['typesPrix', 'typePrix', 'modalitesExecution', 'modaliteExecution']), false)
             then 'decp-2019'  -- none of the fields the 2022 format introduced
         when shape = 'wrapped' then 'decp-2022'
         else 'decp-2022-flat'
