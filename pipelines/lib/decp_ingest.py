@@ -12,7 +12,6 @@ import hashlib
 import os
 import re
 import shutil
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,27 +75,30 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+class DamagedGzipError(Exception):
+    """A gzip file whose content cannot be decompressed."""
+
+
 def _head(path: Path) -> bytes:
     """The first bytes of a file's content, decompressed when it is gzipped (.json.gz, .csv.gz,
-    .xml.gz); raises OSError or EOFError on a damaged gzip file."""
+    .xml.gz)."""
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
     if head[:2] != GZIP_MAGIC:
         return head
-    with gzip.open(path, "rb") as handle:
-        return handle.read(SNIFF_BYTES)
+    try:
+        with gzip.open(path, "rb") as handle:
+            return handle.read(SNIFF_BYTES)
+    except (OSError, EOFError) as error:
+        raise DamagedGzipError(f"damaged gzip file ({error})") from error
 
 
 def sniff_format(path: Path) -> tuple[str | None, str | None]:
     """(format, reason): the format read from the first bytes, or why the file is unusable."""
-    with path.open("rb") as handle:
-        is_gzip = handle.read(2) == GZIP_MAGIC
     try:
         head = _head(path)
-    except (OSError, EOFError) as error:
-        if not is_gzip:
-            raise
-        return None, f"damaged gzip file ({error})"
+    except DamagedGzipError as error:
+        return None, str(error)
     if not head.strip():
         return None, "empty file"
     if head.startswith(b"PAR1"):
@@ -344,23 +346,20 @@ def _json_root_shape(path: Path) -> str | None:
     the first bytes do not tell."""
     try:
         match = JSON_ROOT.search(_head(path))
-    except (OSError, EOFError):
+    except (OSError, DamagedGzipError):
         return None  # the generic read reports what is wrong with the file
     if match is None:
         return None
     return "wrapped" if match.group(1) == b"{" else "array"
 
 
-def _json_records(
-    con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]], *, retry_generically: bool = True
-) -> None:
+def _json_records(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]]) -> None:
     """Fill batch_records with the records of a batch of DECP JSON files; files without a
     "marches" root are set aside in batch_unreadable.
 
     Files whose root shape is known from their first bytes are read with typed lists (one parse);
     a group the typed read refuses, and files whose shape is unknown, are read as generic JSON.
-    The retry needs to run outside a transaction (a refused read aborts it): inside one, with
-    ``retry_generically`` false, a refused read raises.
+    Runs outside any transaction (a refused read would abort it).
     """
     run_sql(con, "staging/create_batch_records")
     groups: dict[str | None, list[str]] = {}
@@ -371,19 +370,17 @@ def _json_records(
         params = {"paths": group, "max_object_size": largest + (1 << 20)}
         if shape is not None:
             try:
-                run_sql(con, f"staging/batch_json_items_{shape}")
+                run_sql(con, f"staging/batch_json_lists_{shape}")
                 run_sql(con, "staging/batch_decp_json_records", params)
                 continue
             except FILE_ERRORS:
-                if not retry_generically:
-                    raise
                 # not the shape the first bytes suggested, or unreadable: read generically
                 con.execute(
                     "delete from batch_records where file_id in "
                     "(select file_id from batch_files where path in (select unnest($paths)))",
                     {"paths": group},
                 )
-        run_sql(con, "staging/batch_json_items_generic")
+        run_sql(con, "staging/batch_json_lists_generic")
         run_sql(con, "staging/batch_decp_json_records", params)
     con.execute(
         "insert into batch_unreadable select distinct file_id from batch_records where not has_root"
@@ -400,9 +397,8 @@ def _json_parts(
 ) -> list[Callable[[], None]]:
     """How a batch of DECP JSON files is read: the steps that each fill batch_records.
 
-    A batch of ordinary files is read now (outside the transaction, so that a refused typed read
-    can be retried), leaving nothing to do in it. A large file (alone in its batch) is split,
-    streaming, into parts read one after the other, so that memory does not follow its size.
+    A batch of ordinary files is one step. A large file (alone in its batch) is split, streaming,
+    into parts read one after the other, so that memory does not follow its size.
     """
     if len(batch) == 1 and _is_large_json(Path(batch[0][1])):
         ((file_id, path),) = batch
@@ -415,27 +411,21 @@ def _json_parts(
         except (NotSplittable, InvalidJson) as error:
             # not the usual shape, or not JSON to the json module: read whole, as a small file
             # is, and let DuckDB's reader decide (the same reasons, the same outcome)
-            progress.note(f"{Path(path).name} read whole: {error}")
-            document = None
-        if document is not None:
+            progress.log(f"{Path(path).name} read whole: {error}")
+        else:
             con.execute("delete from batch_files")
+            parts = [(file_id, str(part.path)) for part in document.parts]
             insert_rows(
                 con,
                 "batch_files",
                 ("file_id", "path", "position_base"),
                 [
-                    (file_id, str(part.path), document.position_base(part))
-                    for part in document.parts
+                    (*part, document.position_base(split))
+                    for part, split in zip(parts, document.parts, strict=True)
                 ],
             )
-            return [
-                functools.partial(
-                    _json_records, con, [(file_id, str(part.path))], retry_generically=False
-                )
-                for part in document.parts
-            ]
-    _json_records(con, batch)
-    return [lambda: None]  # the records are read: nothing more to do in the transaction
+            return [functools.partial(_json_records, con, [part]) for part in parts]
+    return [functools.partial(_json_records, con, batch)]
 
 
 def _content_size(path: Path) -> int:
@@ -632,20 +622,20 @@ def _batches(files: list[tuple[str, str, int]], fmt: str) -> list[list[tuple[str
     return batches
 
 
-class _Progress:
+class _Progress(progress_display.ProgressLine):
     """The progress of parse_pending_files: bytes of the pending files parsed, with the bytes of
-    a large file split so far; drawn on the terminal (when asked) at most every half second."""
+    a large file split so far."""
 
     def __init__(self, total_bytes: int, log: Log) -> None:
-        self.total, self.log = max(total_bytes, 1), log
+        super().__init__(log)
+        self.total = max(total_bytes, 1)
         self.done = self.current = 0
-        self.started = self.drawn = time.monotonic()
         self.logged_tenth = 0
 
     def batch_done(self, batch_bytes: int, message: str) -> None:
         self.done += batch_bytes
         self.current = 0
-        self._log(message)
+        self.log(message)
         self._draw(force=True)
 
     def within_file(self, chars: int) -> None:
@@ -654,31 +644,21 @@ class _Progress:
         tenth = int(10 * chars / self.total)
         if tenth > self.logged_tenth:
             self.logged_tenth = tenth
-            self._log(f"reading a large JSON document: {chars / 1e6:,.0f} MB read")
+            self.log(f"reading a large JSON document: {chars / 1e6:,.0f} MB read")
         self._draw()
 
-    def note(self, message: str) -> None:
-        self._log(message)
-
     def part_done(self, number: int, count: int) -> None:
-        self._log(f"large file: part {number}/{count} stored")
+        self.log(f"large file: part {number}/{count} stored")
 
     def finish(self) -> None:
         if self.done:
-            progress_display.clear_line()
-
-    def _log(self, message: str) -> None:
-        progress_display.clear_line()  # the log line must not land on the progress line
-        self.log(message)
+            super().finish()
 
     def _draw(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.drawn < progress_display.DRAW_EVERY_S:
-            return
-        self.drawn = now
-        progress_display.draw_bar(
-            "parsing DECP files", self.done + self.current, self.total, self.started
-        )
+        if self.due(force=force):
+            progress_display.draw_bar(
+                "parsing DECP files", self.done + self.current, self.total, self.started
+            )
 
 
 def parse_pending_files(

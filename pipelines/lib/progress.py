@@ -47,31 +47,49 @@ def draw_bar(label: str, done: float, total: float, started: float, unit: str = 
     _terminal.flush()
 
 
-class DownloadProgress:
+class ProgressLine:
+    """What long steps share: log lines that do not land on the progress line, and a line drawn
+    at most every DRAW_EVERY_S seconds."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.log_to = log
+        self.started = self.drawn = time.monotonic()
+
+    def log(self, message: str) -> None:
+        clear_line()
+        self.log_to(message)
+
+    def due(self, *, force: bool = False) -> bool:
+        """Whether to draw now (on a terminal, and not drawn in the last DRAW_EVERY_S)."""
+        now = time.monotonic()
+        if _terminal is None or (not force and now - self.drawn < DRAW_EVERY_S):
+            return False
+        self.drawn = now
+        return True
+
+    def finish(self) -> None:
+        clear_line()
+
+
+class DownloadProgress(ProgressLine):
     """Called with (bytes received, expected size or None) as a download streams: a bar on the
-    terminal (at most every half second) and a log line at every tenth (every 100 MB when the
-    size is unknown)."""
+    terminal and a log line at every tenth (every 100 MB when the size is unknown)."""
 
     def __init__(self, label: str, log: Callable[[str], None]) -> None:
-        self.label, self.log = label, log
-        self.started = self.drawn = time.monotonic()
+        super().__init__(log)
+        self.label = label
         self.logged_step = 0
 
     def __call__(self, size: int, expected: int | None) -> None:
         step = int(10 * size / expected) if expected else size // 100_000_000
         if step > self.logged_step:
             self.logged_step = step
-            clear_line()
             of = f" of {expected / 1e6:,.0f}" if expected else ""
             self.log(f"{self.label}: {size / 1e6:,.0f}{of} MB received")
-        now = time.monotonic()
-        if now - self.drawn >= DRAW_EVERY_S:
-            self.drawn = now
-            if expected:
-                draw_bar(f"downloading {self.label}", size, expected, self.started)
-            elif _terminal is not None:
-                _terminal.write(f"\rdownloading {self.label}: {size / 1e6:,.0f} MB\033[K")
-                _terminal.flush()
-
-    def finish(self) -> None:
-        clear_line()
+        if not self.due():
+            return
+        if expected:
+            draw_bar(f"downloading {self.label}", size, expected, self.started)
+        else:
+            _terminal.write(f"\rdownloading {self.label}: {size / 1e6:,.0f} MB\033[K")
+            _terminal.flush()

@@ -1,20 +1,35 @@
 -- Every record of a batch of DECP JSON files, fields as text, added to the temporary table
 -- batch_records (staging/create_batch_records.sql). Grain: one row per record per file.
--- Source: the table macro batch_json_items (one of the batch_json_items_*.sql files) over the
+-- Source: the table macro batch_json_lists (one of the batch_json_lists_*.sql files) over the
 -- files $paths: the records are parsed as each file is read, several files at a time.
 -- Shapes: 2022 wrapped {"marches": {"marche": [...], "contrat-concession": [...]}}; the 2.0.0 flat
 -- draft and the 2019 format {"marches": [...]}, told apart by their fields.
+-- position: the record's 1-based place in its file, marchés first, then concessions (plus
+-- position_base, the records before this part when a large file is read in parts).
 -- A file without a "marches" root gives one row with has_root false (the caller sets it aside).
 insert into batch_records by name
-with numbered as (
+with items as (
+    select
+        file_id, position_base, has_root, shape, marches_listed,
+        unnest(records) as item, generate_subscripts(records, 1) as list_position
+    from (
+        select * replace (case when has_root then records else [null::json] end as records)
+        from batch_json_lists($paths, $max_object_size)
+    )
+),
+numbered as (
     select
         file_id,
         has_root,
-        position,
-        listed_kind,
+        position_base + list_position as position,
+        case
+            when shape = 'array' then null
+            when list_position <= marches_listed then 'marche'
+            else 'concession'
+        end as listed_kind,
         shape,
         coalesce(item, 'null') as record  -- a null item of the list stays a (rejected) record
-    from batch_json_items($paths, $max_object_size)
+    from items
 ),
 parsed as (
     -- Each record is parsed once for all its text fields, once for its nested parts and once for
