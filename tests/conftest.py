@@ -30,7 +30,7 @@ def sample_data_dir() -> Path:
         pytest.skip(
             "PNAD_SAMPLE_DATA is not set to the shared sample data folder (.ci/run sets it)"
         )
-    return Path(location)
+    return Path(location).resolve()  # landed files are named by their resolved path
 
 
 @pytest.fixture
