@@ -17,6 +17,7 @@ import pytest
 from pipelines.lib import decp_ingest, progress, warehouse
 from pipelines.lib.decp_json_parts import InvalidJson, NotSplittable, split_document
 from pipelines.lib.paths import PnadPaths
+from pipelines.lib.sql import string_literal
 from tests.conftest import build_warehouse, marche, write_decp_2022
 
 TABLES = {
@@ -250,3 +251,27 @@ def test_download_progress_logs_tenths_and_draws_on_a_terminal(monkeypatch):
     assert len(log) == 11 and log[-1] == "autre: 250 MB received"
     assert "downloading decp_consolide [" in terminal.getvalue()
     assert "100 %" in terminal.getvalue()
+
+
+def test_a_working_database_in_an_older_file_format_is_rewritten_once(pnad_paths):
+    write_decp_2022(pnad_paths.raw / "daily" / "day1.json", [marche("A"), marche("B")])
+    build_warehouse(pnad_paths)
+    before = tables(pnad_paths.home)
+    # the same database as an earlier release made it: DuckDB's default file format
+    old = pnad_paths.work_db.with_name("old.duckdb")
+    with duckdb.connect() as con:
+        con.execute(f"attach {string_literal(str(pnad_paths.work_db))} as src (read_only)")
+        con.execute(f"attach {string_literal(str(old))} as dst (storage_version 'v0.10.2')")
+        con.execute("copy from database src to dst")
+    old.replace(pnad_paths.work_db)
+    with duckdb.connect(str(pnad_paths.work_db), read_only=True) as con:
+        assert warehouse.storage_version(con) == "v1.0.0+"  # what DuckDB calls it
+
+    with warehouse.connect(pnad_paths) as con:
+        assert warehouse.storage_version(con) == f"{warehouse.WORK_DB_STORAGE_VERSION}+"
+        assert decp_ingest.register_raw_files(con, pnad_paths).new_files == 0
+        assert warehouse.build_contracts(con)["rebuilt"] == 0  # the build state came along
+    assert tables(pnad_paths.home) == before
+    assert sorted(p.name for p in pnad_paths.work_db.parent.glob("*.duckdb*")) == [
+        pnad_paths.work_db.name
+    ]

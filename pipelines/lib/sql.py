@@ -33,6 +33,11 @@ def run_sql(
     return con.execute(text, used) if used else con.execute(text)
 
 
+def string_literal(text: str) -> str:
+    """A SQL string literal, for the few statements that take no bound parameter (ATTACH)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def table_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """Row count of a table whose name comes from the project's own fixed list."""
     if not table.replace("_", "").isalnum():
