@@ -353,6 +353,17 @@ def _json_root_shape(path: Path) -> str | None:
     return "wrapped" if match.group(1) == b"{" else "array"
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One step of reading a batch: ``read`` fills batch_records, outside any transaction; then,
+    in the transaction that stores the part, ``records_step`` adds its usable records to
+    stg_decp_records (from batch_records, or for a tabular file straight from the file)."""
+
+    read: Callable[[], None]
+    records_step: str = "staging/insert_stg_decp_records"
+    params: dict | None = None
+
+
 def _json_records(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]]) -> None:
     """Fill batch_records with the records of a batch of DECP JSON files; files without a
     "marches" root are set aside in batch_unreadable.
@@ -394,7 +405,7 @@ def _json_parts(
     scratch: Path,
     temporary: list[Path],
     progress: _Progress,
-) -> list[Callable[[], None]]:
+) -> list[_Part]:
     """How a batch of DECP JSON files is read: the steps that each fill batch_records.
 
     A batch of ordinary files is one step. A large file (alone in its batch) is split, streaming,
@@ -424,8 +435,8 @@ def _json_parts(
                     for part, split in zip(parts, document.parts, strict=True)
                 ],
             )
-            return [functools.partial(_json_records, con, [part]) for part in parts]
-    return [functools.partial(_json_records, con, batch)]
+            return [_Part(functools.partial(_json_records, con, [part])) for part in parts]
+    return [_Part(functools.partial(_json_records, con, batch))]
 
 
 def _content_size(path: Path) -> int:
@@ -451,29 +462,27 @@ def _tabular_parts(
     fmt: str,
     scratch: Path,
     temporary: list[Path],
-) -> list[Callable[[], None]]:
+) -> list[_Part]:
     """How a tabular file is read: what every row gives its contract first, then the contracts
-    by ranges of initial rows (TABULAR_PART_ROWS), each step filling batch_records."""
+    by ranges of initial rows (TABULAR_PART_ROWS), each part's keys into batch_records and its
+    records straight into stg_decp_records."""
     ((file_id, path),) = batch  # tabular files are large: one per batch
     source, rows = _define_tabular_rows(con, path, fmt, scratch)
     if source != path:
         temporary.append(Path(source))
     run_sql(con, "staging/tabular_row_keys", {"path": source})
     run_sql(con, "staging/tabular_contract_folds")
-    return [
-        functools.partial(
-            run_sql,
-            con,
-            "staging/batch_decp_tabular_records",
-            {
-                "file_id": file_id,
-                "path": source,
-                "first_row": first,
-                "last_row": first + TABULAR_PART_ROWS - 1,
-            },
-        )
-        for first in range(1, max(rows, 1) + 1, TABULAR_PART_ROWS)
-    ]
+    parts = []
+    for first in range(1, max(rows, 1) + 1, TABULAR_PART_ROWS):
+        params = {
+            "file_id": file_id,
+            "path": source,
+            "first_row": first,
+            "last_row": first + TABULAR_PART_ROWS - 1,
+        }
+        read = functools.partial(run_sql, con, "staging/batch_decp_tabular_records", params)
+        parts.append(_Part(read, "staging/insert_stg_decp_tabular_records", params))
+    return parts
 
 
 def _parse_batch(
@@ -514,9 +523,9 @@ def _parse_batch(
         if several:
             _forget_parsed_rows(con, [file_id for file_id, _ in batch])
         try:
-            for number, read_part in enumerate(parts, 1):
-                read_part()
-                _store_part(con, fmt, last=number == len(parts))
+            for number, part in enumerate(parts, 1):
+                part.read()
+                _store_part(con, fmt, part, last=number == len(parts))
                 if several and number < len(parts):
                     progress.part_done(number, len(parts))
         except Exception:
@@ -533,18 +542,15 @@ def _parse_batch(
             con.execute(f"drop table if exists {table}")  # noqa: S608 - fixed names; frees memory
 
 
-def _store_part(con: duckdb.DuckDBPyConnection, fmt: str, *, last: bool) -> None:
+def _store_part(con: duckdb.DuckDBPyConnection, fmt: str, part: _Part, *, last: bool) -> None:
     """Store the part just read (batch_records) in one transaction: its records, its rejects, its
     counts; after the batch's last part, each file's outcome."""
     con.execute("begin transaction")
     try:
-        for step in (
-            "staging/insert_ingest_rejects",
-            "staging/insert_stg_decp_records",
-            "staging/insert_batch_counts",
-            "staging/insert_batch_unknown_keys",
-        ):
-            run_sql(con, step)
+        run_sql(con, "staging/insert_ingest_rejects")
+        run_sql(con, part.records_step, part.params)
+        run_sql(con, "staging/insert_batch_counts")
+        run_sql(con, "staging/insert_batch_unknown_keys")
         if last:
             run_sql(con, "staging/insert_ingest_unknown_keys")
             run_sql(con, "staging/update_ingest_files_parsed", {"format": fmt})
