@@ -7,8 +7,10 @@ ingestion steps on demo inputs, beside the time DuckDB alone takes to scan the s
     uv run python benchmarks/bench_ingest.py --only large    # one JSON document of about 1 GB
 
 Each measured run is a fresh process on a fresh data root (peak memory is that process's maximum
-resident set size). Inputs are generated once with the demo generator and cached under
-benchmarks/output/ (git-ignored).
+resident set size). On a virtual machine, the host can take CPU time from it ("steal"): each case
+reports the largest share of CPU time stolen during one of its runs, so that a slow figure can be
+told from a busy host (Linux /proc/stat; left out elsewhere). Inputs are generated once with the
+demo generator and cached under benchmarks/output/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -72,8 +74,20 @@ def _child(step: str, home: Path, source: Path) -> None:
         print(json.dumps(counts))
 
 
-def measure(step: str, home: Path, source: Path) -> tuple[float, float, str]:
-    """(wall seconds, the child's own peak RSS in MB, its output) of one child run."""
+def cpu_ticks() -> tuple[int, int] | None:
+    """(stolen, total) CPU ticks of the machine since boot, from /proc/stat; None elsewhere."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(value) for value in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return ticks[7], sum(ticks)
+
+
+def measure(step: str, home: Path, source: Path) -> tuple[float, float, str, float | None]:
+    """(wall seconds, the child's own peak RSS in MB, its output, % of CPU time stolen by the
+    host meanwhile) of one child run."""
+    ticks_before = cpu_ticks()
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, __file__, "--child", step, str(home), str(source)],
@@ -82,8 +96,12 @@ def measure(step: str, home: Path, source: Path) -> tuple[float, float, str]:
         check=True,
     )
     elapsed = time.perf_counter() - started
+    ticks_after = cpu_ticks()
+    steal = None
+    if ticks_before and ticks_after and ticks_after[1] > ticks_before[1]:
+        steal = 100 * (ticks_after[0] - ticks_before[0]) / (ticks_after[1] - ticks_before[1])
     *output, peak_line = result.stdout.strip().splitlines()
-    return elapsed, int(peak_line.split("=")[1]) / 1024, "\n".join(output)
+    return elapsed, int(peak_line.split("=")[1]) / 1024, "\n".join(output), steal
 
 
 def generate(shape: str, size: int, seed: int = 42) -> Path:
@@ -139,17 +157,20 @@ def fresh_home(name: str, landed: Path | None = None) -> Path:
 
 
 def median_case(label: str, runs: int, prepare, step: str, source: Path) -> dict:
-    times, peaks, out = [], [], ""
+    times, peaks, steals, out = [], [], [], ""
     for _ in range(runs):
         home = prepare()
-        elapsed, peak, out = measure(step, home, source)
+        elapsed, peak, out, steal = measure(step, home, source)
         times.append(elapsed)
         peaks.append(peak)
+        if steal is not None:
+            steals.append(steal)
     row = {
         "case": label,
         "median_s": round(statistics.median(times), 1),
         "runs_s": [round(t, 1) for t in times],
         "peak_mb_max": round(max(peaks)),
+        "host_steal_pct_max": round(max(steals), 1) if steals else None,
         "result": out,
     }
     print(json.dumps(row, ensure_ascii=False), flush=True)
