@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.paths import REFERENCE_DIR, PnadPaths
+from pipelines.lib.sql import string_literal
 from pipelines.lib.warehouse import facilitator_fingerprint, inputs_fingerprint
 
 # Published table -> (query on the working database, description). Fixed list: identifiers never
@@ -256,8 +257,7 @@ def publish_database(
                 columns = ", ".join(dictionary[table])
                 out.execute(f"create view {table} as select {columns} from store.{table}")  # noqa: S608
                 # COMMENT takes no bound parameter; the text is the project's own constant.
-                comment = description.replace("'", "''")
-                out.execute(f"comment on view {table} is '{comment}'")
+                out.execute(f"comment on view {table} is {string_literal(description)}")
                 counts[table] = out.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
             out.execute(
                 "create table data_dictionary as select * from read_csv($path, header = true, "

@@ -34,7 +34,8 @@ def run_sql(
 
 
 def string_literal(text: str) -> str:
-    """A SQL string literal, for the few statements that take no bound parameter (ATTACH)."""
+    """A SQL string literal, for the few statements that take no bound parameter (ATTACH,
+    COMMENT ON)."""
     return "'" + text.replace("'", "''") + "'"
 
 
