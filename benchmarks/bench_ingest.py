@@ -29,6 +29,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "output"
 
+# Pause between runs, once the disk is synced (settle())
+SETTLE_SECONDS = 5
 # One measured run, in a child process: python bench_ingest.py --child STEP HOME INPUT
 CHILD_STEPS = ("ingest", "scan_json", "scan_parquet", "noop", "extra")
 
@@ -156,10 +158,18 @@ def fresh_home(name: str, landed: Path | None = None) -> Path:
     return home
 
 
+def settle() -> None:
+    """Let the previous run's deleted files and dirty pages reach the disk before the next run is
+    timed, so that no run pays for its predecessor's write-back."""
+    os.sync()
+    time.sleep(SETTLE_SECONDS)
+
+
 def median_case(label: str, runs: int, prepare, step: str, source: Path) -> dict:
     times, peaks, steals, out = [], [], [], ""
     for _ in range(runs):
         home = prepare()
+        settle()
         elapsed, peak, out, steal = measure(step, home, source)
         times.append(elapsed)
         peaks.append(peak)
