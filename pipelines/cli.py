@@ -6,6 +6,7 @@ Every command exits 0 on success and non-zero with a one-line reason on failure.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import os
@@ -782,6 +783,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # a crash inside a native library (DuckDB) still says where it happened
+    faulthandler.enable()
     logging.getLogger("dagster").setLevel(
         logging.WARNING if getattr(args, "quiet", False) else logging.INFO
     )

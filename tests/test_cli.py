@@ -336,3 +336,35 @@ def test_ingest_reports_unreadable_files_and_keeps_original_names(tmp_path):
             ("broken.json", "quarantined"),
             ("export_sans_extension", "parsed"),
         ]
+
+
+def test_a_file_that_crashes_the_reader_is_set_aside_after_two_runs(tmp_path):
+    # 100 000 nested objects in a record: DuckDB's JSON reader (1.5) dies on it with a
+    # segmentation fault, which no Python code can catch. The process must not die on every run
+    # after: the file is read alone next time, then quarantined with its reason.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    depth = 100_000
+    (folder / "deep.json").write_text(
+        '{"marches": {"marche": [' + '{"a":' * depth + "1" + "}" * depth + "]}}", encoding="utf-8"
+    )
+    good = {"id": "OK1", "acheteur": {"id": "21740056300011"}, "dateNotification": "2024-05-01"}
+    (folder / "good.json").write_text(json.dumps({"marches": {"marche": [good]}}), "utf-8")
+    home = tmp_path / "home"
+    crashes = 0
+    result = pnad("ingest", str(folder), "--json", "--quiet", home=home)
+    while result.returncode < 0 and crashes < 3:  # killed by a signal
+        crashes += 1
+        result = pnad("ingest", str(folder), "--json", "--quiet", home=home)
+    assert crashes <= 2
+    assert result.returncode == 1
+    assert "1 of 2 file(s) could not be read: deep.json" in result.stderr
+    report = {Path(r["file"]).name: r for r in json.loads(result.stdout)}
+    assert report["good.json"]["loaded"] == 1
+    assert report["deep.json"]["status"] == "quarantined"
+    if crashes:
+        assert report["deep.json"]["reason"].startswith(
+            f"reading this file stopped the process {crashes} times"
+        )
+    with duckdb.connect(str(home / "pnad.duckdb"), read_only=True) as con:
+        assert con.execute("select uid from contracts").fetchall() == [("21740056300011OK1",)]

@@ -45,6 +45,8 @@ BATCH_BYTES = 128 * 1024 * 1024
 LARGE_JSON_BYTES = 96 * 1024 * 1024
 PART_BYTES = 48 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
+# A file whose reading stopped the process this many times is quarantined (ingest_parse_attempts).
+MAX_INTERRUPTED_READS = 2
 GZIP_MAGIC = b"\x1f\x8b"
 # The "marches" root and the first character of its value: '{' wrapped lists, '[' an array.
 JSON_ROOT = re.compile(rb'"marches"\s*:\s*([\[{])')
@@ -667,6 +669,30 @@ class _Progress(progress_display.ProgressLine):
             )
 
 
+def _parse_batch_attempt(
+    con: duckdb.DuckDBPyConnection,
+    batch: list[tuple[str, str]],
+    fmt: str,
+    scratch: Path,
+    progress: _Progress,
+) -> None:
+    """_parse_batch, with the attempt recorded in ingest_parse_attempts while it runs: only a
+    process that dies while reading (a crash inside DuckDB's reader, a kill) leaves it there."""
+    ids = [file_id for file_id, _ in batch]
+    con.execute(
+        "insert into ingest_parse_attempts select unnest($ids), 1, now() on conflict (file_id) "
+        "do update set attempts = attempts + 1, last_started_at = excluded.last_started_at",
+        {"ids": ids},
+    )
+    try:
+        _parse_batch(con, batch, fmt, scratch, progress)
+    finally:
+        con.execute(
+            "delete from ingest_parse_attempts where file_id in (select unnest($ids))",
+            {"ids": ids},
+        )
+
+
 def parse_pending_files(
     con: duckdb.DuckDBPyConnection, paths: PnadPaths, log: Log = _quiet
 ) -> dict[str, int]:
@@ -676,10 +702,24 @@ def parse_pending_files(
         "where status = 'registered' order by ingest_seq"
     ).fetchall()
     outcome = {"parsed": 0, "quarantined": 0, "unsupported": 0}
+    run_sql(con, "staging/create_parse_attempts")
+    con.execute(
+        "delete from ingest_parse_attempts where file_id not in "
+        "(select file_id from ingest_files where status = 'registered')"
+    )
+    interrupted = dict(
+        con.execute("select file_id, attempts from ingest_parse_attempts").fetchall()
+    )
     by_format: dict[str, list[tuple[str, str, int]]] = {}
     for file_id, relative, _ in pending:
         path = paths.home / relative
         fmt, reason = sniff_format(path)
+        if not reason and interrupted.get(file_id, 0) >= MAX_INTERRUPTED_READS:
+            reason = (
+                f"reading this file stopped the process {interrupted.pop(file_id)} times (a "
+                "crash in the reader, or a kill): set aside so that the other files are read"
+            )
+            con.execute("delete from ingest_parse_attempts where file_id = $id", {"id": file_id})
         if reason:
             _set_status(con, file_id, "quarantined", reason)
             outcome["quarantined"] += 1
@@ -696,14 +736,17 @@ def parse_pending_files(
     progress = _Progress(sum(sizes.values()), log)
     for fmt, files in by_format.items():
         done = 0
-        for batch in _batches(files, fmt):
+        # a file whose reading was interrupted is read alone: it may be the one that stops it
+        batches = [[(file_id, path)] for file_id, path, _ in files if file_id in interrupted]
+        batches += _batches([file for file in files if file[0] not in interrupted], fmt)
+        for batch in batches:
             try:
-                _parse_batch(con, batch, fmt, scratch, progress)
+                _parse_batch_attempt(con, batch, fmt, scratch, progress)
             except (*FILE_ERRORS, UnusableFileError):
                 # One unreadable file fails the whole batch: retry file by file to isolate it.
                 for file_id, path in batch:
                     try:
-                        _parse_batch(con, [(file_id, path)], fmt, scratch, progress)
+                        _parse_batch_attempt(con, [(file_id, path)], fmt, scratch, progress)
                     except (*FILE_ERRORS, UnusableFileError) as error:
                         reason = str(error).strip().splitlines()[0][:300]
                         label = FORMAT_LABELS[fmt]
