@@ -229,3 +229,31 @@ def test_gzipped_json_and_xml_are_read(pnad_paths, query, tmp_path):
         ("decp-xml", "parsed", 2),
     ]
     assert query("select count(*) from contracts") == [(3,)]
+
+
+def test_amounts_and_dates_as_french_spreadsheets_write_them(pnad_paths, query):
+    raw = pnad_paths.raw / "t"
+    raw.mkdir(parents=True)
+    header = "id;acheteur_id;objet;montant;dateNotification\n"
+    rows = [
+        'F1;21590163800019;"Objet ; avec point-virgule";"12 345,67";15/03/2024',
+        "F2;21590163800019;deux;1\u00a0234\u00a0567,00;2024-03-16",  # non-breaking spaces
+        "F3;21590163800019;trois;1.234,50;16.03.2024",
+        "F4;21590163800019;quatre;NC;2024-03-16",
+        "F5;21590163800019;cinq;999999999;2024-03-16",
+        "F6;21590163800019;six;45000.5;2024-03-16T00:00:00+01:00",
+    ]
+    (raw / "fr.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    build_warehouse(pnad_paths)
+    got = query(
+        "select contract_id, initial_amount, amount_quality, notification_date::varchar "
+        "from contracts order by 1"
+    )
+    assert got == [
+        ("F1", 12345.67, "ok", "2024-03-15"),
+        ("F2", 1234567.0, "ok", "2024-03-16"),
+        ("F3", 1234.5, "ok", "2024-03-16"),
+        ("F4", None, "unreadable", "2024-03-16"),
+        ("F5", 999999999.0, "sentinel", "2024-03-16"),
+        ("F6", 45000.5, "ok", "2024-03-16"),
+    ]

@@ -161,3 +161,26 @@ def test_siren_rule_agrees_with_the_place_of_execution_on_real_buyers(real):
     ).fetchone()
     assert total > 500
     assert agree / total > 0.85
+
+
+def test_economie_export_modification_beside_the_initial_values_gives_the_current_amount(real):
+    # data.economie.gouv.fr 2019 export: booleanModification 1, montantModification on the
+    # contract's own row, idModification empty
+    rows = (
+        real[1]
+        .execute(
+            "select c.contract_id, c.initial_amount, c.current_amount, c.modifications, "
+            "m.modification_id from contracts as c join contract_modifications as m using (uid) "
+            "where c.contract_id in ('2020007901', '2020CP007F00302') order by 1"
+        )
+        .fetchall()
+    )
+    assert rows == [
+        ("2020007901", 39839.99, 45579.37, 1, "1"),
+        ("2020CP007F00302", 2080000.0, 2344000.0, 1, "1"),
+    ]
+    # a row without a modification (booleanModification 0) gives none
+    assert real[1].execute(
+        "select initial_amount, current_amount, modifications from contracts "
+        "where contract_id = '2020lupqfvkTxx00'"
+    ).fetchall() == [(13568.0, 13568.0, 0)]

@@ -289,7 +289,18 @@ TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
     "environmental": ("considerationsEnvironnementales",),
     "holder_id": ("titulaire_id", "titulaire_id_1"),
     "modification_id": ("modification_id", "idModification"),
+    # data.economie.gouv.fr exports give a contract's modification on its own row, beside the
+    # initial values (idModification often empty); the 2022 exports double "Modification"
     "modification_amount": ("montantModification",),
+    "modification_duration": ("dureeMoisModification",),
+    "modification_date": (
+        "dateNotificationModification",
+        "dateNotificationModificationModification",
+    ),
+    "modification_publication_date": (
+        "datePublicationDonneesModification",
+        "datePublicationDonneesModificationModification",
+    ),
 }
 # Rows of a tabular file read at once: a larger file is read in parts (the contracts whose initial
 # row is in each range of rows), so that its memory follows this, not the file (3 M rows, more).

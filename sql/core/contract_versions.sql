@@ -22,7 +22,7 @@ with records as (
         r.source_rows,
         f.ingest_seq,
         f.source,
-        try_cast(left(trim(r.publication_date_text), 10) as date) as publication_date,
+        decp_date(r.publication_date_text) as publication_date,
         case when json_type(r.modifications) = 'ARRAY' then json_array_length(r.modifications)
              else 0 end as modification_count,
         coalesce(left(trim(r.notification_date_text), 10), '') || '|'

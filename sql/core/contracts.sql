@@ -6,6 +6,9 @@
 -- Status rules (domain guide §2): 'yes' when at least one positive value (clause, critère, réservé)
 -- is declared; 'no' when only "Pas de considération …"/"Sans objet" is declared (or, in the 2.0.0
 -- flat draft, an empty list); 'unknown' otherwise (field missing, NC, MQ, CDL, unrecognised value).
+-- Amounts and dates: as DECP writes them, else as French spreadsheets do ('12 345,67', '15/03/2024':
+-- decp_amount, decp_date); amount_quality says when an amount is unreadable, missing, negative, a
+-- 0/1 placeholder or a sentinel (1e10 and more, or nines: 99 999 999).
 -- Scope (in_pnad_scope): notified from 2024-01-01 with a plausible date, not a platform test record.
 -- Territory: the buyer's département from its SIREN (local public bodies), else from SIRENE (the
 -- establishment's commune, sirene_cache), else the place of execution; contracts that cannot be
@@ -52,9 +55,11 @@ typed as (
         try_cast(left(trim(kept.cpv_code), 2) as integer) as cpv_division,
         kept.procedure,
         kept.framework_id,
-        try_cast(left(trim(kept.notification_date_text), 10) as date) as notification_date,
+        decp_date(kept.notification_date_text) as notification_date,
         kept.publication_date,
-        try_cast(replace(kept.amount_text, ',', '.') as double) as initial_amount,
+        decp_amount(kept.amount_text) as initial_amount,
+        kept.amount_text is not null and decp_amount(kept.amount_text) is null
+            as amount_unreadable,
         try_cast(kept.duration_months_text as integer) as initial_duration_months,
         kept.place_code,
         kept.place_type_code,
@@ -188,10 +193,15 @@ select
     place_departement.region_code as execution_region_code,
     not flagged.buyer_siret_valid as buyer_siret_invalid,
     case
+        when flagged.initial_amount is null and flagged.amount_unreadable then 'unreadable'
         when flagged.initial_amount is null then 'missing'
         when flagged.initial_amount < 0 then 'negative'
         when flagged.initial_amount <= 1 then 'placeholder'
         when flagged.initial_amount >= 1e10 then 'sentinel'
+        -- 9 999 999, 99 999 999, 999 999 999: "no ceiling" written as nines (accords-cadres)
+        when flagged.initial_amount >= 9999999
+            and regexp_full_match(cast(floor(flagged.initial_amount) as bigint)::varchar, '9+')
+            then 'sentinel'
         else 'ok'
     end as amount_quality,
     not coalesce(flagged.notification_date_plausible, false) as notification_date_suspicious,

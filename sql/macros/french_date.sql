@@ -14,3 +14,9 @@ create or replace macro french_date_any(value) as (
 create or replace macro french_date(value) as (
     case when year(french_date_any(value)) between 1950 and 2100 then french_date_any(value) end
 );
+-- decp_date(text): a DECP date: ISO first ('2024-03-15', '2024-03-15+01:00', a timestamp), else
+-- as French spreadsheets write it ('15/03/2024'); NULL when unreadable. No plausibility range:
+-- contracts.sql flags implausible dates instead of dropping them.
+create or replace macro decp_date(value) as (
+    coalesce(try_cast(left(trim(value), 10) as date), french_date_any(value))
+);

@@ -12,3 +12,9 @@ create or replace macro french_number(value) as (
             else replace(number_characters(value), ',', '')
         end as double)
 );
+-- decp_amount(text): a DECP amount: a plain number ('12345.67', '1.5e7', a JSON number as text),
+-- else as French spreadsheets write it ('12 345,67', '1.234,50', '12345,67 €'); NULL when
+-- unreadable.
+create or replace macro decp_amount(value) as (
+    coalesce(try_cast(trim(value) as double), french_number(value))
+);

@@ -4,23 +4,26 @@
 -- Grain: one row per contract (record_key). Source: tabular_row_keys (tabular_row_keys.sql).
 -- The initial row is the row of the lowest modification id (0 = initial data), the first such
 -- row on a tie; later modification ids become modifications with their absolute amount and
--- duration, each value taken from the first of the modification's rows that gives it.
+-- duration, each value taken from the first of the modification's rows that gives it; a
+-- modification given beside the initial values (inline_modification, data.economie.gouv.fr
+-- exports) is modification 1.
 create or replace temp table tabular_contract_folds as
 with modification_values as (
     select
         record_key,
-        modification_id,
+        greatest(modification_id, 1) as modification_id,
         arg_min(modification_amount_text, row_number) filter (
             where modification_amount_text is not null) as montant,
         arg_min(modification_duration_text, row_number) filter (
             where modification_duration_text is not null) as duree_mois,
         arg_min(modification_date_text, row_number) filter (
             where modification_date_text is not null) as modification_date,
-        arg_min(publication_date_text, row_number) filter (
-            where publication_date_text is not null) as modification_publication_date
+        arg_min(modification_publication_date_text, row_number) filter (
+            where modification_publication_date_text is not null)
+            as modification_publication_date
     from tabular_row_keys
-    where modification_id > 0
-    group by record_key, modification_id
+    where modification_id > 0 or inline_modification
+    group by record_key, greatest(modification_id, 1)
 ),
 modification_lists as (
     -- in modification id order (list_sort on {id, item}: ids are distinct within a contract; an

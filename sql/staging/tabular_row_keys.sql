@@ -1,6 +1,10 @@
 -- What every row of one tabular DECP file gives its contract (temporary table tabular_row_keys):
 -- the contract's key, the row's modification id and holder, its publication date, and for a
 -- modification row (id > 0) the modification's values.
+-- data.economie.gouv.fr exports put a modification beside the initial values on the contract's
+-- row (montantModification, dureeMoisModification, ..., idModification often empty): such a row
+-- (id 0 with a modified amount or duration) is the initial row and also gives modification 1
+-- (inline_modification).
 -- Grain: one row per row of the file. Source: the temporary table macro tabular_rows($path),
 -- defined by the caller over the file with a fixed column set (columns missing from the file are
 -- NULL there, so a partial extract gives unknowns, not errors) and row_number (1-based place).
@@ -21,7 +25,11 @@ with cleaned as (
         modification_amount,
         amount,
         duration_months,
-        notification_date
+        notification_date,
+        tabular_text(modification_amount) as inline_amount,
+        tabular_text(modification_duration) as inline_duration,
+        left(tabular_text(modification_date), 10) as inline_date,
+        left(tabular_text(modification_publication_date), 10) as inline_publication_date
     from tabular_rows($path)
 )
 select
@@ -33,11 +41,19 @@ select
     modification_id,
     holder_id,
     publication_date_text,
+    modification_id = 0 and (inline_amount is not null or inline_duration is not null)
+        as inline_modification,
     case when modification_id > 0
-         then coalesce(tabular_text(modification_amount), tabular_text(amount)) end
+         then coalesce(inline_amount, tabular_text(amount))
+         when modification_id = 0 then inline_amount end
         as modification_amount_text,
-    case when modification_id > 0 then tabular_text(duration_months) end
+    case when modification_id > 0
+         then coalesce(inline_duration, tabular_text(duration_months))
+         when modification_id = 0 then inline_duration end
         as modification_duration_text,
-    case when modification_id > 0 then left(tabular_text(notification_date), 10) end
-        as modification_date_text
+    case when modification_id > 0
+         then coalesce(inline_date, left(tabular_text(notification_date), 10))
+         when modification_id = 0 then inline_date end
+        as modification_date_text,
+    coalesce(inline_publication_date, publication_date_text) as modification_publication_date_text
 from cleaned;
