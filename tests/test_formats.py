@@ -257,3 +257,33 @@ def test_amounts_and_dates_as_french_spreadsheets_write_them(pnad_paths, query):
         ("F5", 999999999.0, "sentinel", "2024-03-16"),
         ("F6", 45000.5, "ok", "2024-03-16"),
     ]
+
+
+def test_a_malformed_csv_row_is_rejected_with_its_reason_and_the_others_are_read(
+    pnad_paths, query
+):
+    raw = pnad_paths.raw / "t"
+    raw.mkdir(parents=True)
+    (raw / "export.csv").write_text(
+        "id;acheteur_id;objet;montant;dateNotification\n"
+        "G1;21590163800019;un;500;2024-03-16\n"
+        "G2;21590163800019;Objet ; non quoté;600;2024-03-16\n"  # one field too many
+        "G3;21590163800019;trois;700;2024-03-16\n",
+        encoding="utf-8",
+    )
+    build_warehouse(pnad_paths)
+    assert query("select contract_id from contracts order by 1") == [("G1",), ("G3",)]
+    assert query("select records_read, records_rejected, status from ingest_files") == [
+        (3, 1, "parsed")
+    ]
+    assert query("select position, reason, raw_excerpt from ingest_rejects") == [
+        (
+            3,
+            "malformed CSV row (line 3 of the file): Expected Number of Columns: 5 Found: 6",
+            "G2;21590163800019;Objet ; non quoté;600;2024-03-16",
+        )
+    ]
+    # the per-file accounting still reconciles
+    assert query(
+        "select records_read, loaded, duplicates, rejected from ingest_accounting"
+    ) == [(3, 2, 0, 1)]

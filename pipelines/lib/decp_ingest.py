@@ -305,10 +305,22 @@ TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
 # Rows of a tabular file read at once: a larger file is read in parts (the contracts whose initial
 # row is in each range of rows), so that its memory follows this, not the file (3 M rows, more).
 TABULAR_PART_ROWS = 1_500_000
+# A CSV file's malformed rows, stored as rejects with the file's first part.
+MALFORMED_ROW_STEPS = (
+    "staging/insert_tabular_malformed_rejects",
+    "staging/insert_tabular_malformed_counts",
+)
 
 
 class UnusableFileError(Exception):
     """The file's content cannot be used as DECP data (reason in the message)."""
+
+
+def _csv_delimiter(path: Path) -> str:
+    """The delimiter of a CSV file: the most frequent of ; , tab | in its header line (DuckDB's
+    sniffer, from a few rows, can be misled by one malformed row)."""
+    header = _head(path).removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0]
+    return max((";", ",", "\t", "|"), key=lambda candidate: header.count(candidate.encode()))
 
 
 def _define_tabular_rows(
@@ -319,16 +331,35 @@ def _define_tabular_rows(
     returns the Parquet file it reads and its number of rows.
 
     A CSV file is first converted, streaming, into a Parquet file under ``scratch`` (text kept
-    as it is): the staging SQL reads the rows more than once, and each part again.
+    as it is): the staging SQL reads the rows more than once, and each part again. Its delimiter
+    is the header's most frequent one. A malformed row (too many or too few fields, bad quoting)
+    is set aside with DuckDB's reason in the temporary table tabular_malformed_rows, and the
+    other rows are read (MALFORMED_ROW_STEPS make them rejects).
     """
+    con.execute(
+        "create or replace temp table tabular_malformed_rows "
+        "(line bigint, reason varchar, raw_excerpt varchar)"
+    )
     if fmt == "decp-tabular-csv":
         scratch.mkdir(parents=True, exist_ok=True)
         converted = scratch / f"{Path(path).name}.parquet"
+        for table in ("csv_reject_errors", "csv_reject_scans"):
+            con.execute(f"drop table if exists {table}")  # noqa: S608 - fixed names
         con.execute(
             "copy (select * from read_csv($path, all_varchar = true, header = true, "
-            "strict_mode = false)) to $target (format parquet)",
-            {"path": path, "target": str(converted)},
+            "delim = $delim, ignore_errors = true, store_rejects = true, "
+            "rejects_table = 'csv_reject_errors', rejects_scan = 'csv_reject_scans')) "
+            "to $target (format parquet)",
+            {"path": path, "target": str(converted), "delim": _csv_delimiter(Path(path))},
         )
+        if con.execute(
+            "select count(*) from duckdb_tables() where table_name = 'csv_reject_errors'"
+        ).fetchone()[0]:
+            con.execute(
+                "insert into tabular_malformed_rows select line, "
+                "'malformed CSV row (line ' || line || ' of the file): ' || error_message, "
+                "left(csv_line, 300) from csv_reject_errors"
+            )
         path = str(converted)
     present = {
         row[0].lower()
@@ -375,6 +406,8 @@ class _Part:
     read: Callable[[], None]
     records_step: str = "staging/insert_stg_decp_records"
     params: dict | None = None
+    # run first in the same transaction, with the same parameters (a CSV file's malformed rows)
+    rejects_steps: tuple[str, ...] = ()
 
 
 def _json_records(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]]) -> None:
@@ -494,7 +527,8 @@ def _tabular_parts(
             "last_row": first + TABULAR_PART_ROWS - 1,
         }
         read = functools.partial(run_sql, con, "staging/batch_decp_tabular_records", params)
-        parts.append(_Part(read, "staging/insert_stg_decp_tabular_records", params))
+        steps = () if parts else MALFORMED_ROW_STEPS  # with the first part
+        parts.append(_Part(read, "staging/insert_stg_decp_tabular_records", params, steps))
     return parts
 
 
@@ -561,6 +595,8 @@ def _store_part(con: duckdb.DuckDBPyConnection, fmt: str, part: _Part, *, last: 
     con.execute("begin transaction")
     try:
         run_sql(con, "staging/insert_ingest_rejects")
+        for step in part.rejects_steps:
+            run_sql(con, step, part.params)
         run_sql(con, part.records_step, part.params)
         run_sql(con, "staging/insert_batch_counts")
         run_sql(con, "staging/insert_batch_unknown_keys")
