@@ -259,9 +259,7 @@ def test_amounts_and_dates_as_french_spreadsheets_write_them(pnad_paths, query):
     ]
 
 
-def test_a_malformed_csv_row_is_rejected_with_its_reason_and_the_others_are_read(
-    pnad_paths, query
-):
+def test_a_malformed_csv_row_is_rejected_with_its_reason_and_the_others_are_read(pnad_paths, query):
     raw = pnad_paths.raw / "t"
     raw.mkdir(parents=True)
     (raw / "export.csv").write_text(
@@ -284,6 +282,6 @@ def test_a_malformed_csv_row_is_rejected_with_its_reason_and_the_others_are_read
         )
     ]
     # the per-file accounting still reconciles
-    assert query(
-        "select records_read, loaded, duplicates, rejected from ingest_accounting"
-    ) == [(3, 2, 0, 1)]
+    assert query("select records_read, loaded, duplicates, rejected from ingest_accounting") == [
+        (3, 2, 0, 1)
+    ]
