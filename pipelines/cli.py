@@ -381,6 +381,17 @@ def _load_exports(paths: PnadPaths, exports: list[Path], args: argparse.Namespac
     return reports
 
 
+# A file's status (ingest_files.status, facilitator exports' status) as the terminal says it.
+STATUS_FR = {
+    "parsed": "lu",
+    "loaded": "chargé",
+    "quarantined": "mis de côté",
+    "unsupported": "format non lu",
+    "registered": "en attente",
+    "not_loaded": "non chargé",
+}
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from pipelines.lib import decp_ingest, warehouse
 
@@ -390,9 +401,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     exported = _load_exports(paths, exports, args)
     landed = []
+    known_before: dict[str, datetime] = {}  # files already registered: not read again
     if decp_inputs:
         try:
             with warehouse.connect(paths) as con:
+                known_before = dict(
+                    con.execute(
+                        "select left(file_id, 32), registered_at from ingest_files"
+                    ).fetchall()
+                )
                 landed = decp_ingest.land_local_files(paths, decp_inputs, con)
         except FileNotFoundError as error:
             raise CliError(str(error)) from error
@@ -404,22 +421,31 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     _warn_if_demo_mixed(paths)
     run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet or args.json)
     # A landed file is named by the first 32 hex digits of its SHA-256 (its file_id): no need to
-    # read every input a second time to find what became of it.
-    given = {target.name[:32]: str(source) for source, target in landed}
-    # The working database is the authority on what happened to each file (a file whose content
-    # was already known is reported with its first outcome).
+    # read every input a second time to find what became of it. The working database is the
+    # authority on what happened to each file; a file whose content was known before this run,
+    # or given twice under two names, is reported with the outcome of its first reading.
     with warehouse.connect(paths) as con:
-        rows = con.execute(
-            "select f.file_id, f.relative_path, coalesce(f.format, '') as format, f.status, "
-            "f.status_reason, coalesce(a.records_read, f.records_read, 0), coalesce(a.loaded, 0), "
-            "coalesce(a.duplicates, 0), coalesce(a.rejected, f.records_rejected, 0) "
-            "from ingest_files f left join ingest_accounting a using (file_id) "
-            "where left(f.file_id, 32) in (select unnest($ids)) order by f.ingest_seq",
-            {"ids": list(given)},
-        ).fetchall()
-    report = [
-        {
-            "file": given[file_id[:32]],
+        rows = {
+            row[0][:32]: row[1:]
+            for row in con.execute(
+                "select f.file_id, f.relative_path, coalesce(f.format, '') as format, f.status, "
+                "f.status_reason, coalesce(a.records_read, f.records_read, 0), "
+                "coalesce(a.loaded, 0), coalesce(a.duplicates, 0), "
+                "coalesce(a.rejected, f.records_rejected, 0) "
+                "from ingest_files f left join ingest_accounting a using (file_id) "
+                "where left(f.file_id, 32) in (select unnest($ids))",
+                {"ids": sorted({target.name[:32] for _, target in landed})},
+            ).fetchall()
+        }
+    report = []
+    first_given: dict[str, str] = {}
+    for source, target in landed:
+        key = target.name[:32]
+        if key not in rows:
+            continue
+        path, fmt, status, reason, read, loaded, dup, rejected = rows[key]
+        entry = {
+            "file": str(source),
             "stored_as": path,
             "format": fmt,
             "status": status,
@@ -428,9 +454,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "loaded": loaded,
             "duplicates": dup,
             "rejected": rejected,
+            # the same content given earlier in this run, or read by an earlier run: not read again
+            "same_content_as": first_given.get(key),
+            "known_since": known_before[key].isoformat(" ", "seconds")
+            if key in known_before
+            else None,
         }
-        for file_id, path, fmt, status, reason, read, loaded, dup, rejected in rows
-    ] + [
+        first_given.setdefault(key, str(source))
+        report.append(entry)
+    report += [
         {
             key: r.get(key)
             for key in (
@@ -451,17 +483,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         for r in report:
             extra = f" ({r['reason']})" if r["reason"] else ""
+            if r.get("same_content_as"):
+                extra += f", même contenu que {r['same_content_as']} : lu une seule fois"
+            elif r.get("known_since"):
+                extra += f", déjà lu le {r['known_since']} (même contenu) : pas relu"
             print(
-                f"{r['file']}: {r['status']}{extra}, {r['records_read']} lus, "
-                f"{r['loaded']} chargés, {r['duplicates']} doublons, {r['rejected']} rejetés"
+                f"{r['file']}: {STATUS_FR.get(r['status'], r['status'])}{extra}, "
+                f"{r['records_read']} lus, {r['loaded']} chargés, {r['duplicates']} doublons, "
+                f"{r['rejected']} rejetés"
             )
         print_summary(paths)
     unreadable = [r["file"] for r in report if r["status"] not in ("parsed", "loaded")]
     if unreadable:
+        names = [Path(f).name for f in unreadable]
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
         raise CliError(
-            f"{len(unreadable)} of {len(report)} file(s) could not be read: "
-            + ", ".join(Path(f).name for f in unreadable[:5])
-            + " (reasons above and in ingest_files / ingest_rejects)"
+            f"{len(unreadable)} of {len(report)} file(s) could not be read: {shown} "
+            "(reasons above and in ingest_files / ingest_rejects)"
         )
     return 0
 

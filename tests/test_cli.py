@@ -368,3 +368,28 @@ def test_a_file_that_crashes_the_reader_is_set_aside_after_two_runs(tmp_path):
         )
     with duckdb.connect(str(home / "pnad.duckdb"), read_only=True) as con:
         assert con.execute("select uid from contracts").fetchall() == [("21740056300011OK1",)]
+
+
+def test_the_same_content_under_two_names_is_reported_for_both_and_read_once(tmp_path):
+    record = {"id": "D1", "acheteur": {"id": "21740056300011"}, "dateNotification": "2024-05-01"}
+    body = json.dumps({"marches": {"marche": [record]}})
+    first, second = tmp_path / "a.json", tmp_path / "b_copie.json"
+    first.write_text(body, encoding="utf-8")
+    second.write_text(body, encoding="utf-8")
+    home = tmp_path / "home"
+    result = pnad("ingest", str(first), str(second), "--json", "--quiet", home=home)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [(Path(r["file"]).name, r["same_content_as"], r["known_since"]) for r in report] == [
+        ("a.json", None, None),
+        ("b_copie.json", str(first), None),
+    ]
+    assert report[0]["stored_as"] == report[1]["stored_as"]
+    # given again in a later run: reported as known, not read again
+    again = pnad("ingest", str(first), "--quiet", home=home)
+    assert again.returncode == 0, again.stderr
+    line = again.stdout.splitlines()[0]
+    assert line.startswith(f"{first}: lu, déjà lu le ")
+    assert line.endswith("(même contenu) : pas relu, 1 lus, 1 chargés, 0 doublons, 0 rejetés")
+    with duckdb.connect(str(home / "pnad.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from ingest_files").fetchone() == (1,)
