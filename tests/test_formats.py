@@ -285,3 +285,29 @@ def test_a_malformed_csv_row_is_rejected_with_its_reason_and_the_others_are_read
     assert query("select records_read, loaded, duplicates, rejected from ingest_accounting") == [
         (3, 2, 0, 1)
     ]
+
+
+def test_a_partial_extract_with_only_the_uid_is_decp_data(pnad_paths, query):
+    from pipelines.lib import decp_ingest, facilitator
+
+    raw = pnad_paths.raw / "t"
+    raw.mkdir(parents=True)
+    extract = raw / "uid_only.csv"
+    extract.write_text(
+        "uid,montant,considerationsSociales\n"
+        "21590163800019UID1,1500.5,Clause sociale\n"
+        "21590163800019UID2,2500,Sans objet\n",
+        encoding="utf-8",
+    )
+    # not taken for a facilitator's export (pnad ingest would have asked for a column mapping)
+    assert not facilitator.looks_like_export(extract)
+    assert decp_ingest.sniff_format(extract) == ("decp-tabular-csv", None)
+    build_warehouse(pnad_paths)
+    # uid = buyer SIRET + id (decp-processing); the missing columns are unknowns
+    assert query(
+        "select uid, contract_id, buyer_siret, initial_amount, social_status, notification_date "
+        "from contracts order by 1"
+    ) == [
+        ("21590163800019UID1", "UID1", "21590163800019", 1500.5, "yes", None),
+        ("21590163800019UID2", "UID2", "21590163800019", 2500.0, "no", None),
+    ]

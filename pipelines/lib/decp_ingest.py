@@ -95,6 +95,19 @@ def _head(path: Path) -> bytes:
         raise DamagedGzipError(f"damaged gzip file ({error})") from error
 
 
+def is_decp_csv_header(header: bytes) -> bool:
+    """A CSV header line of DECP data: a buyer column (acheteur_id, acheteur.id, ...), or a
+    decp-processing uid beside at least one other DECP column (an analyst's partial extract)."""
+    header = header.lower()
+    delimiter = next((d for d in (b";", b",", b"\t", b"|") if d in header), None)
+    if delimiter is None:
+        return False
+    if b"acheteur" in header:
+        return True
+    names = {name.strip().strip(b'"') for name in header.split(delimiter)}
+    return b"uid" in names and bool(names & DECP_EXTRACT_COLUMNS)
+
+
 def sniff_format(path: Path) -> tuple[str | None, str | None]:
     """(format, reason): the format read from the first bytes, or why the file is unusable."""
     try:
@@ -115,7 +128,7 @@ def sniff_format(path: Path) -> tuple[str | None, str | None]:
             return None, "HTML page (an error page saved as a data file?)"
         return "decp-xml", None
     header = text.split(b"\n", 1)[0].lower()
-    if b"acheteur" in header and (b";" in header or b"," in header or b"\t" in header):
+    if is_decp_csv_header(header):
         return "decp-tabular-csv", None
     if b";" in header or b"," in header:
         return None, "CSV without DECP columns (no acheteur column in the header)"
@@ -302,6 +315,13 @@ TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
         "datePublicationDonneesModificationModification",
     ),
 }
+# Columns that, beside a uid, make a CSV an extract of DECP data (lower case).
+DECP_EXTRACT_COLUMNS = {
+    name.lower().encode()
+    for names in TABULAR_COLUMNS.values()
+    for name in names
+    if name not in ("id", "nature", "objet", "procedure")  # words a facilitator's table may use
+}
 # Rows of a tabular file read at once: a larger file is read in parts (the contracts whose initial
 # row is in each range of rows), so that its memory follows this, not the file (3 M rows, more).
 TABULAR_PART_ROWS = 1_500_000
@@ -373,8 +393,14 @@ def _define_tabular_rows(
         selected.append(
             f'cast("{found}" as varchar) as {field}' if found else f"null::varchar as {field}"
         )
+    if (selected[0].startswith("null") or selected[1].startswith("null")) and "uid" in present:
+        # a partial extract with decp-processing's uid only: uid = buyer SIRET (14) + id
+        selected[0] = "substr(cast(uid as varchar), 15) as contract_id"
+        selected[1] = "left(cast(uid as varchar), 14) as buyer_id"
     if selected[0].startswith("null") or selected[1].startswith("null"):
-        raise UnusableFileError("tabular file without DECP columns (needs id and acheteur_id)")
+        raise UnusableFileError(
+            "tabular file without DECP columns (needs id and acheteur_id, or uid)"
+        )
     con.execute(
         "create or replace temp macro tabular_rows(path) as table "  # noqa: S608 - identifiers from TABULAR_COLUMNS
         f"select file_row_number + 1 as row_number, {', '.join(selected)} "

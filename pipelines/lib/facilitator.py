@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.lib import decp_ingest
 from pipelines.lib.paths import PROJECT_ROOT, REFERENCE_DIR, PnadPaths
 from pipelines.lib.sql import run_sql
 
@@ -329,6 +330,8 @@ def looks_like_export(path: Path) -> bool:
     if fields & {"hours_worked", "hours_planned"}:
         return True
     first = head[0].lower().replace('"', "") if head else ""
+    if decp_ingest.is_decp_csv_header(first.encode()):
+        return False
     return not any(column in first for column in DECP_TABLE_COLUMNS)
 
 
