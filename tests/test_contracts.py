@@ -321,3 +321,29 @@ def test_estimate_from_object_only_where_nothing_is_declared(pnad_paths, query):
     assert query(
         "select social_yes from pnad_shares where scope = 'all' and level = 'national'"
     ) == [(0,)]
+
+
+def test_within_one_file_a_republication_is_a_version_and_lots_of_one_day_are_contracts(
+    pnad_paths, query
+):
+    # a consolidated file holds every publication of a contract: the same id, object, holder
+    # and notification date published on two dates with two amounts is one contract (latest
+    # publication wins); two amounts of one object published the same day are two lots
+    write_decp_2022(
+        pnad_paths.raw / "x" / "consolidated.json",
+        [
+            marche("R1", amount=7000, published="2024-07-09"),
+            marche("R1", amount=7777, published="2024-07-10"),
+            marche("L1", amount=1000, published="2024-07-09"),
+            marche("L1", amount=2000, published="2024-07-09"),
+        ],
+    )
+    build_warehouse(pnad_paths)
+    assert query(
+        "select uid, shared_id_group, current_amount, versions_seen, kept_rule from contracts "
+        "order by uid"
+    ) == [
+        ("21740056300011L1#1", True, 1000.0, 1, "single version"),
+        ("21740056300011L1#2", True, 2000.0, 1, "single version"),
+        ("21740056300011R1", False, 7777.0, 2, "latest publication date"),
+    ]

@@ -4,8 +4,11 @@
 -- Identity: base_uid = buyer SIRET (spaces removed) + contract id. An id is not always unique per
 -- contract (lots sharing one id, truncated ids), so records of one base_uid are told apart by
 --   signature = notification date + first holder;
---   within one file, distinct (amount, object) variants of a signature are distinct contracts
---   (a file does not publish one contract twice with two amounts), numbered by position;
+--   within one file, records of a signature with another object are distinct contracts, and so
+--   are records with the same object and publication date but another amount (lots published
+--   together); the same object published on another date, whatever its amount, is a
+--   republication (a consolidated file holds every publication of a contract); variants are
+--   numbered by position;
 --   across files, the same signature and variant number is the same contract (a republication,
 --   possibly with another amount).
 -- When a base_uid holds several contracts, each gets uid = base_uid || '#' || n and
@@ -27,7 +30,8 @@ with records as (
              else 0 end as modification_count,
         coalesce(left(trim(r.notification_date_text), 10), '') || '|'
             || coalesce(r.first_holder_id, '') as signature,
-        hash(r.amount_text, r.objet) as variant
+        r.objet,
+        r.amount_text
     from stg_decp_records as r
     join ingest_files as f using (file_id)
 ),
@@ -38,22 +42,38 @@ repeated_base_uids as (
     select base_uid from records group by base_uid having count(*) > 1
 ),
 repeated as (
-    select * from records semi join repeated_base_uids using (base_uid)
+    select
+        *,
+        -- where each amount of an object first appears on its publication date in the file
+        min(position) over (
+            partition by base_uid, file_id, signature, objet, publication_date, amount_text
+        ) as amount_first_position
+    from records semi join repeated_base_uids using (base_uid)
+),
+lots as (
+    -- variant: the object, and the amount's rank among the amounts of that object published
+    -- on the same date in the file (1 for a contract republished on other dates)
+    select
+        * exclude (amount_first_position),
+        hash(objet, dense_rank() over (
+            partition by base_uid, file_id, signature, objet, publication_date
+            order by amount_first_position)) as variant
+    from repeated
 ),
 variants as (
     select
         base_uid, file_id, signature, variant,
         row_number() over (partition by base_uid, file_id, signature order by min(position))
             as occurrence
-    from repeated
+    from lots
     group by base_uid, file_id, signature, variant
 ),
 keyed as (
     select
-        repeated.*,
-        dense_rank() over (partition by repeated.base_uid
-                           order by repeated.signature, variants.occurrence) as contract_number
-    from repeated
+        lots.*,
+        dense_rank() over (partition by lots.base_uid
+                           order by lots.signature, variants.occurrence) as contract_number
+    from lots
     join variants using (base_uid, file_id, signature, variant)
 ),
 named as (
