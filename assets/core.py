@@ -16,9 +16,9 @@ from pipelines.resources import PnadWarehouse
     pool=WRITER_POOL,
 )
 def contracts(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
-    """contracts (one row per uid), with contract_versions, contract_modifications and
-    ingest_accounting. SQL: sql/core/*.sql. Rebuilt whole from staging: the same input always
-    gives the same tables."""
+    """contracts (one row per uid), with contract_versions, contract_modifications,
+    contract_holders, contract_subcontracting and ingest_accounting. SQL: sql/core/*.sql.
+    Rebuilt whole from staging: the same input always gives the same tables."""
     with warehouse_db.connect() as con:
         counts = warehouse.build_contracts(con)
         statuses = dict(
@@ -36,6 +36,8 @@ def contracts(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
             "dagster/row_count": counts["contracts"],
             "versions_read": counts["contract_versions"],
             "modifications": counts["contract_modifications"],
+            "holders": counts["contract_holders"],
+            "subcontracting_acts": counts["contract_subcontracting"],
             "rebuilt": bool(counts["rebuilt"]),
             "in_scope_social_yes": statuses.get("yes", 0),
             "in_scope_social_no": statuses.get("no", 0),

@@ -63,8 +63,20 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "choisi la version retenue.",
     ),
     "contract_modifications": (
-        "select * from contract_modifications",
+        # new_holders (JSON as published) is read into contract_holders
+        "select * exclude (new_holders) from contract_modifications",
         "Modifications de la version retenue de chaque contrat (valeurs absolues, dans l'ordre).",
+    ),
+    "contract_holders": (
+        "select * from contract_holders",
+        "Titulaires (marchés) et concessionnaires (concessions) de la version retenue de chaque "
+        "contrat : ceux de la notification et ceux que donne chaque modification ; is_current "
+        "marque ceux en place.",
+    ),
+    "contract_subcontracting": (
+        "select * from contract_subcontracting",
+        "Actes de sous-traitance de la version retenue de chaque contrat : sous-traitant, montant, "
+        "durée, dates, variation des prix.",
     ),
     "ingest_files": (
         "select * from ingest_files",

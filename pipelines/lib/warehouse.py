@@ -126,7 +126,7 @@ def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
         con.execute("set checkpoint_threshold = '4GB'")
         for macro in MACROS:
             run_sql(con, macro)
-        _migrate(con)
+        _migrate(con, paths)
         run_sql(con, "staging/create_ingest_tables")
         run_sql(con, "facilitator/create_facilitator_tables")
         sirene.ensure_cache_table(con)  # contracts.sql reads it, even when empty
@@ -146,8 +146,18 @@ REBUILT_ON_LAYOUT_CHANGE = (
 )
 
 
-def _migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Reset the derived bookkeeping when the staging layout differs from the one in use."""
+# The staging layout (digest of create_ingest_tables.sql, as _migrate computes it) of the release
+# before stg_decp_records.subcontracting: a database in it is migrated, not reset, for re-parsing
+# a national tabular file (millions of rows, no subcontracting acts) would gain nothing.
+LAYOUT_BEFORE_SUBCONTRACTING = "9f00f423ea1bf291"
+# The formats whose records carry actesSousTraitance.
+SUBCONTRACTING_FORMATS = ["decp-json", "decp-xml"]
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
+    """Bring the staging tables to the current layout: the layout of the release before
+    subcontracting acts were staged by adding the column, any other by resetting the derived
+    bookkeeping (every file parsed again)."""
     layout = hashlib.sha256(sql_text("staging/create_ingest_tables").encode()).hexdigest()[:16]
     con.execute(
         "create table if not exists warehouse_meta (key varchar primary key, value varchar)"
@@ -155,12 +165,57 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     row = con.execute("select value from warehouse_meta where key = 'staging_layout'").fetchone()
     if row and row[0] == layout:
         return
-    for table in REBUILT_ON_LAYOUT_CHANGE:
-        con.execute(f"drop table if exists {table}")  # noqa: S608 - fixed names
+    con.execute("begin transaction")
+    try:
+        if row and row[0] == LAYOUT_BEFORE_SUBCONTRACTING and _has_table(con, "stg_decp_records"):
+            _add_subcontracting_column(con, paths)
+        else:
+            for table in REBUILT_ON_LAYOUT_CHANGE:
+                con.execute(f"drop table if exists {table}")  # noqa: S608 - fixed names
+        con.execute(
+            "insert or replace into warehouse_meta values ('staging_layout', $layout)",
+            {"layout": layout},
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def _add_subcontracting_column(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
+    """Add stg_decp_records.subcontracting, and mark the JSON and XML files parsed without it as
+    to be parsed again (their staged records, rejects and unknown keys removed) so that the next
+    run stages their acts; the next contract build is a full one. A file no longer under raw/
+    keeps its records (without acts). Runs in _migrate's transaction."""
+    con.execute("alter table stg_decp_records add column subcontracting json")
+    candidates = con.execute(
+        "select file_id, relative_path from ingest_files "
+        "where status = 'parsed' and format in (select unnest($formats))",
+        {"formats": SUBCONTRACTING_FORMATS},
+    ).fetchall()
+    ids = [file_id for file_id, relative in candidates if (paths.home / relative).is_file()]
+    for table in ("stg_decp_records", "ingest_rejects", "ingest_unknown_keys"):
+        con.execute(
+            f"delete from {table} where file_id in (select unnest($ids))",  # noqa: S608 - fixed names
+            {"ids": ids},
+        )
     con.execute(
-        "insert or replace into warehouse_meta values ('staging_layout', $layout)",
-        {"layout": layout},
+        "update ingest_files set status = 'registered', status_reason = null, records_read = null, "
+        "records_rejected = null, parsed_at = null where file_id in (select unnest($ids))",
+        {"ids": ids},
     )
+    # the increment would see no new file: the contracts must be built again in full
+    con.execute("delete from build_state where step in ('contracts', 'contracts_increment')")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the working database's main schema holds this table."""
+    (count,) = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'main' and table_name = $table",
+        {"table": table},
+    ).fetchone()
+    return count > 0
 
 
 # Built-in reference tables: SQL file under sql/reference/ -> CSV under pipelines/reference/.
@@ -339,12 +394,27 @@ def _mark_built(con: duckdb.DuckDBPyConnection, step: str, fingerprint: str) -> 
 CONTRACT_MODEL = (
     "core/contract_versions",
     "core/contract_modifications",
+    "core/contract_holders",
+    "core/contract_subcontracting",
     "core/consideration_declarations",
     "core/contract_buyers",
     "core/contract_places",
     "core/contracts",
 )
-CONTRACT_TABLES = ("contract_versions", "contract_modifications", "contracts")
+CONTRACT_TABLES = (
+    "contract_versions",
+    "contract_modifications",
+    "contract_holders",
+    "contract_subcontracting",
+    "contracts",
+)
+# Tables keyed by uid only (no base_uid): an increment finds their touched rows through
+# contract_versions.
+UID_KEYED_CONTRACT_TABLES = (
+    "contract_modifications",
+    "contract_holders",
+    "contract_subcontracting",
+)
 # New staged records beyond this share of all of them: a full rebuild costs about as much.
 INCREMENT_MAX_SHARE = 0.1
 INCREMENT_DB = "contract_increment"
@@ -420,11 +490,7 @@ def _prepare_increment(con: duckdb.DuckDBPyConnection) -> bool:
     """
     row = con.execute("select fingerprint from build_state where step = 'contracts_increment'")
     previous = row.fetchone()
-    has_inputs = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'main' and table_name = 'contract_build_inputs'"
-    ).fetchone()[0]
-    if previous is None or not has_inputs:
+    if previous is None or not _has_table(con, "contract_build_inputs"):
         return False
     basis, _, last_day = previous[0].partition("|")
     current_basis, _, today = _increment_basis(con).partition("|")
@@ -468,10 +534,11 @@ def _prepare_increment(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _apply_increment(con: duckdb.DuckDBPyConnection) -> None:
     """Replace the touched contracts' rows with the increment's (in the open transaction)."""
-    con.execute(
-        "delete from contract_modifications where uid in (select uid from contract_versions "
-        "where base_uid in (select base_uid from contract_increment_records))"
-    )
+    for table in UID_KEYED_CONTRACT_TABLES:
+        con.execute(
+            f"delete from {table} where uid in (select uid from contract_versions "  # noqa: S608
+            "where base_uid in (select base_uid from contract_increment_records))"
+        )
     for table in ("contracts", "contract_versions"):
         con.execute(
             f"delete from {table} "  # noqa: S608 - fixed names

@@ -5,6 +5,8 @@
 -- Wrapped items ({"modification": {...}}) and flat items ({...}) are both read; concessions give
 -- valeurGlobale and dateSignatureModification where marchés give montant and
 -- dateNotificationModification.
+-- new_holders: the titulaires (or concessionnaires) the modification names, as written (any
+-- shape, an empty list included); contract_holders.sql reads them in modification_order.
 create or replace table contract_modifications as
 with items as (
     select uid, unnest(cast(json_extract(modifications, '$[*]') as json[])) as item,
@@ -27,6 +29,7 @@ select
     try_cast(replace(coalesce(modification ->> 'montant', modification ->> 'valeurGlobale'),
                      ',', '.') as double) as new_amount,
     try_cast(modification ->> 'dureeMois' as integer) as new_duration_months,
+    coalesce(modification -> 'titulaires', modification -> 'concessionnaires') as new_holders,
     row_number() over (
         partition by uid
         order by try_cast(modification ->> 'id' as integer) nulls last,

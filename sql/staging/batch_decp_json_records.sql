@@ -49,7 +49,7 @@ parsed as (
         ]) as text_fields,
         json_extract(record, [
             '$.considerationsSociales', '$.considerationsEnvironnementales', '$.titulaires',
-            '$.concessionnaires', '$.modifications'
+            '$.concessionnaires', '$.modifications', '$.actesSousTraitance'
         ]) as json_fields,
         json_keys(record) as record_keys
     from numbered
@@ -103,6 +103,7 @@ select
         json_fields[4] -> 0 -> 'concessionnaire' ->> 'id', json_fields[4] -> 0 ->> 'id'
     ) as first_holder_id,
     json_fields[5] as modifications,
+    json_fields[6] as subcontracting,
     1 as source_rows,
     record_keys,
     -- only a rejected record needs its excerpt (insert_ingest_rejects.sql)

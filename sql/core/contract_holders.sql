@@ -1,0 +1,81 @@
+-- contract_holders: the holders of each contract's kept version (titulaires of a marché,
+-- concessionnaires of a concession): those notified, and those each modification naming holders
+-- puts in their place; is_current marks the set in force.
+-- Grain: one row per uid x holder set x holder. A holder set is the initial one
+-- (modification_order NULL) or the one a modification gives (its modification_order).
+-- Source: contract_versions (is_kept) joined to stg_decp_records (holders, as written), and
+-- contract_modifications (new_holders, applied in its modification_order, as amounts are).
+-- Method: every shape is read: 2022 wrapped items [{"titulaire": {...}}], plain items [{...}]
+-- (2019, 2.0.0 flat draft), the list an XML modification keeps wrapped ({"titulaire": [...]} or
+-- {"titulaire": {...}}), and the id-only arrays of tabular files (["<id>", ...]: no type, no
+-- name, the distinct holders of all the contract's rows in id order, as one initial set).
+-- Modifications carry absolute values: the last set naming at least one holder is current; an
+-- empty list changes nothing. holder_order is the place in the published list; holder_id is
+-- trimmed, otherwise as written (not checked as a SIRET); a null item is left out.
+-- current_sets: one max per contract over its lists, not a window over every holder (half the
+-- time at 200 000 contracts).
+create or replace table contract_holders as
+with kept as (
+    select v.uid, r.record_kind, r.holders
+    from contract_versions as v
+    join stg_decp_records as r using (file_id, position)
+    where v.is_kept
+),
+holder_sets as (
+    select uid, record_kind, null::bigint as modification_order, holders
+    from kept
+    where holders is not null
+    union all
+    select m.uid, kept.record_kind, m.modification_order, m.new_holders as holders
+    from contract_modifications as m
+    join kept using (uid)
+    where m.new_holders is not null
+),
+listed as (
+    select
+        uid,
+        record_kind,
+        modification_order,
+        cast(json_extract(case
+            when json_type(holders) = 'ARRAY' then holders
+            when json_type(wrapped) = 'ARRAY' then wrapped
+            when json_type(holders) = 'OBJECT' then json_array(coalesce(wrapped, holders))
+        end, '$[*]') as json[]) as holder_list
+    from (
+        select *, coalesce(holders -> 'titulaire', holders -> 'concessionnaire') as wrapped
+        from holder_sets
+    )
+),
+current_sets as (
+    select uid, max(modification_order) as current_modification_order
+    from listed
+    where modification_order is not null and len(holder_list) > 0
+    group by uid
+),
+items as (
+    select
+        uid, record_kind, modification_order,
+        unnest(holder_list) as item, generate_subscripts(holder_list, 1) as holder_order
+    from listed
+),
+holders as (
+    select
+        uid, record_kind, modification_order, holder_order,
+        coalesce(item -> 'titulaire', item -> 'concessionnaire', item) as holder
+    from items
+)
+select
+    uid,
+    case when record_kind = 'concession' then 'concessionnaire' else 'titulaire' end as role,
+    holder_order,
+    nullif(trim(case json_type(holder)
+                    when 'OBJECT' then holder ->> 'id'
+                    when 'ARRAY' then null
+                    else holder ->> '$' end), '') as holder_id,
+    nullif(trim(holder ->> 'typeIdentifiant'), '') as holder_id_type,
+    nullif(trim(holder ->> 'denominationSociale'), '') as holder_name,
+    modification_order,
+    modification_order is not distinct from current_sets.current_modification_order as is_current
+from holders
+left join current_sets using (uid)
+where json_type(holder) <> 'NULL';

@@ -1,0 +1,371 @@
+"""The contract model's companion tables on real DECP samples: contract_holders (titulaires and
+concessionnaires, initial and after modifications) and contract_subcontracting (actes de
+sous-traitance); the same tables from an incremental build; a working database made before
+subcontracting acts were staged, migrated in place.
+
+The real samples are skipped when PNAD_SAMPLE_DATA is not set (.ci/run sets it)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+import pytest
+
+from pipelines.lib import decp_ingest, warehouse
+from pipelines.lib.paths import PnadPaths
+from pipelines.lib.publish import publish_database
+from tests.conftest import build_warehouse, marche, sample_data_dir, write_decp_2022
+
+SAMPLES = (
+    "decp2024/dematis_2024-07/dematis16.json",  # 2022 wrapped titulaires, actesSousTraitance
+    "decp2024/dematis_2024-07/dematis19.json",  # a 2022 modification naming a new titulaire
+    "decp2024/maximilien_13001845000028_2024-02-29_flat-shape.json",  # 2.0.0 flat draft
+    "decp2019/marches-securises_croix_21590163800019_2019-2021.json",  # 2019, names, [] in mods
+    "official_examples/v1.5.0/mar-avec-modifications.json",  # 2019: Hellman replaced by Amandier
+    "official_examples/v1.5.0/mar-avec-modifications.xml",  # XML 2019, titulaires in modifications
+    "official_examples/v1.5.0/cc-avec-modifications.xml",  # XML concession: concessionnaires
+    "official_examples/v2.0.3/Marche.xml",  # XML 2022 with an acte de sous-traitance
+    "tabular/data.economie_decp_augmente_valides_2022_sample.csv",  # holder ids only
+)
+HOLDER_COLUMNS = (
+    "role, holder_order, holder_id, holder_id_type, holder_name, modification_order, is_current"
+)
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    decp = sample_data_dir() / "decp"
+    paths = PnadPaths.resolve(tmp_path_factory.mktemp("companions") / "home").ensure()
+    decp_ingest.land_local_files(paths, [decp / name for name in SAMPLES])
+    build_warehouse(paths)
+    with duckdb.connect(str(paths.work_db), read_only=True) as con:
+        yield decp, con
+
+
+def holders(con, uid: str) -> list[tuple]:
+    return con.execute(
+        f"select {HOLDER_COLUMNS} from contract_holders where uid = $uid "  # noqa: S608 - constant
+        "order by coalesce(modification_order, 0), holder_order",
+        {"uid": uid},
+    ).fetchall()
+
+
+def acts(con, uid: str) -> list[tuple]:
+    """The contract's acts in their published order (dates as text, to keep rows on one line)."""
+    return con.execute(
+        "select act_id, subcontractor_id, subcontractor_id_type, subcontractor_name, amount, "
+        "duration_months, notification_date::varchar, publication_date::varchar, price_variation "
+        "from contract_subcontracting where uid = $uid order by act_order",
+        {"uid": uid},
+    ).fetchall()
+
+
+def test_2022_wrapped_titulaire(real):
+    _, con = real
+    assert holders(con, "2144011430001824-990652-2") == [
+        ("titulaire", 1, "32308615700027", "SIRET", None, None, True)
+    ]
+
+
+def test_2022_modification_naming_a_new_titulaire_makes_it_current(real):
+    _, con = real
+    # dematis19: modification 2 of 4 gives titulaire 70204753100083; the initial one is kept
+    assert holders(con, "279200224000122016-8432") == [
+        ("titulaire", 1, "37829898800064", "SIRET", None, None, False),
+        ("titulaire", 1, "70204753100083", "SIRET", None, 2, True),
+    ]
+    assert con.execute(
+        "select count(*) from contract_modifications where uid = '279200224000122016-8432'"
+    ).fetchone() == (4,)
+
+
+def test_2019_holders_with_names_replaced_by_a_modification(real):
+    _, con = real
+    assert holders(con, "213502388000192010345211201") == [
+        ("titulaire", 1, "81223113200026", "SIRET", "Garami SARL", None, False),
+        ("titulaire", 2, "DE814864138", "TVA", "Hellman Gmbh", None, False),
+        ("titulaire", 1, "81223113200026", "SIRET", "Garami SARL", 1, True),
+        ("titulaire", 2, "87127639200012", "SIRET", "Amandier SA", 1, True),
+    ]
+
+
+def test_an_empty_holder_list_in_a_modification_changes_nothing(real):
+    _, con = real
+    uid = "21590163800019201920193200002"
+    assert con.execute(
+        "select new_holders::varchar from contract_modifications where uid = $uid", {"uid": uid}
+    ).fetchall() == [("[]",)]
+    assert holders(con, uid) == [
+        (
+            "titulaire",
+            1,
+            "31611247300038",
+            "Siret",  # as written
+            "SOCIETE REGIONALE D'ESPACES VERTS ET D'ENVIRONNEMENT EN ABREGE \"S.O.R.E.V.E.\"",
+            None,
+            True,
+        )
+    ]
+
+
+def test_xml_holders_and_their_modifications_in_contract_modifications_order(real):
+    _, con = real
+    # The XML example's modifications have no id: they apply in notification date order, the
+    # one notified 2008-05-22 (Jullié) first, as contract_modifications orders them for amounts.
+    assert holders(con, "213502388000192010345211203") == [
+        ("titulaire", 1, "81223113200026", "SIRET", "Garami SARL", None, False),
+        ("titulaire", 2, "DE814864138", "TVA", "Hellman Gmbh", None, False),
+        ("titulaire", 1, "81223113200026", "SIRET", "Garami SARL", 1, False),
+        ("titulaire", 2, "87845484200015", "SIRET", "Jullié SA", 1, False),
+        ("titulaire", 1, "81223113200026", "SIRET", "Garami SARL", 2, True),
+        ("titulaire", 2, "87127639200012", "SIRET", "Amandier SA", 2, True),
+    ]
+    assert con.execute(
+        "select modification_order, modification_date from contract_modifications "
+        "where uid = '213502388000192010345211203' and new_holders is not null order by 1"
+    ).fetchall() == [(1, date(2008, 5, 22)), (2, date(2008, 7, 20))]
+    assert holders(con, "2135023880001920010345211202") == [
+        ("concessionnaire", 1, "81223113200026", "SIRET", "Atlas SAS", None, True)
+    ]
+
+
+def test_flat_draft_and_tabular_holders(real):
+    _, con = real
+    assert holders(con, "130018450000282024_D2F_2023S12323_33 962_01") == [
+        ("titulaire", 1, "44090956200041", "SIRET", None, None, True)
+    ]
+    # data.economie.gouv.fr export: the holder's id only
+    assert holders(con, "20003357900018202410977") == [
+        ("titulaire", 1, "83381722400029", None, None, None, True)
+    ]
+
+
+def test_every_contract_with_holders_has_one_current_set(real):
+    _, con = real
+    assert con.execute(
+        "select count(*) from (select uid from contract_holders group by uid having "
+        "count(distinct coalesce(modification_order, 0)) filter (where is_current) <> 1)"
+    ).fetchone() == (0,)
+    assert con.execute(
+        "select count(*) from contract_holders anti join contracts using (uid)"
+    ).fetchone() == (0,)
+
+
+def test_subcontracting_acts_of_a_2022_contract(real):
+    _, con = real
+    assert acts(con, "2144011430001824-990652-2") == [
+        ("1", "31357870000046", "SIRET", None, 31000.0, 21, "2024-05-13", "2024-05-13", "Ferme"),
+        ("2", "45367720500032", "SIRET", None, 38048.0, 4, "2024-06-21", "2024-06-21", "Ferme"),
+        ("3", "79186466300020", "SIRET", None, 9000.0, 6, "2024-06-24", "2024-06-27", "Ferme"),
+        ("4", "753830346", "SIRET", None, 10148.0, 5, "2024-07-05", "2024-07-15", "Ferme"),
+    ]
+
+
+def test_every_holder_and_act_of_the_daily_files_is_read(real):
+    decp, con = real
+    for name, holders_written, acts_written in ((SAMPLES[0], 234, 16), (SAMPLES[1], 92, 105)):
+        root = json.loads((decp / name).read_text(encoding="utf-8"))["marches"]
+        records = root["marche"] + root["contrat-concession"]
+        assert sum(
+            len(r.get("titulaires") or r.get("concessionnaires") or []) for r in records
+        ) == (holders_written)
+        assert sum(len(r.get("actesSousTraitance") or []) for r in records) == acts_written
+        read = con.execute(
+            "with kept as (select uid from contract_versions where is_kept and file_id = $id) "
+            "select (select count(*) from contract_holders semi join kept using (uid) "
+            "        where modification_order is null), "
+            "       (select count(*) from contract_subcontracting semi join kept using (uid))",
+            {"id": decp_ingest.sha256_of(decp / name)},
+        ).fetchone()
+        assert read == (holders_written, acts_written), name
+
+
+def test_subcontracting_act_from_xml(real):
+    _, con = real
+    assert acts(con, "21750001630040TEST2022") == [
+        ("1", "214356", "SIRET", None, 123456.89, 12, "2024-10-11", "2024-10-12", "Révisable")
+    ]
+
+
+def test_tabular_contracts_have_no_acts(real):
+    _, con = real
+    assert con.execute(
+        "select count(*), count(subcontracting) from stg_decp_records "
+        "where format_version = 'decp-tabular'"
+    ).fetchone() == (9, 0)
+    assert con.execute(
+        "select count(*) from contract_subcontracting join contracts using (uid) "
+        "where contracts.format_version = 'decp-tabular'"
+    ).fetchone() == (0,)
+
+
+def test_companion_tables_are_published(real, tmp_path):
+    decp, _ = real
+    paths = PnadPaths.resolve(tmp_path / "home").ensure()
+    decp_ingest.land_local_files(paths, [decp / "official_examples/v2.0.3/Marche.xml"])
+    build_warehouse(paths)
+    with warehouse.connect(paths) as con:
+        publish_database(con, paths, run_id="companions")
+    with duckdb.connect(str(paths.published_db), read_only=True) as con:
+        assert con.execute(
+            "select uid, holder_id, holder_id_type, is_current from contract_holders"
+        ).fetchall() == [("21750001630040TEST2022", "55204599900869", "SIRET", True)]
+        assert con.execute(
+            "select uid, amount, subcontractor_id from contract_subcontracting"
+        ).fetchall() == [("21750001630040TEST2022", 123456.89, "214356")]
+        assert "new_holders" not in [
+            row[0] for row in con.execute("describe contract_modifications").fetchall()
+        ]
+
+
+XML_ONE_HOLDER = """<?xml version="1.0" encoding="UTF-8"?>
+<marches><marche>
+  <id>X1</id><acheteur><id>21740056300011</id></acheteur><nature>Marché</nature>
+  <objet>Travaux</objet><codeCPV>45000000</codeCPV><procedure>Appel d'offres ouvert</procedure>
+  <dureeMois>12</dureeMois><dateNotification>2024-03-15</dateNotification>
+  <datePublicationDonnees>2024-03-20</datePublicationDonnees><montant>1000</montant>
+  <titulaires><titulaire><typeIdentifiant>SIRET</typeIdentifiant>
+    <id>82747808200023</id></titulaire></titulaires>
+  <modifications><modification><id>1</id><montant>2000</montant>
+    <titulaires><titulaire><typeIdentifiant>SIRET</typeIdentifiant><id>44090956200041</id>
+    </titulaire></titulaires></modification></modifications>
+</marche></marches>
+"""
+
+
+def test_one_holder_in_an_xml_modification_a_padded_id_and_a_null_item(pnad_paths, query):
+    # A single <titulaire> in a modification stays {"titulaire": {...}} once converted
+    (pnad_paths.raw / "x").mkdir(parents=True)
+    (pnad_paths.raw / "x" / "one.xml").write_text(XML_ONE_HOLDER, encoding="utf-8")
+    padded = [None, {"titulaire": {"typeIdentifiant": "SIRET", "id": " 44090956200041 "}}]
+    write_decp_2022(pnad_paths.raw / "x" / "padded.json", [marche("P1", titulaires=padded)])
+    build_warehouse(pnad_paths)
+    assert query(f"select uid, {HOLDER_COLUMNS} from contract_holders order by all") == [  # noqa: S608
+        ("21740056300011P1", "titulaire", 2, "44090956200041", "SIRET", None, None, True),
+        ("21740056300011X1", "titulaire", 1, "44090956200041", "SIRET", None, 1, True),
+        ("21740056300011X1", "titulaire", 1, "82747808200023", "SIRET", None, None, False),
+    ]
+
+
+COMPANION_TABLES = {
+    "contract_holders": "select * from contract_holders",
+    "contract_subcontracting": "select * from contract_subcontracting",
+    "contract_modifications": "select * replace (new_holders::varchar as new_holders) "
+    "from contract_modifications",
+}
+
+
+def companion_tables(paths: PnadPaths) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(paths.work_db), read_only=True) as con:
+        return {
+            name: sorted(map(repr, con.execute(sql).fetchall()))
+            for name, sql in COMPANION_TABLES.items()
+        }
+
+
+def test_a_new_daily_file_gives_the_tables_of_a_full_rebuild(pnad_paths, monkeypatch):
+    decp = sample_data_dir() / "decp" / "decp2024" / "dematis_2024-07"
+    monkeypatch.setattr(warehouse, "INCREMENT_MAX_SHARE", 1.0)
+    decp_ingest.land_local_files(pnad_paths, [decp / "dematis13.json"])
+    build_warehouse(pnad_paths)
+    decp_ingest.land_local_files(pnad_paths, [decp / "dematis16.json", decp / "dematis19.json"])
+    assert build_warehouse(pnad_paths)["incremental"] == 1
+    incremental = companion_tables(pnad_paths)
+    assert build_warehouse(pnad_paths, force=True)["incremental"] == 0
+    assert companion_tables(pnad_paths) == incremental
+    with duckdb.connect(str(pnad_paths.work_db), read_only=True) as con:
+        # published with 10 acts on 2024-07-12 (dematis13), with 11 on 2024-07-15 (dematis16)
+        assert con.execute(
+            "select count(*), max(act_id::int) from contract_subcontracting "
+            "where uid = '4522007510002523-239'"
+        ).fetchone() == (11, 11)
+
+
+MIGRATED = (
+    "decp2024/dematis_2024-07/dematis16.json",
+    "official_examples/v2.0.3/Marche.xml",
+    "tabular/data.economie_decp_augmente_valides_2022_sample.csv",
+    "decp2024/megalis_decp-59920013600241-2024-07-09-01.json",  # no longer under raw/ when migrated
+)
+
+
+def test_working_database_made_before_subcontracting_is_migrated(pnad_paths, sample_data):
+    samples = [sample_data / "decp" / name for name in MIGRATED]
+    decp_ingest.land_local_files(pnad_paths, samples)
+    build_warehouse(pnad_paths)
+    expected = companion_tables(pnad_paths)
+    daily, xml, tabular, moved = (decp_ingest.sha256_of(path) for path in samples)
+    with duckdb.connect(str(pnad_paths.work_db)) as con:
+        # what the previous release left: no subcontracting column, no companion tables
+        con.execute("alter table stg_decp_records drop column subcontracting")
+        con.execute("alter table contract_modifications drop column new_holders")
+        con.execute("drop table contract_holders")
+        con.execute("drop table contract_subcontracting")
+        con.execute(
+            "update warehouse_meta set value = $old where key = 'staging_layout'",
+            {"old": warehouse.LAYOUT_BEFORE_SUBCONTRACTING},
+        )
+        parsed_at = dict(con.execute("select file_id, parsed_at from ingest_files").fetchall())
+        (moved_path,) = con.execute(
+            "select relative_path from ingest_files where file_id = $id", {"id": moved}
+        ).fetchone()
+    (pnad_paths.home / moved_path).unlink()
+
+    with warehouse.connect(pnad_paths) as con:  # the migration runs when the database is opened
+        assert con.execute(
+            "select data_type from duckdb_columns() "
+            "where table_name = 'stg_decp_records' and column_name = 'subcontracting'"
+        ).fetchall() == [("JSON",)]
+        # JSON and XML files parsed again at the next run; the tabular one and the file no
+        # longer there kept as they were
+        assert dict(con.execute("select file_id, status from ingest_files").fetchall()) == {
+            daily: "registered",
+            xml: "registered",
+            tabular: "parsed",
+            moved: "parsed",
+        }
+        assert dict(
+            con.execute("select file_id, count(*) from stg_decp_records group by 1").fetchall()
+        ) == {tabular: 9, moved: 5}
+        assert con.execute(
+            "select count(*) from ingest_rejects where file_id in ($daily, $xml)",
+            {"daily": daily, "xml": xml},
+        ).fetchone() == (0,)
+        assert dict(
+            con.execute(
+                "select file_id, parsed_at from ingest_files where status = 'parsed'"
+            ).fetchall()
+        ) == {tabular: parsed_at[tabular], moved: parsed_at[moved]}
+        assert con.execute(
+            "select count(*) from build_state where step in ('contracts', 'contracts_increment')"
+        ).fetchone() == (0,)
+
+    assert build_warehouse(pnad_paths)["incremental"] == 0
+    migrated = companion_tables(pnad_paths)
+    assert migrated["contract_holders"] == expected["contract_holders"]
+    assert migrated["contract_modifications"] == expected["contract_modifications"]
+    megalis = "('59920013600241"
+    moved_acts = [row for row in expected["contract_subcontracting"] if row.startswith(megalis)]
+    assert len(moved_acts) == 5 and len(migrated["contract_subcontracting"]) == 16 + 1
+    assert migrated["contract_subcontracting"] == [
+        row for row in expected["contract_subcontracting"] if not row.startswith(megalis)
+    ]
+    with duckdb.connect(str(pnad_paths.work_db), read_only=True) as con:
+        assert con.execute("select distinct status from ingest_files").fetchall() == [("parsed",)]
+        assert con.execute("select bool_and(balanced) from ingest_accounting").fetchone() == (True,)
+
+
+def test_working_database_of_any_other_layout_is_parsed_again(pnad_paths, query):
+    write_decp_2022(pnad_paths.raw / "d" / "d.json", [marche("A")])
+    build_warehouse(pnad_paths)
+    with duckdb.connect(str(pnad_paths.work_db)) as con:
+        con.execute("update warehouse_meta set value = 'older' where key = 'staging_layout'")
+        (first_parse,) = con.execute("select parsed_at from ingest_files").fetchone()
+    build_warehouse(pnad_paths)
+    assert query(
+        "select status, parsed_at > $first, (select count(*) from contract_holders) "
+        "from ingest_files",
+        {"first": first_parse},
+    ) == [("parsed", True, 1)]
