@@ -311,3 +311,28 @@ def test_a_partial_extract_with_only_the_uid_is_decp_data(pnad_paths, query):
         ("21590163800019UID1", "UID1", "21590163800019", 1500.5, "yes", None),
         ("21590163800019UID2", "UID2", "21590163800019", 2500.0, "no", None),
     ]
+
+
+def test_files_saved_in_windows_1252_are_read(pnad_paths, query):
+    raw = pnad_paths.raw / "t"
+    raw.mkdir(parents=True)
+    objet = "Travaux d’été à Noël – œuvre"  # ’ – œ exist in Windows-1252, not in Latin-1
+    body = json.dumps({"marches": {"marche": [marche("W1", objet=objet)]}}, ensure_ascii=False)
+    (raw / "cp1252.json").write_bytes(body.encode("cp1252"))
+    (raw / "cp1252.csv").write_bytes(
+        f"id;acheteur.id;objet;dateNotification\nW2;21740056300011;{objet};2024-02-01\n".encode(
+            "cp1252"
+        )
+    )
+    build_warehouse(pnad_paths)
+    assert query("select contract_id, objet from contracts order by 1") == [
+        ("W1", objet),
+        ("W2", objet),
+    ]
+    assert query(
+        "select split_part(relative_path, '/', -1), status, status_reason, records_read "
+        "from ingest_files order by 1"
+    ) == [
+        ("cp1252.csv", "parsed", None, 1),
+        ("cp1252.json", "parsed", "not UTF-8: read as Windows-1252", 1),
+    ]

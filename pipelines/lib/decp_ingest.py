@@ -6,9 +6,11 @@ A file is identified by the SHA-256 of its content, so the same file met twice i
 
 from __future__ import annotations
 
+import codecs
 import functools
 import gzip
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -363,6 +365,9 @@ def _define_tabular_rows(
     if fmt == "decp-tabular-csv":
         scratch.mkdir(parents=True, exist_ok=True)
         converted = scratch / f"{Path(path).name}.parquet"
+        utf8 = scratch / f"{Path(path).name}.utf8.csv"
+        if _utf8_copy(Path(path), utf8):  # DuckDB reads UTF-8 only
+            path = str(utf8)
         for table in ("csv_reject_errors", "csv_reject_scans"):
             con.execute(f"drop table if exists {table}")  # noqa: S608 - fixed names
         con.execute(
@@ -375,11 +380,13 @@ def _define_tabular_rows(
         if con.execute(
             "select count(*) from duckdb_tables() where table_name = 'csv_reject_errors'"
         ).fetchone()[0]:
-            con.execute(
+            con.execute(  # one row per malformed line (DuckDB reports each error of a line)
                 "insert into tabular_malformed_rows select line, "
-                "'malformed CSV row (line ' || line || ' of the file): ' || error_message, "
-                "left(csv_line, 300) from csv_reject_errors"
+                "'malformed CSV row (line ' || line || ' of the file): ' "
+                "|| arg_min(error_message, column_idx), left(any_value(csv_line), 300) "
+                "from csv_reject_errors group by line order by line"
             )
+        utf8.unlink(missing_ok=True)
         path = str(converted)
     present = {
         row[0].lower()
@@ -668,6 +675,61 @@ def _xml_as_json(
     return json_batch
 
 
+def _utf8_copy(path: Path, target: Path) -> bool:
+    """When a text file is not UTF-8, write it to ``target`` decoded as Windows-1252 (what French
+    spreadsheets and older platforms save in; a byte it does not define becomes U+FFFD) and
+    return True; return False for a UTF-8 file. Streaming, for files of any size."""
+    opener = gzip.open if _head_is_gzip(path) else open
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with opener(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        return False
+    except UnicodeDecodeError:
+        pass
+    except (OSError, EOFError):
+        return False  # a damaged gzip file: the first reading's reason stands
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with opener(path, "rb") as source, target.open("w", encoding="utf-8") as out:
+        shutil.copyfileobj(io.TextIOWrapper(source, encoding="cp1252", errors="replace"), out)
+    return True
+
+
+def _head_is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def _parse_as_windows_1252(
+    con: duckdb.DuckDBPyConnection,
+    file_id: str,
+    path: str,
+    fmt: str,
+    scratch: Path,
+    progress: _Progress,
+) -> bool:
+    """A JSON file that could not be read and is not UTF-8 is read again from a UTF-8 copy
+    (decoded as Windows-1252); True when that worked (its status_reason says so)."""
+    if fmt != "decp-json":
+        return False  # XML declares its encoding, a CSV file is converted before it is read
+    copy = scratch / f"{file_id}.utf8{SUFFIX_BY_FORMAT[fmt]}"
+    try:
+        if not _utf8_copy(Path(path), copy):
+            return False
+        _parse_batch_attempt(con, [(file_id, str(copy))], fmt, scratch, progress)
+    except (*FILE_ERRORS, UnusableFileError):
+        return False
+    finally:
+        copy.unlink(missing_ok=True)
+    con.execute(
+        "update ingest_files set status_reason = $note where file_id = $file_id",
+        {"note": "not UTF-8: read as Windows-1252", "file_id": file_id},
+    )
+    return True
+
+
 def _start_batch_counts(con: duckdb.DuckDBPyConnection) -> None:
     """Empty running totals for the batch's parts (see sql/staging/insert_batch_counts.sql)."""
     con.execute(
@@ -821,6 +883,8 @@ def parse_pending_files(
                     try:
                         _parse_batch_attempt(con, [(file_id, path)], fmt, scratch, progress)
                     except (*FILE_ERRORS, UnusableFileError) as error:
+                        if _parse_as_windows_1252(con, file_id, path, fmt, scratch, progress):
+                            continue
                         reason = str(error).strip().splitlines()[0][:300]
                         label = FORMAT_LABELS[fmt]
                         _set_status(con, file_id, "quarantined", f"unreadable {label}: {reason}")
