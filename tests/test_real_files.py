@@ -184,3 +184,11 @@ def test_economie_export_modification_beside_the_initial_values_gives_the_curren
         "select initial_amount, current_amount, modifications from contracts "
         "where contract_id = '2020lupqfvkTxx00'"
     ).fetchall() == [(13568.0, 13568.0, 0)]
+
+
+def test_economie_export_row_with_three_holders_gives_three_holders(real):
+    # titulaire_id_1..3 on one row of the 2019 data.economie.gouv.fr sample
+    assert real[1].execute(
+        "select holder_order, holder_id from contract_holders "
+        "where uid = '2174003320002920202020-0000200' order by 1"
+    ).fetchall() == [(1, "33901418500013"), (2, "44867048900021"), (3, "44963882400010")]

@@ -303,6 +303,9 @@ TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
     "social": ("considerationsSociales",),
     "environmental": ("considerationsEnvironnementales",),
     "holder_id": ("titulaire_id", "titulaire_id_1"),
+    # data.economie.gouv.fr exports name up to three holders on one row
+    "holder_id_2": ("titulaire_id_2",),
+    "holder_id_3": ("titulaire_id_3",),
     "modification_id": ("modification_id", "idModification"),
     # data.economie.gouv.fr exports give a contract's modification on its own row, beside the
     # initial values (idModification often empty); the 2022 exports double "Modification"

@@ -21,6 +21,8 @@ with cleaned as (
              else tabular_text(buyer_id) end as buyer_id,
         coalesce(try_cast(tabular_text(modification_id) as integer), 0) as modification_id,
         tabular_text(holder_id) as holder_id,
+        tabular_text(holder_id_2) as holder_id_2,  -- data.economie.gouv.fr: holders 2 and 3
+        tabular_text(holder_id_3) as holder_id_3,
         left(tabular_text(publication_date), 10) as publication_date_text,
         modification_amount,
         amount,
@@ -40,6 +42,8 @@ select
         as record_key,
     modification_id,
     holder_id,
+    holder_id_2,
+    holder_id_3,
     publication_date_text,
     modification_id = 0 and (inline_amount is not null or inline_duration is not null)
         as inline_modification,
