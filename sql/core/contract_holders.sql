@@ -61,21 +61,28 @@ items as (
 holders as (
     select
         uid, record_kind, modification_order, holder_order,
-        coalesce(item -> 'titulaire', item -> 'concessionnaire', item) as holder
+        case when starts_with(item, '{')  -- items are minified JSON: an object starts with {
+             then coalesce(item -> 'titulaire', item -> 'concessionnaire', item)
+             else item end as holder
     from items
+),
+typed_holders as (
+    select *, starts_with(holder, '{') as is_object from holders
 )
 select
     uid,
     case when record_kind = 'concession' then 'concessionnaire' else 'titulaire' end as role,
     holder_order,
-    nullif(trim(case json_type(holder)
-                    when 'OBJECT' then holder ->> 'id'
-                    when 'ARRAY' then null
-                    else holder ->> '$' end), '') as holder_id,
-    nullif(trim(holder ->> 'typeIdentifiant'), '') as holder_id_type,
-    nullif(trim(holder ->> 'denominationSociale'), '') as holder_name,
+    -- (a tabular file's items are ids: no object to look into, 2 M of them in a national file)
+    nullif(trim(case when is_object then holder ->> 'id'
+                     when json_type(holder) = 'ARRAY' then null
+                     else holder ->> '$' end), '') as holder_id,
+    case when is_object then nullif(trim(holder ->> 'typeIdentifiant'), '') end
+        as holder_id_type,
+    case when is_object then nullif(trim(holder ->> 'denominationSociale'), '') end
+        as holder_name,
     modification_order,
     modification_order is not distinct from current_sets.current_modification_order as is_current
-from holders
+from typed_holders
 left join current_sets using (uid)
-where json_type(holder) <> 'NULL';
+where holder <> 'null';

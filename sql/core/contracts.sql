@@ -58,8 +58,7 @@ typed as (
         decp_date(kept.notification_date_text) as notification_date,
         kept.publication_date,
         decp_amount(kept.amount_text) as initial_amount,
-        kept.amount_text is not null and decp_amount(kept.amount_text) is null
-            as amount_unreadable,
+        kept.amount_text is not null as amount_given,
         try_cast(kept.duration_months_text as integer) as initial_duration_months,
         kept.place_code,
         kept.place_type_code,
@@ -193,7 +192,7 @@ select
     place_departement.region_code as execution_region_code,
     not flagged.buyer_siret_valid as buyer_siret_invalid,
     case
-        when flagged.initial_amount is null and flagged.amount_unreadable then 'unreadable'
+        when flagged.initial_amount is null and flagged.amount_given then 'unreadable'
         when flagged.initial_amount is null then 'missing'
         when flagged.initial_amount < 0 then 'negative'
         when flagged.initial_amount <= 1 then 'placeholder'

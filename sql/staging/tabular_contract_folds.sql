@@ -48,8 +48,9 @@ folds as (
         count(*) as source_rows,
         max(publication_date_text) as latest_publication_date_text,
         -- distinct holders in id order (list_distinct drops NULLs); NULL when there is none
-        to_json(nullif(list_sort(list_distinct(
-            list(holder_id) || list(holder_id_2) || list(holder_id_3))), [])) as holders,
+        to_json(nullif(list_sort(list_distinct(list(holder_id) || coalesce(flatten(
+            list(other_holder_ids) filter (where other_holder_ids is not null)), []))), []))
+            as holders,
         min({'modification_id': modification_id, 'row_number': row_number}).row_number
             as initial_row_number
     from tabular_row_keys

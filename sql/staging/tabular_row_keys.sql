@@ -21,17 +21,25 @@ with cleaned as (
              else tabular_text(buyer_id) end as buyer_id,
         coalesce(try_cast(tabular_text(modification_id) as integer), 0) as modification_id,
         tabular_text(holder_id) as holder_id,
-        tabular_text(holder_id_2) as holder_id_2,  -- data.economie.gouv.fr: holders 2 and 3
-        tabular_text(holder_id_3) as holder_id_3,
+        -- data.economie.gouv.fr: holders 2 and 3
+        case when holder_id_2 is not null then tabular_text(holder_id_2) end as holder_id_2,
+        case when holder_id_3 is not null then tabular_text(holder_id_3) end as holder_id_3,
         left(tabular_text(publication_date), 10) as publication_date_text,
         modification_amount,
         amount,
         duration_months,
         notification_date,
-        tabular_text(modification_amount) as inline_amount,
-        tabular_text(modification_duration) as inline_duration,
-        left(tabular_text(modification_date), 10) as inline_date,
-        left(tabular_text(modification_publication_date), 10) as inline_publication_date
+        -- (the columns of data.economie.gouv.fr exports: NULL in other files, cleaned only
+        -- where given)
+        case when modification_amount is not null
+             then tabular_text(modification_amount) end as inline_amount,
+        case when modification_duration is not null
+             then tabular_text(modification_duration) end as inline_duration,
+        case when modification_date is not null
+             then left(tabular_text(modification_date), 10) end as inline_date,
+        case when modification_publication_date is not null
+             then left(tabular_text(modification_publication_date), 10) end
+            as inline_publication_date
     from tabular_rows($path)
 )
 select
@@ -42,8 +50,9 @@ select
         as record_key,
     modification_id,
     holder_id,
-    holder_id_2,
-    holder_id_3,
+    -- NULL unless the row names more holders (most files have one holder column)
+    case when holder_id_2 is not null or holder_id_3 is not null
+         then [holder_id_2, holder_id_3] end as other_holder_ids,
     publication_date_text,
     modification_id = 0 and (inline_amount is not null or inline_duration is not null)
         as inline_modification,
