@@ -11,7 +11,8 @@
 -- name, the distinct holders of all the contract's rows in id order, as one initial set).
 -- Modifications carry absolute values: the last set naming at least one holder is current; an
 -- empty list changes nothing. holder_order is the place in the published list; holder_id is
--- trimmed, otherwise as written (not checked as a SIRET); a null item is left out.
+-- trimmed, otherwise as written (not checked as a SIRET); an item naming nothing (null, an
+-- empty or null wrapper) is left out.
 -- current_sets: one max per contract over its lists, not a window over every holder (half the
 -- time at 200 000 contracts).
 create or replace table contract_holders as
@@ -59,30 +60,42 @@ items as (
     from listed
 ),
 holders as (
+    -- an object item is parsed once for its three fields, wrapped ({"titulaire": {...}},
+    -- {"concessionnaire": {...}}) or plain; a tabular file's items are ids (no object to look
+    -- into, 2 M of them in a national file)
+    select
+        uid, record_kind, modification_order, holder_order, item,
+        case when starts_with(item, '{')  -- items are minified JSON: an object starts with {
+             then json_extract_string(item, [
+                '$.titulaire.id', '$.concessionnaire.id', '$.id',
+                '$.titulaire.typeIdentifiant', '$.concessionnaire.typeIdentifiant',
+                '$.typeIdentifiant',
+                '$.titulaire.denominationSociale', '$.concessionnaire.denominationSociale',
+                '$.denominationSociale'])
+        end as fields
+    from items
+    where item <> 'null'
+),
+named as (
     select
         uid, record_kind, modification_order, holder_order,
-        case when starts_with(item, '{')  -- items are minified JSON: an object starts with {
-             then coalesce(item -> 'titulaire', item -> 'concessionnaire', item)
-             else item end as holder
-    from items
-),
-typed_holders as (
-    select *, starts_with(holder, '{') as is_object from holders
+        nullif(trim(case when fields is not null then coalesce(fields[1], fields[2], fields[3])
+                         when starts_with(item, '[') then null
+                         else item ->> '$' end), '') as holder_id,
+        nullif(trim(coalesce(fields[4], fields[5], fields[6])), '') as holder_id_type,
+        nullif(trim(coalesce(fields[7], fields[8], fields[9])), '') as holder_name
+    from holders
 )
 select
     uid,
     case when record_kind = 'concession' then 'concessionnaire' else 'titulaire' end as role,
     holder_order,
-    -- (a tabular file's items are ids: no object to look into, 2 M of them in a national file)
-    nullif(trim(case when is_object then holder ->> 'id'
-                     when json_type(holder) = 'ARRAY' then null
-                     else holder ->> '$' end), '') as holder_id,
-    case when is_object then nullif(trim(holder ->> 'typeIdentifiant'), '') end
-        as holder_id_type,
-    case when is_object then nullif(trim(holder ->> 'denominationSociale'), '') end
-        as holder_name,
+    holder_id,
+    holder_id_type,
+    holder_name,
     modification_order,
     modification_order is not distinct from current_sets.current_modification_order as is_current
-from typed_holders
+from named
 left join current_sets using (uid)
-where holder <> 'null';
+-- an item naming nothing ({"titulaire": null}, {}) is left out
+where holder_id is not null or holder_id_type is not null or holder_name is not null;
