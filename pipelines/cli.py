@@ -244,7 +244,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         with warehouse.connect(paths) as con:
             fetched = con.execute(
-                "select source, outcome, coalesce(reason, ''), relative_path "
+                "select source, case when outcome = 'downloaded' and url not like 'http%' "
+                "then 'copied' else outcome end, coalesce(reason, ''), relative_path "
                 "from download_manifest where fetched_at >= $started order by fetched_at",
                 {"started": started},
             ).fetchall()
@@ -743,6 +744,11 @@ def build_parser() -> argparse.ArgumentParser:
         "ingest",
         parents=[publishing],
         help="intègre des fichiers ou dossiers DECP locaux, puis met tout à jour",
+        description="Copie les fichiers DECP donnés (JSON, XML, CSV, Parquet ; le format se lit "
+        "dans le contenu) sous $PNAD_HOME/raw/local/, charge les exports de facilitateurs "
+        "trouvés parmi eux, puis met à jour les tables, la base publiée et les tableaux de "
+        "bord. Un fichier illisible est mis de côté avec sa raison, les autres sont lus ; "
+        "--json donne le bilan de chaque fichier (lus = chargés + doublons + rejetés).",
     )
     ingest.add_argument("paths", nargs="+", metavar="PATH", help="fichier ou dossier")
     ingest.add_argument("--json", action="store_true", help="bilan par fichier en JSON")

@@ -29,6 +29,15 @@ OBJECT_LISTS = {
 }
 
 
+# What each refusal of defusedxml means, in words.
+UNSAFE_XML = {
+    "EntitiesForbidden": "the document declares entities (<!ENTITY ...>)",
+    "DTDForbidden": "the document has a DTD (<!DOCTYPE ... [...]>)",
+    "ExternalReferenceForbidden": "the document refers to an external resource",
+    "NotSupportedError": "the document uses an XML feature refused for safety",
+}
+
+
 class XmlRejected(Exception):
     """The XML cannot be read safely or is not DECP (reason in the message)."""
 
@@ -108,7 +117,11 @@ def xml_to_decp_json(source: Path, target: Path) -> int:
         if root is None:
             raise XmlRejected("empty XML document")
     except DefusedXmlException as error:
-        raise XmlRejected(f"unsafe XML refused ({type(error).__name__}: {error})") from error
+        what = UNSAFE_XML.get(type(error).__name__, type(error).__name__)
+        raise XmlRejected(
+            f"unsafe XML refused: {what} (entity expansion and external references are "
+            "disabled; a DECP file needs neither)"
+        ) from error
     except (ParseError, OSError, EOFError) as error:
         raise XmlRejected(f"malformed XML: {error}") from error
     finally:
