@@ -185,11 +185,17 @@ def test_invalid_configuration_is_named(pnad_paths, content, message):
 def test_pnad_run_end_to_end_against_the_local_api(datagouv, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
+    folder = tmp_path / "dossier"
+    folder.mkdir()
+    (folder / "local.json").write_text(
+        json.dumps({"marches": {"marche": [marche("LOCAL1")]}}), encoding="utf-8"
+    )
     (home / "sources.toml").write_text(
         '[sources.decp_consolidated]\nkind = "datagouv_resource"\nresource_id = "x"\n'
         "enabled = false\n\n"
         '[sources.daily]\nkind = "datagouv_dataset"\ndataset = "daily-dataset"\n'
-        'formats = ["json"]\n',
+        'formats = ["json"]\n\n'
+        f'[sources.my_folder]\nkind = "local_folder"\npath = "{folder.as_posix()}"\n',
         encoding="utf-8",
     )
     result = subprocess.run(
@@ -201,4 +207,5 @@ def test_pnad_run_end_to_end_against_the_local_api(datagouv, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "daily: downloaded" in result.stdout and "daily: quarantined" in result.stdout
-    assert "contrats distincts : 3" in result.stdout
+    assert "my_folder: copied -> raw/my_folder/" in result.stdout
+    assert "contrats distincts : 4" in result.stdout
