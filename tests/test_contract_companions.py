@@ -369,3 +369,48 @@ def test_working_database_of_any_other_layout_is_parsed_again(pnad_paths, query)
         "from ingest_files",
         {"first": first_parse},
     ) == [("parsed", True, 1)]
+
+
+def test_acts_given_as_an_object_or_a_wrapped_list_and_a_french_amount(pnad_paths, query):
+    act = {"id": "7", "sousTraitant": {"id": "44444444444444", "typeIdentifiant": "SIRET"}}
+    write_decp_2022(
+        pnad_paths.raw / "x" / "acts.json",
+        [
+            # one object wrapping one act instead of a list
+            marche("ACTOBJ", actesSousTraitance={"acteSousTraitance": {**act, "montant": 5000}}),
+            # one object wrapping a list of acts (as XML gives it)
+            marche(
+                "ACTLIST",
+                actesSousTraitance={
+                    "acteSousTraitance": [
+                        {"id": "1", "sousTraitant": {"id": "55555555555551"}, "montant": 100},
+                        {"id": "2", "sousTraitant": {"id": "55555555555552"}, "montant": 200},
+                    ]
+                },
+            ),
+            # an amount as a French spreadsheet writes it, a date with a two-digit year
+            marche(
+                "ACTFR",
+                actesSousTraitance=[
+                    {
+                        "acteSousTraitance": {
+                            "id": "1",
+                            "montant": "12 345,67",
+                            "dateNotification": "15/03/24",
+                        }
+                    }
+                ],
+            ),
+        ],
+    )
+    build_warehouse(pnad_paths)
+    assert query(
+        "select contract_id, act_order, act_id, subcontractor_id, amount, "
+        "s.notification_date::varchar from contract_subcontracting as s join contracts using (uid) "
+        "order by 1, 2"
+    ) == [
+        ("ACTFR", 1, "1", None, 12345.67, "2024-03-15"),
+        ("ACTLIST", 1, "1", "55555555555551", 100.0, None),
+        ("ACTLIST", 2, "2", "55555555555552", 200.0, None),
+        ("ACTOBJ", 1, "7", "44444444444444", 5000.0, None),
+    ]

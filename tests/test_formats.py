@@ -242,6 +242,7 @@ def test_amounts_and_dates_as_french_spreadsheets_write_them(pnad_paths, query):
         "F4;21590163800019;quatre;NC;2024-03-16",
         "F5;21590163800019;cinq;999999999;2024-03-16",
         "F6;21590163800019;six;45000.5;2024-03-16T00:00:00+01:00",
+        "F7;21590163800019;sept;45000;31/12/24",  # not the year 31
     ]
     (raw / "fr.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
     build_warehouse(pnad_paths)
@@ -256,6 +257,7 @@ def test_amounts_and_dates_as_french_spreadsheets_write_them(pnad_paths, query):
         ("F4", None, "unreadable", "2024-03-16"),
         ("F5", 999999999.0, "sentinel", "2024-03-16"),
         ("F6", 45000.5, "ok", "2024-03-16"),
+        ("F7", 45000.0, "ok", "2024-12-31"),
     ]
 
 
@@ -294,9 +296,9 @@ def test_a_partial_extract_with_only_the_uid_is_decp_data(pnad_paths, query):
     raw.mkdir(parents=True)
     extract = raw / "uid_only.csv"
     extract.write_text(
-        "uid,montant,considerationsSociales\n"
-        "21590163800019UID1,1500.5,Clause sociale\n"
-        "21590163800019UID2,2500,Sans objet\n",
+        'uid,montant,considerationsSociales,"note; libre"\n'  # a ; inside quotes
+        "21590163800019UID1,1500.5,Clause sociale,\n"
+        "21590163800019UID2,2500,Sans objet,\n",
         encoding="utf-8",
     )
     # not taken for a facilitator's export (pnad ingest would have asked for a column mapping)

@@ -101,8 +101,8 @@ def is_decp_csv_header(header: bytes) -> bool:
     """A CSV header line of DECP data: a buyer column (acheteur_id, acheteur.id, ...), or a
     decp-processing uid beside at least one other DECP column (an analyst's partial extract)."""
     header = header.lower()
-    delimiter = next((d for d in (b";", b",", b"\t", b"|") if d in header), None)
-    if delimiter is None:
+    delimiter = max((b";", b",", b"\t", b"|"), key=header.count)  # as _csv_delimiter reads it
+    if delimiter not in header:
         return False
     if b"acheteur" in header:
         return True

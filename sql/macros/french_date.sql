@@ -17,6 +17,8 @@ create or replace macro french_date(value) as (
 -- decp_date(text): a DECP date: ISO first ('2024-03-15', '2024-03-15+01:00', a timestamp), else
 -- as French spreadsheets write it ('15/03/2024'); NULL when unreadable. No plausibility range:
 -- contracts.sql flags implausible dates instead of dropping them.
+-- (ISO only when the year comes first: DuckDB would read 31/12/24 as the year 31)
 create or replace macro decp_date(value) as (
-    coalesce(try_cast(left(trim(value), 10) as date), french_date_any(value))
+    case when substr(trim(value), 5, 1) = '-' then try_cast(left(trim(value), 10) as date)
+         else french_date_any(value) end
 );
