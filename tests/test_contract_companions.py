@@ -414,3 +414,38 @@ def test_acts_given_as_an_object_or_a_wrapped_list_and_a_french_amount(pnad_path
         ("ACTLIST", 2, "2", "55555555555552", 200.0, None),
         ("ACTOBJ", 1, "7", "44444444444444", 5000.0, None),
     ]
+
+
+def test_a_tabular_modification_naming_another_holder_makes_it_current(pnad_paths, query):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw = pnad_paths.raw / "t"
+    raw.mkdir(parents=True)
+    # decp-processing layout: contract x holder x modification; modification 1 replaces the
+    # two initial holders by a third one
+    pq.write_table(
+        pa.table(
+            {
+                "uid": ["21590163800019DPM1"] * 3,
+                "id": ["DPM1"] * 3,
+                "acheteur_id": ["21590163800019"] * 3,
+                "titulaire_id": ["11111111111111", "22222222222222", "33333333333333"],
+                "modification_id": [0, 0, 1],
+                "montant": [1000.0, 1000.0, 2000.0],
+                "dateNotification": ["2024-03-01", "2024-03-01", "2024-06-01"],
+                "datePublicationDonnees": ["2024-03-05", "2024-03-05", "2024-06-05"],
+            }
+        ),
+        raw / "decp.parquet",
+    )
+    build_warehouse(pnad_paths)
+    assert query(
+        "select holder_order, holder_id, modification_order, is_current from contract_holders "
+        "order by modification_order nulls first, holder_order"
+    ) == [
+        (1, "11111111111111", None, False),
+        (2, "22222222222222", None, False),
+        (1, "33333333333333", 1, True),
+    ]
+    assert query("select current_amount from contracts") == [(2000.0,)]

@@ -6,7 +6,8 @@
 -- row on a tie; later modification ids become modifications with their absolute amount and
 -- duration, each value taken from the first of the modification's rows that gives it; a
 -- modification given beside the initial values (inline_modification, data.economie.gouv.fr
--- exports) is modification 1.
+-- exports) is modification 1. Holders: those of the initial data (modification id 0) are the
+-- contract's; a modification's rows name its holders (titulaires, absolute, as in the JSON).
 create or replace temp table tabular_contract_folds as
 with modification_values as (
     select
@@ -20,7 +21,11 @@ with modification_values as (
             where modification_date_text is not null) as modification_date,
         arg_min(modification_publication_date_text, row_number) filter (
             where modification_publication_date_text is not null)
-            as modification_publication_date
+            as modification_publication_date,
+        -- the holders of the modification's rows (decp-processing: contract x holder x
+        -- modification), in id order; an inline modification names none
+        nullif(list_sort(list_distinct(list(holder_id) filter (where modification_id > 0))), [])
+            as titulaires
     from tabular_row_keys
     where modification_id > 0 or inline_modification
     group by record_key, greatest(modification_id, 1)
@@ -37,7 +42,8 @@ modification_lists as (
                 'montant', montant,
                 'dureeMois', duree_mois,
                 'dateNotificationModification', modification_date,
-                'datePublicationDonneesModification', modification_publication_date)
+                'datePublicationDonneesModification', modification_publication_date,
+                'titulaires', titulaires)
         })), m -> m.item)) as modifications
     from modification_values
     group by record_key
@@ -48,7 +54,10 @@ folds as (
         count(*) as source_rows,
         max(publication_date_text) as latest_publication_date_text,
         -- distinct holders in id order (list_distinct drops NULLs); NULL when there is none
-        to_json(nullif(list_sort(list_distinct(list(holder_id) || coalesce(flatten(
+        -- the holders of the initial data (modification id 0; a modification's own holders go
+        -- with it), distinct, in id order
+        to_json(nullif(list_sort(list_distinct(
+            list(holder_id) filter (where modification_id = 0) || coalesce(flatten(
             list(other_holder_ids) filter (where other_holder_ids is not null)), []))), []))
             as holders,
         min({'modification_id': modification_id, 'row_number': row_number}).row_number
