@@ -97,11 +97,17 @@ def _head(path: Path) -> bytes:
         raise DamagedGzipError(f"damaged gzip file ({error})") from error
 
 
+def header_delimiter(header: bytes) -> bytes:
+    """The delimiter of a CSV header line: the most frequent of ; , tab | (DuckDB's sniffer, from a
+    few rows, can be misled by one malformed row)."""
+    return max((b";", b",", b"\t", b"|"), key=header.count)
+
+
 def is_decp_csv_header(header: bytes) -> bool:
     """A CSV header line of DECP data: a buyer column (acheteur_id, acheteur.id, ...), or a
     decp-processing uid beside at least one other DECP column (an analyst's partial extract)."""
     header = header.lower()
-    delimiter = max((b";", b",", b"\t", b"|"), key=header.count)  # as _csv_delimiter reads it
+    delimiter = header_delimiter(header)
     if delimiter not in header:
         return False
     if b"acheteur" in header:
@@ -342,10 +348,8 @@ class UnusableFileError(Exception):
 
 
 def _csv_delimiter(path: Path) -> str:
-    """The delimiter of a CSV file: the most frequent of ; , tab | in its header line (DuckDB's
-    sniffer, from a few rows, can be misled by one malformed row)."""
-    header = _head(path).removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0]
-    return max((";", ",", "\t", "|"), key=lambda candidate: header.count(candidate.encode()))
+    """The delimiter of a CSV file, read from its header line (header_delimiter)."""
+    return header_delimiter(_head(path).removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0]).decode()
 
 
 def _define_tabular_rows(
