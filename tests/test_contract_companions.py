@@ -27,7 +27,7 @@ SAMPLES = (
     "official_examples/v1.5.0/mar-avec-modifications.xml",  # XML 2019, titulaires in modifications
     "official_examples/v1.5.0/cc-avec-modifications.xml",  # XML concession: concessionnaires
     "official_examples/v2.0.3/Marche.xml",  # XML 2022 with an acte de sous-traitance
-    "tabular/data.economie_decp_augmente_valides_2022_sample.csv",  # holder ids only
+    "tabular/data.economie_decp_augmente_valides_2022_sample.csv",  # holder id and type
 )
 HOLDER_COLUMNS = (
     "role, holder_order, holder_id, holder_id_type, holder_name, modification_order, is_current"
@@ -136,9 +136,12 @@ def test_flat_draft_and_tabular_holders(real):
     assert holders(con, "130018450000282024_D2F_2023S12323_33 962_01") == [
         ("titulaire", 1, "44090956200041", "SIRET", None, None, True)
     ]
-    # data.economie.gouv.fr export: the holder's id only
+    # data.economie.gouv.fr 2022 export: id and type (no name column); a TVA number
     assert holders(con, "20003357900018202410977") == [
-        ("titulaire", 1, "83381722400029", None, None, None, True)
+        ("titulaire", 1, "83381722400029", "SIRET", None, None, True)
+    ]
+    assert holders(con, "200056844000182024FCS05_1") == [
+        ("titulaire", 1, "FR32918951849", "TVA", None, None, True)
     ]
 
 
@@ -189,7 +192,8 @@ def test_subcontracting_act_from_xml(real):
     ]
 
 
-def test_tabular_contracts_have_no_acts(real):
+def test_tabular_acts_columns_left_empty_give_no_acts(real):
+    # the 2022 export's acts columns are all CDL (empty) in the sample
     _, con = real
     assert con.execute(
         "select count(*), count(subcontracting) from stg_decp_records "
@@ -318,17 +322,17 @@ def test_working_database_made_before_subcontracting_is_migrated(pnad_paths, sam
             "select data_type from duckdb_columns() "
             "where table_name = 'stg_decp_records' and column_name = 'subcontracting'"
         ).fetchall() == [("JSON",)]
-        # JSON and XML files parsed again at the next run; the tabular one and the file no
-        # longer there kept as they were
+        # JSON, XML and tabular files parsed again at the next run; the file no longer there
+        # kept as it was
         assert dict(con.execute("select file_id, status from ingest_files").fetchall()) == {
             daily: "registered",
             xml: "registered",
-            tabular: "parsed",
+            tabular: "registered",
             moved: "parsed",
         }
         assert dict(
             con.execute("select file_id, count(*) from stg_decp_records group by 1").fetchall()
-        ) == {tabular: 9, moved: 5}
+        ) == {moved: 5}
         assert con.execute(
             "select count(*) from ingest_rejects where file_id in ($daily, $xml)",
             {"daily": daily, "xml": xml},
@@ -337,7 +341,7 @@ def test_working_database_made_before_subcontracting_is_migrated(pnad_paths, sam
             con.execute(
                 "select file_id, parsed_at from ingest_files where status = 'parsed'"
             ).fetchall()
-        ) == {tabular: parsed_at[tabular], moved: parsed_at[moved]}
+        ) == {moved: parsed_at[moved]}
         assert con.execute(
             "select count(*) from build_state where step in ('contracts', 'contracts_increment')"
         ).fetchone() == (0,)
@@ -355,6 +359,39 @@ def test_working_database_made_before_subcontracting_is_migrated(pnad_paths, sam
     with duckdb.connect(str(pnad_paths.work_db), read_only=True) as con:
         assert con.execute("select distinct status from ingest_files").fetchall() == [("parsed",)]
         assert con.execute("select bool_and(balanced) from ingest_accounting").fetchone() == (True,)
+
+
+def test_working_database_made_before_tabular_holder_names_parses_tabular_files_again(
+    pnad_paths, sample_data
+):
+    samples = [sample_data / "decp" / name for name in MIGRATED[:3]]
+    decp_ingest.land_local_files(pnad_paths, samples)
+    build_warehouse(pnad_paths)
+    expected = companion_tables(pnad_paths)
+    daily, xml, tabular = (decp_ingest.sha256_of(path) for path in samples)
+    with duckdb.connect(str(pnad_paths.work_db)) as con:
+        # what the previous release staged for a tabular file: holder ids only
+        con.execute(
+            "update stg_decp_records set holders = to_json([first_holder_id]) where file_id = $id",
+            {"id": tabular},
+        )
+        con.execute(
+            "update warehouse_meta set value = $old where key = 'staging_layout'",
+            {"old": warehouse.LAYOUT_BEFORE_TABULAR_HOLDERS},
+        )
+    with warehouse.connect(pnad_paths) as con:
+        assert dict(con.execute("select file_id, status from ingest_files").fetchall()) == {
+            daily: "parsed",
+            xml: "parsed",
+            tabular: "registered",
+        }
+    assert build_warehouse(pnad_paths)["incremental"] == 0
+    assert companion_tables(pnad_paths) == expected
+    with duckdb.connect(str(pnad_paths.work_db), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from contract_holders join contracts using (uid) "
+            "where contracts.format_version = 'decp-tabular' and holder_id_type = 'SIRET'"
+        ).fetchone() == (8,)
 
 
 def test_working_database_of_any_other_layout_is_parsed_again(pnad_paths, query):
@@ -424,13 +461,17 @@ def test_a_tabular_modification_naming_another_holder_makes_it_current(pnad_path
     raw.mkdir(parents=True)
     # decp-processing layout: contract x holder x modification; modification 1 replaces the
     # two initial holders by a third one
+    # two initial holders, the mandataire (2222...) first, by a third one; names and types as
+    # decp-processing writes them (titulaire_nom, titulaire_typeIdentifiant)
     pq.write_table(
         pa.table(
             {
                 "uid": ["21590163800019DPM1"] * 3,
                 "id": ["DPM1"] * 3,
                 "acheteur_id": ["21590163800019"] * 3,
-                "titulaire_id": ["11111111111111", "22222222222222", "33333333333333"],
+                "titulaire_id": ["22222222222222", "11111111111111", "33333333333333"],
+                "titulaire_typeIdentifiant": ["SIRET", "SIRET", "TVA"],
+                "titulaire_nom": ["Mandataire SA", "Cotraitant SARL", None],
                 "modification_id": [0, 0, 1],
                 "montant": [1000.0, 1000.0, 2000.0],
                 "dateNotification": ["2024-03-01", "2024-03-01", "2024-06-01"],
@@ -441,11 +482,61 @@ def test_a_tabular_modification_naming_another_holder_makes_it_current(pnad_path
     )
     build_warehouse(pnad_paths)
     assert query(
-        "select holder_order, holder_id, modification_order, is_current from contract_holders "
-        "order by modification_order nulls first, holder_order"
+        "select holder_order, holder_id, holder_id_type, holder_name, modification_order, "
+        "is_current from contract_holders order by modification_order nulls first, holder_order"
     ) == [
-        (1, "11111111111111", None, False),
-        (2, "22222222222222", None, False),
-        (1, "33333333333333", 1, True),
+        (1, "22222222222222", "SIRET", "Mandataire SA", None, False),  # published order
+        (2, "11111111111111", "SIRET", "Cotraitant SARL", None, False),
+        (1, "33333333333333", "TVA", None, 1, True),
     ]
     assert query("select current_amount from contracts") == [(2000.0,)]
+
+
+# A data.economie.gouv.fr 2022 export (";", the export's own column names): one row per acte de
+# sous-traitance, the contract's values repeated; the modification beside the initial values
+# names a new holder (idTitulaireModification).
+ECONOMIE_2022_HEADER = (
+    "titulaire_id_1;titulaire_typeIdentifiant_1;titulaire_id_2;titulaire_typeIdentifiant_2;"
+    "id;acheteur.id;montant;dateNotification;datePublicationDonnees;"
+    "idActeSousTraitance;dureeMoisActeSousTraitance;dateNotificationActeSousTraitance;"
+    "datePublicationDonneesActeSousTraitance;montantActeSousTraitance;"
+    "variationPrixActeSousTraitance;idSousTraitant;typeIdentifiantSousTraitant;"
+    "idModification;montantModification;idTitulaireModification;"
+    "typeIdentifiantTitulaireModification;dateNotificationModificationModification"
+)
+ECONOMIE_2022_ROWS = (
+    "35043845300028;SIRET;CDL;CDL;EX1;20006810400013;50000;2024-02-01;2024-02-05;"
+    "1;6;2024-03-01;2024-03-04;12 000,50;Ferme;44444444444444;SIRET;"
+    "CDL;60000;55555555555555;SIRET;2024-09-01",
+    "35043845300028;SIRET;CDL;CDL;EX1;20006810400013;50000;2024-02-01;2024-02-05;"
+    "2;CDL;2024-04-01;CDL;8000;Révisable;66666666666666;TVA;"
+    "CDL;60000;55555555555555;SIRET;2024-09-01",
+)
+
+
+def test_economie_export_acts_and_modification_holder(pnad_paths, query):
+    raw = pnad_paths.raw / "t"
+    raw.mkdir(parents=True)
+    (raw / "export.csv").write_text(
+        "\n".join((ECONOMIE_2022_HEADER, *ECONOMIE_2022_ROWS)) + "\n", encoding="utf-8"
+    )
+    build_warehouse(pnad_paths)
+    assert query("select records_read, loaded, duplicates, rejected from ingest_accounting") == [
+        (2, 1, 1, 0)
+    ]
+    assert query(
+        "select act_order, act_id, subcontractor_id, subcontractor_id_type, amount, "
+        "duration_months, notification_date::varchar, publication_date::varchar, price_variation "
+        "from contract_subcontracting order by act_order"
+    ) == [
+        (1, "1", "44444444444444", "SIRET", 12000.5, 6, "2024-03-01", "2024-03-04", "Ferme"),
+        (2, "2", "66666666666666", "TVA", 8000.0, None, "2024-04-01", None, "Révisable"),
+    ]
+    assert query(
+        "select holder_order, holder_id, holder_id_type, modification_order, is_current "
+        "from contract_holders order by modification_order nulls first, holder_order"
+    ) == [
+        (1, "35043845300028", "SIRET", None, False),
+        (1, "55555555555555", "SIRET", 1, True),
+    ]
+    assert query("select initial_amount, current_amount from contracts") == [(50000.0, 60000.0)]

@@ -187,8 +187,13 @@ def test_economie_export_modification_beside_the_initial_values_gives_the_curren
 
 
 def test_economie_export_row_with_three_holders_gives_three_holders(real):
-    # titulaire_id_1..3 on one row of the 2019 data.economie.gouv.fr sample
+    # titulaire_id_1..3 on one row of the 2019 data.economie.gouv.fr sample, with their names
+    # and types, in their published order (not the ids' order)
     assert real[1].execute(
-        "select holder_order, holder_id from contract_holders "
-        "where uid = '2174003320002920202020-0000200' order by 1"
-    ).fetchall() == [(1, "33901418500013"), (2, "44867048900021"), (3, "44963882400010")]
+        "select holder_order, holder_id, holder_id_type, holder_name from contract_holders "
+        "where uid = '224000018000162020CP007F00302' order by 1"
+    ).fetchall() == [
+        (1, "81494694300010", "SIRET", "TRANSPORTS BIZIA MAITE"),
+        (2, "80332764200010", "SIRET", "CHALOSSE TRANSPORT"),
+        (3, "47823248100026", "SIRET", "WETTERWALD TRANSPORT TOURISME"),
+    ]

@@ -309,9 +309,16 @@ TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
     "social": ("considerationsSociales",),
     "environmental": ("considerationsEnvironnementales",),
     "holder_id": ("titulaire_id", "titulaire_id_1"),
+    "holder_type": ("titulaire_typeIdentifiant", "titulaire_typeIdentifiant_1"),
+    # decp-processing: titulaire_nom; data.economie.gouv.fr: titulaire_denominationSociale_N
+    "holder_name": ("titulaire_nom", "titulaire_denominationSociale_1"),
     # data.economie.gouv.fr exports name up to three holders on one row
     "holder_id_2": ("titulaire_id_2",),
+    "holder_type_2": ("titulaire_typeIdentifiant_2",),
+    "holder_name_2": ("titulaire_denominationSociale_2",),
     "holder_id_3": ("titulaire_id_3",),
+    "holder_type_3": ("titulaire_typeIdentifiant_3",),
+    "holder_name_3": ("titulaire_denominationSociale_3",),
     "modification_id": ("modification_id", "idModification"),
     # data.economie.gouv.fr exports give a contract's modification on its own row, beside the
     # initial values (idModification often empty); the 2022 exports double "Modification"
@@ -325,6 +332,18 @@ TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
         "datePublicationDonneesModification",
         "datePublicationDonneesModificationModification",
     ),
+    # ... and the holder that modification names (2022 exports)
+    "modification_holder_id": ("idTitulaireModification",),
+    "modification_holder_type": ("typeIdentifiantTitulaireModification",),
+    # data.economie.gouv.fr 2022 exports: one acte de sous-traitance per row
+    "act_id": ("idActeSousTraitance",),
+    "act_duration": ("dureeMoisActeSousTraitance",),
+    "act_date": ("dateNotificationActeSousTraitance",),
+    "act_publication_date": ("datePublicationDonneesActeSousTraitance",),
+    "act_amount": ("montantActeSousTraitance",),
+    "act_price_variation": ("variationPrixActeSousTraitance",),
+    "subcontractor_id": ("idSousTraitant",),
+    "subcontractor_type": ("typeIdentifiantSousTraitant",),
 }
 # Columns that, beside a uid, make a CSV an extract of DECP data (lower case).
 DECP_EXTRACT_COLUMNS = {

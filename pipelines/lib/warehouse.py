@@ -32,6 +32,7 @@ MACROS = (
     "macros/place_departement_code",
     "macros/tabular_text",
     "macros/tabular_list",
+    "macros/tabular_holders",
     "macros/buyer_category",
     "macros/legal_category_buyer_category",
     "macros/territory_level",
@@ -146,18 +147,25 @@ REBUILT_ON_LAYOUT_CHANGE = (
 )
 
 
-# The staging layout (digest of create_ingest_tables.sql, as _migrate computes it) of the release
-# before stg_decp_records.subcontracting: a database in it is migrated, not reset, for re-parsing
-# a national tabular file (millions of rows, no subcontracting acts) would gain nothing.
+# Staging layouts (digests of create_ingest_tables.sql, as _migrate computes them) of earlier
+# releases that are migrated, not reset, with the formats of the files parsed again: re-parsing
+# every file of a large database would gain nothing for most of them.
+# - before stg_decp_records.subcontracting (the column is added): JSON and XML files for their
+#   acts, tabular files for their holders' names and types and their acts;
+# - before tabular holders' names and types and tabular acts: tabular files only.
 LAYOUT_BEFORE_SUBCONTRACTING = "9f00f423ea1bf291"
-# The formats whose records carry actesSousTraitance.
-SUBCONTRACTING_FORMATS = ["decp-json", "decp-xml"]
+LAYOUT_BEFORE_TABULAR_HOLDERS = "bd1722962cac8e12"
+TABULAR_FORMATS = ("decp-tabular-parquet", "decp-tabular-csv")
+MIGRATED_LAYOUTS = {
+    LAYOUT_BEFORE_SUBCONTRACTING: ("decp-json", "decp-xml", *TABULAR_FORMATS),
+    LAYOUT_BEFORE_TABULAR_HOLDERS: TABULAR_FORMATS,
+}
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
-    """Bring the staging tables to the current layout: the layout of the release before
-    subcontracting acts were staged by adding the column, any other by resetting the derived
-    bookkeeping (every file parsed again)."""
+    """Bring the staging tables to the current layout: a layout of MIGRATED_LAYOUTS by parsing
+    again the files of the formats it names (adding stg_decp_records.subcontracting first when
+    it lacks it), any other by resetting the derived bookkeeping (every file parsed again)."""
     layout = hashlib.sha256(sql_text("staging/create_ingest_tables").encode()).hexdigest()[:16]
     con.execute(
         "create table if not exists warehouse_meta (key varchar primary key, value varchar)"
@@ -167,8 +175,10 @@ def _migrate(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
         return
     con.execute("begin transaction")
     try:
-        if row and row[0] == LAYOUT_BEFORE_SUBCONTRACTING and _has_table(con, "stg_decp_records"):
-            _add_subcontracting_column(con, paths)
+        if row and row[0] in MIGRATED_LAYOUTS and _has_table(con, "stg_decp_records"):
+            if row[0] == LAYOUT_BEFORE_SUBCONTRACTING:
+                con.execute("alter table stg_decp_records add column subcontracting json")
+            _parse_again(con, paths, MIGRATED_LAYOUTS[row[0]])
         else:
             for table in REBUILT_ON_LAYOUT_CHANGE:
                 con.execute(f"drop table if exists {table}")  # noqa: S608 - fixed names
@@ -182,16 +192,17 @@ def _migrate(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
         raise
 
 
-def _add_subcontracting_column(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
-    """Add stg_decp_records.subcontracting, and mark the JSON and XML files parsed without it as
-    to be parsed again (their staged records, rejects and unknown keys removed) so that the next
-    run stages their acts; the next contract build is a full one. A file no longer under raw/
-    keeps its records (without acts). Runs in _migrate's transaction."""
-    con.execute("alter table stg_decp_records add column subcontracting json")
+def _parse_again(
+    con: duckdb.DuckDBPyConnection, paths: PnadPaths, formats: tuple[str, ...]
+) -> None:
+    """Mark the parsed files of these formats as to be parsed again (their staged records,
+    rejects and unknown keys removed), so that the next run stages what the current release
+    reads in them; the next contract build is a full one. A file no longer under raw/ keeps its
+    records as they were. Runs in _migrate's transaction."""
     candidates = con.execute(
         "select file_id, relative_path from ingest_files "
         "where status = 'parsed' and format in (select unnest($formats))",
-        {"formats": SUBCONTRACTING_FORMATS},
+        {"formats": list(formats)},
     ).fetchall()
     ids = [file_id for file_id, relative in candidates if (paths.home / relative).is_file()]
     for table in ("stg_decp_records", "ingest_rejects", "ingest_unknown_keys"):

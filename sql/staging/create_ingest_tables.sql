@@ -9,7 +9,7 @@
 -- stg_decp_records: one row per usable DECP record read (all versions, before deduplication),
 --                 every field kept as text: casting happens when contracts are built.
 --                 subcontracting comes last: a working database made before it had the column
---                 added at the end (warehouse._add_subcontracting_column).
+--                 added at the end (warehouse._migrate).
 create table if not exists ingest_files (
     file_id varchar primary key,          -- SHA-256 of the content
     source varchar not null,              -- source name (demo, local, a configured source)
@@ -56,7 +56,7 @@ create table if not exists stg_decp_records (
     first_holder_id varchar,              -- tells lots sharing one id apart (contract_versions)
     modifications json,
     source_rows bigint not null default 1, -- rows of the file folded into the record (tabular)
-    subcontracting json                   -- actesSousTraitance as written (tabular files: NULL)
+    subcontracting json                   -- actesSousTraitance as written (tabular: one per row)
 );
 create table if not exists download_manifest (
     source varchar not null,              -- source name in sources.toml

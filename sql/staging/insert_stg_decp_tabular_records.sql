@@ -4,9 +4,10 @@
 -- buyer id; the others are in batch_records (batch_decp_tabular_records.sql), which sorts them
 -- into ingest_rejects.
 -- Source: tabular_contract_folds (tabular_contract_folds.sql) for what the contract's rows give
--- together (holders, modifications, latest publication date), tabular_row_keys
--- (tabular_row_keys.sql) for its key, and the temporary table macro tabular_rows($path) for the
--- fields of its initial row, cleaned here only (tabular_text, tabular_list).
+-- together (holders, modifications, acts of subcontracting, latest publication date),
+-- tabular_row_keys (tabular_row_keys.sql) for its key, and the temporary table macro
+-- tabular_rows($path) for the fields of its initial row, cleaned here only (tabular_text,
+-- tabular_list).
 insert into stg_decp_records by name
 with part as (
     select keys.row_number, keys.contract_id, keys.buyer_id, keys.holder_id, folds.*
@@ -67,6 +68,7 @@ select
     part.holders,
     part.holder_id as first_holder_id,
     part.modifications,
-    part.source_rows
+    part.source_rows,
+    part.subcontracting
 from initial_rows
 join part using (row_number);

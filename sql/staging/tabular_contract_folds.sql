@@ -1,13 +1,15 @@
 -- The rows of one tabular DECP file folded into one record per contract (temporary table
--- tabular_contract_folds): how many rows, the latest publication date, the holders, the initial
--- row and the modifications.
+-- tabular_contract_folds): how many rows, the latest publication date, the holders, the acts of
+-- subcontracting, the initial row and the modifications.
 -- Grain: one row per contract (record_key). Source: tabular_row_keys (tabular_row_keys.sql).
 -- The initial row is the row of the lowest modification id (0 = initial data), the first such
 -- row on a tie; later modification ids become modifications with their absolute amount and
 -- duration, each value taken from the first of the modification's rows that gives it; a
 -- modification given beside the initial values (inline_modification, data.economie.gouv.fr
--- exports) is modification 1. Holders: those of the initial data (modification id 0) are the
--- contract's; a modification's rows name its holders (titulaires, absolute, as in the JSON).
+-- exports) is modification 1. Holders (id, type, name, in published order): those of the
+-- initial data (modification id 0) are the contract's; a modification's rows name its holders
+-- (titulaires, absolute, as in the JSON), or idTitulaireModification does. Acts of
+-- subcontracting: one per row that names one (data.economie.gouv.fr 2022 exports), each once.
 create or replace temp table tabular_contract_folds as
 with modification_values as (
     select
@@ -22,9 +24,14 @@ with modification_values as (
         arg_min(modification_publication_date_text, row_number) filter (
             where modification_publication_date_text is not null)
             as modification_publication_date,
-        -- the holders of the modification's rows (decp-processing: contract x holder x
-        -- modification), in id order; an inline modification names none
-        nullif(list_sort(list_distinct(list(holder_id) filter (where modification_id > 0))), [])
+        -- the holder the row names for the modification (idTitulaireModification), else the
+        -- holders of the modification's rows (decp-processing: contract x holder x
+        -- modification); an inline modification without idTitulaireModification names none
+        coalesce(
+            tabular_holders(list({'row_number': row_number, 'holders': [inline_holder]})
+                filter (where inline_holder is not null)),
+            tabular_holders(list({'row_number': row_number, 'holders': row_holders})
+                filter (where modification_id > 0 and row_holders is not null)))
             as titulaires
     from tabular_row_keys
     where modification_id > 0 or inline_modification
@@ -53,18 +60,23 @@ folds as (
         record_key,
         count(*) as source_rows,
         max(publication_date_text) as latest_publication_date_text,
-        -- distinct holders in id order (list_distinct drops NULLs); NULL when there is none
         -- the holders of the initial data (modification id 0; a modification's own holders go
-        -- with it), distinct, in id order
-        to_json(nullif(list_sort(list_distinct(
-            list(holder_id) filter (where modification_id = 0) || coalesce(flatten(
-            list(other_holder_ids) filter (where other_holder_ids is not null)), []))), []))
-            as holders,
+        -- with it), in published order, each once; NULL when there is none
+        to_json(tabular_holders(list({'row_number': row_number, 'holders': row_holders})
+            filter (where modification_id = 0 and row_holders is not null))) as holders,
+        -- the actes de sous-traitance the rows name, in row order (each once: below)
+        list_transform(
+            list_sort(list({'row_number': row_number, 'act': act}) filter (where act is not null)),
+            a -> a.act) as acts,
         min({'modification_id': modification_id, 'row_number': row_number}).row_number
             as initial_row_number
     from tabular_row_keys
     group by record_key
 )
-select folds.*, modification_lists.modifications
+select
+    folds.* exclude (acts),
+    to_json(nullif(list_filter(acts, (a, i) -> list_position(acts, a) = i), []))
+        as subcontracting,
+    modification_lists.modifications
 from folds
 left join modification_lists using (record_key);
