@@ -146,25 +146,25 @@ def check_validity_reject_share(warehouse_db: PnadWarehouse) -> dg.AssetCheckRes
 
 @dg.asset_check(asset=contracts)
 def check_plausibility_amounts_dates(warehouse_db: PnadWarehouse) -> dg.AssetCheckResult:
-    """Contracts whose amount is a placeholder, negative, a sentinel or missing, or whose
-    notification date is invalid or in the future. Threshold: 2 % of contracts each (WARN)."""
+    """Contracts with an implausible amount (initial or current), a missing or out-of-range
+    notification date, data published or a modification dated before the notification, or a
+    duration outside 1-600 months (sql/checks/contract_plausibility.sql).
+    Threshold: 2 % of contracts for each issue (WARN)."""
     with warehouse_db.connect() as con:
-        total, bad_amounts, bad_dates = con.execute(
-            "select count(*), count(*) filter (where amount_quality <> 'ok'), "
-            "count(*) filter (where notification_date_suspicious) from contracts"
-        ).fetchone()
-        by_quality = dict(
-            con.execute("select amount_quality, count(*) from contracts group by 1").fetchall()
-        )
-    share_amounts = bad_amounts / total if total else 0.0
-    share_dates = bad_dates / total if total else 0.0
+        issues = warehouse.contract_plausibility(con)
+    above = {issue: share for issue, (_, share) in issues.items() if share > IMPLAUSIBLE_SHARE_WARN}
+    counted = ", ".join(f"{issue} {count}" for issue, (count, _) in issues.items() if count)
     return dg.AssetCheckResult(
-        passed=share_amounts <= IMPLAUSIBLE_SHARE_WARN and share_dates <= IMPLAUSIBLE_SHARE_WARN,
+        passed=not above,
         severity=dg.AssetCheckSeverity.WARN,
         description=(
-            f"{bad_amounts} contracts ({share_amounts:.1%}) with an implausible amount, "
-            f"{bad_dates} ({share_dates:.1%}) with an invalid or future notification date "
-            "(threshold: 2 % each)"
+            (
+                "above 2 % of contracts: "
+                + "; ".join(f"{issue} {share:.1%}" for issue, share in above.items())
+                if above
+                else "every issue under 2 % of contracts"
+            )
+            + (f" ({counted})" if counted else "")
         ),
-        metadata={f"amount_{k}": int(v) for k, v in by_quality.items()},
+        metadata={issue: count for issue, (count, _) in issues.items()},
     )

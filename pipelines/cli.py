@@ -432,8 +432,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 "select f.file_id, f.relative_path, coalesce(f.format, '') as format, f.status, "
                 "f.status_reason, coalesce(a.records_read, f.records_read, 0), "
                 "coalesce(a.loaded, 0), coalesce(a.duplicates, 0), "
-                "coalesce(a.rejected, f.records_rejected, 0) "
+                "coalesce(a.rejected, f.records_rejected, 0), v.format_versions "
                 "from ingest_files f left join ingest_accounting a using (file_id) "
+                "left join (select file_id, list(distinct format_version order by "
+                "format_version) as format_versions from stg_decp_records group by file_id) "
+                "as v using (file_id) "
                 "where left(f.file_id, 32) in (select unnest($ids))",
                 {"ids": sorted({target.name[:32] for _, target in landed})},
             ).fetchall()
@@ -444,11 +447,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         key = target.name[:32]
         if key not in rows:
             continue
-        path, fmt, status, reason, read, loaded, dup, rejected = rows[key]
+        path, fmt, status, reason, read, loaded, dup, rejected, versions = rows[key]
         entry = {
             "file": str(source),
             "stored_as": path,
             "format": fmt,
+            # the regime and shape of its records: decp-2022, decp-2022-flat, decp-2019,
+            # decp-tabular
+            "format_versions": versions or [],
             "status": status,
             "reason": reason,
             "records_read": read,

@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.definitions import ASSET_MODULES as LAYERS
+from pipelines.lib import warehouse
 from pipelines.resources import PnadWarehouse
 from tests.conftest import marche, write_decp_2022
 
@@ -80,3 +81,47 @@ def test_a_second_run_over_the_same_files_changes_nothing(pnad_paths):
         assert con.execute("select * from contracts order by uid").fetchall() == before
         assert con.execute("select * from pnad_shares order by all").fetchall() == shares
         assert con.execute("select count(*) from stg_decp_records").fetchone() == (2,)
+
+
+def test_implausible_values_and_a_source_losing_records_are_warned(pnad_paths):
+    ok = [marche(f"OK{n}") for n in range(10)]
+    implausible = [
+        marche("P1", amount=1),  # placeholder
+        marche("P2", amount=99_999_999),  # sentinel (nines)
+        marche("P3", notified="5021-02-18"),  # typo: out of range
+        marche("P4", notified="2024-05-01", published="2024-04-01"),  # published before
+        marche("P5", dureeMois=1200),  # 100 years
+        marche(  # modified before its notification; current amount 0 after a valid initial
+            "P6",
+            modifications=[{"id": 1, "montant": 0, "dateNotificationModification": "2023-01-10"}],
+        ),
+        {**marche("P7"), "dateNotification": None},  # no date
+    ]
+    write_decp_2022(pnad_paths.raw / "feed" / "day1.json", ok + implausible)
+    # another source: one record of three without an id (33 % rejected)
+    write_decp_2022(
+        pnad_paths.raw / "other" / "day1.json", [marche("X1"), marche("X2"), marche("")]
+    )
+    result = materialize(pnad_paths)
+    assert result.success
+    with duckdb.connect(str(pnad_paths.work_db), read_only=True) as con:
+        counts = {k: v[0] for k, v in warehouse.contract_plausibility(con).items() if v[0]}
+    assert counts == {
+        "amount_placeholder": 1,
+        "amount_sentinel": 1,
+        "notification_date_out_of_range": 1,
+        "publication_before_notification": 1,
+        "duration_out_of_range": 1,
+        "modification_before_notification": 1,
+        "current_amount_implausible": 1,
+        "notification_date_missing": 1,
+    }
+    checks = check_results(result)
+    passed, description = checks["check_plausibility_amounts_dates"]
+    # each issue is 1 contract of 19 (5.3 %), above the 2 % threshold
+    assert not passed
+    assert description.startswith("above 2 % of contracts: amount_placeholder 5.3%;")
+    assert checks["check_validity_reject_share"] == (
+        False,
+        "sources above 5 % rejects: other: 1/3 (33.3%)",
+    )

@@ -302,14 +302,15 @@ def test_working_database_made_before_subcontracting_is_migrated(pnad_paths, sam
     expected = companion_tables(pnad_paths)
     daily, xml, tabular, moved = (decp_ingest.sha256_of(path) for path in samples)
     with duckdb.connect(str(pnad_paths.work_db)) as con:
-        # what the previous release left: no subcontracting column, no companion tables
-        con.execute("alter table stg_decp_records drop column subcontracting")
+        # what that release left: none of the staged columns added since, no companion tables
+        for column in warehouse.STAGED_COLUMNS_ADDED:
+            con.execute(f"alter table stg_decp_records drop column {column}")
         con.execute("alter table contract_modifications drop column new_holders")
         con.execute("drop table contract_holders")
         con.execute("drop table contract_subcontracting")
         con.execute(
             "update warehouse_meta set value = $old where key = 'staging_layout'",
-            {"old": warehouse.LAYOUT_BEFORE_SUBCONTRACTING},
+            {"old": warehouse.MIGRATED_LAYOUTS[0]},  # before the actes de sous-traitance
         )
         parsed_at = dict(con.execute("select file_id, parsed_at from ingest_files").fetchall())
         (moved_path,) = con.execute(
@@ -319,9 +320,16 @@ def test_working_database_made_before_subcontracting_is_migrated(pnad_paths, sam
 
     with warehouse.connect(pnad_paths) as con:  # the migration runs when the database is opened
         assert con.execute(
-            "select data_type from duckdb_columns() "
-            "where table_name = 'stg_decp_records' and column_name = 'subcontracting'"
-        ).fetchall() == [("JSON",)]
+            "select column_name, data_type from duckdb_columns() "
+            "where table_name = 'stg_decp_records' and column_name in "
+            "('subcontracting', 'techniques_raw', 'execution_modalities_raw', 'publisher') "
+            "order by column_index"
+        ).fetchall() == [
+            ("subcontracting", "JSON"),
+            ("techniques_raw", "VARCHAR[]"),
+            ("execution_modalities_raw", "VARCHAR[]"),
+            ("publisher", "VARCHAR"),
+        ]
         # JSON, XML and tabular files parsed again at the next run; the file no longer there
         # kept as it was
         assert dict(con.execute("select file_id, status from ingest_files").fetchall()) == {
@@ -361,37 +369,41 @@ def test_working_database_made_before_subcontracting_is_migrated(pnad_paths, sam
         assert con.execute("select bool_and(balanced) from ingest_accounting").fetchone() == (True,)
 
 
-def test_working_database_made_before_tabular_holder_names_parses_tabular_files_again(
-    pnad_paths, sample_data
-):
+def test_working_database_made_before_techniques_reads_every_file_again(pnad_paths, sample_data):
     samples = [sample_data / "decp" / name for name in MIGRATED[:3]]
     decp_ingest.land_local_files(pnad_paths, samples)
     build_warehouse(pnad_paths)
     expected = companion_tables(pnad_paths)
-    daily, xml, tabular = (decp_ingest.sha256_of(path) for path in samples)
     with duckdb.connect(str(pnad_paths.work_db)) as con:
-        # what the previous release staged for a tabular file: holder ids only
-        con.execute(
-            "update stg_decp_records set holders = to_json([first_holder_id]) where file_id = $id",
-            {"id": tabular},
-        )
+        expected_contracts = con.execute(
+            "select uid, techniques, execution_modalities from contracts order by uid"
+        ).fetchall()
+        # what the release before techniques, modalities and publisher staged
+        for column in ("techniques_raw", "execution_modalities_raw", "publisher"):
+            con.execute(f"alter table stg_decp_records drop column {column}")
         con.execute(
             "update warehouse_meta set value = $old where key = 'staging_layout'",
-            {"old": warehouse.LAYOUT_BEFORE_TABULAR_HOLDERS},
+            {"old": warehouse.MIGRATED_LAYOUTS[-1]},
         )
     with warehouse.connect(pnad_paths) as con:
-        assert dict(con.execute("select file_id, status from ingest_files").fetchall()) == {
-            daily: "parsed",
-            xml: "parsed",
-            tabular: "registered",
-        }
+        assert con.execute("select distinct status from ingest_files").fetchall() == [
+            ("registered",)
+        ]
     assert build_warehouse(pnad_paths)["incremental"] == 0
     assert companion_tables(pnad_paths) == expected
     with duckdb.connect(str(pnad_paths.work_db), read_only=True) as con:
-        assert con.execute(
-            "select count(*) from contract_holders join contracts using (uid) "
-            "where contracts.format_version = 'decp-tabular' and holder_id_type = 'SIRET'"
-        ).fetchone() == (8,)
+        assert (
+            con.execute(
+                "select uid, techniques, execution_modalities from contracts order by uid"
+            ).fetchall()
+            == expected_contracts
+        )
+        assert (
+            con.execute(
+                "select count(*) from contracts where list_contains(techniques, 'Accord-cadre')"
+            ).fetchone()[0]
+            > 0
+        )
 
 
 def test_working_database_of_any_other_layout_is_parsed_again(pnad_paths, query):

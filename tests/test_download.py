@@ -126,9 +126,11 @@ def test_connection_cut_mid_body_is_retried(server, tmp_path):
     assert result.attempts == 2
 
 
-def test_body_always_cut_fails_and_leaves_nothing(server, tmp_path):
+def test_body_always_cut_is_quarantined_and_never_lands(server, tmp_path):
     result = get(server, "/always-cut.json", tmp_path, body_attempts=2)
-    assert result.outcome == "failed" and result.reason
+    assert result.outcome == "quarantined" and result.reason.startswith("truncated body: ")
+    assert result.path.parent == tmp_path / "quarantine"
+    assert result.path.stat().st_size < len(BODY)
     assert not list((tmp_path / "raw").glob("*"))
 
 

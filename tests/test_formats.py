@@ -4,6 +4,7 @@ inputs get a clear reason and lose nothing else."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -206,6 +207,61 @@ def test_tabular_rows_fold_into_one_contract_with_its_modifications(pnad_paths, 
     ) == [("2024-04-01", 100000.0, 125000.0, 18, 1)]
     assert query("select records_read, loaded, duplicates, rejected from ingest_accounting") == [
         (4, 1, 3, 0)
+    ]
+
+
+def test_economie_parquet_export_with_typed_and_list_columns(pnad_paths, query):
+    # data.economie.gouv.fr (Opendatasoft) Parquet export: lower-case field names, typed dates and
+    # amounts, list columns; techniques in another case than the schema's
+    raw = pnad_paths.raw / "ods"
+    raw.mkdir(parents=True)
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["O1", "O2"],
+                "acheteur.id": ["21740056300011", "21740056300011"],
+                "datenotification": pa.array([date(2024, 5, 2), date(2024, 5, 3)]),
+                "montant": [61000.5, 45000.0],
+                "considerationssociales": [["Clause sociale", "Critère social"], None],
+                "considerationsenvironnementales": [["Pas de considération environnementale"], []],
+                "techniques": [["ACCORD-CADRE", "Système d’acquisition dynamique"], ["Truc"]],
+                "modalitesexecution": [["Bons de commande"], ["Sans objet"]],
+                "source": ["data.gouv.fr_aife", None],
+            }
+        ),
+        raw / "export.parquet",
+    )
+    build_warehouse(pnad_paths)
+    assert query("select format from ingest_files") == [("decp-tabular-parquet",)]
+    assert query(
+        "select contract_id, notification_date::varchar, initial_amount, social_status, "
+        "social_kinds, environmental_status, techniques, execution_modalities "
+        "from contracts order by 1"
+    ) == [
+        (
+            "O1",
+            "2024-05-02",
+            61000.5,
+            "yes",
+            ["clause", "critere"],
+            "no",
+            # in the schema's spelling, the typographic apostrophe straightened
+            ["Accord-cadre", "Système d'acquisition dynamique"],
+            ["Bons de commande"],
+        ),
+        ("O2", "2024-05-03", 45000.0, "unknown", [], "unknown", ["Truc"], ["Sans objet"]),
+    ]
+    assert query(
+        "select kind, value, occurrences from schema_drift where field = 'technique' "
+        "order by kind desc, value"
+    ) == [
+        ("variant_spelling", "ACCORD-CADRE", 1),
+        ("variant_spelling", "Système d’acquisition dynamique", 1),
+        ("unknown_value", "Truc", 1),
+    ]
+    assert query("select publisher from stg_decp_records order by contract_id") == [
+        ("data.gouv.fr_aife",),
+        (None,),
     ]
 
 

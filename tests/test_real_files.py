@@ -62,6 +62,65 @@ def test_every_file_parsed_and_every_record_accounted_for(real):
         assert accounting[relative][0] == len(json_records(json_file)), relative
 
 
+# Per sample file: (format, records read, loaded, merged as duplicates, rejected). Read counts of
+# the JSON files are checked against the files themselves above; the aife feed's 4 522 usable
+# records hold 4 264 distinct (buyer, id) pairs, 49 of them lots sharing an id (4 313 contracts).
+EXPECTED_ACCOUNTING = {
+    "decp2019/aife_data.gouv.fr_2019-04-04.json": ("decp-json", 4530, 4313, 209, 8),
+    "decp2019/marches-securises_croix_21590163800019_2019-2021.json": (
+        "decp-json",
+        159,
+        125,
+        1,
+        33,
+    ),
+    "decp2019/pes_dgfip_data.gouv.fr_2019-04-05.json": ("decp-json", 1148, 1141, 7, 0),
+    "decp2024/dematis_2024-07/dematis13.json": ("decp-json", 137, 136, 1, 0),
+    "decp2024/dematis_2024-07/dematis16.json": ("decp-json", 143, 143, 0, 0),
+    "decp2024/dematis_2024-07/dematis17.json": ("decp-json", 159, 159, 0, 0),
+    "decp2024/dematis_2024-07/dematis18.json": ("decp-json", 74, 74, 0, 0),
+    "decp2024/dematis_2024-07/dematis19.json": ("decp-json", 87, 87, 0, 0),
+    "decp2024/gunout_monitor-decp-re_decp-2025_excerpt.json": ("decp-json", 1, 1, 0, 0),
+    "decp2024/maximilien_13001845000028_2024-02-29_flat-shape.json": ("decp-json", 1, 1, 0, 0),
+    "decp2024/maximilien_13001845000028_2024-10-06.json": ("decp-json", 17, 17, 0, 0),
+    "decp2024/megalis_decp-59920013600241-2024-07-09-01.json": ("decp-json", 5, 5, 0, 0),
+    "official_examples/decp-table-schema_exemple-valide.csv": ("decp-tabular-csv", 4, 2, 2, 0),
+    "official_examples/v1.5.0/cc-avec-modifications.json": ("decp-json", 1, 0, 1, 0),
+    "official_examples/v1.5.0/cc-avec-modifications.xml": ("decp-xml", 1, 1, 0, 0),
+    "official_examples/v1.5.0/mar-avec-modifications.json": ("decp-json", 1, 1, 0, 0),
+    "official_examples/v1.5.0/mar-avec-modifications.xml": ("decp-xml", 1, 1, 0, 0),
+    "official_examples/v1.5.0/paquet.json": ("decp-json", 2, 1, 1, 0),
+    "official_examples/v1.5.0/paquet.xml": ("decp-xml", 4, 4, 0, 0),
+    "official_examples/v2.0.0/mar-avec-modifications.json": ("decp-json", 1, 1, 0, 0),
+    "official_examples/v2.0.0/paquet.json": ("decp-json", 2, 2, 0, 0),
+    "official_examples/v2.0.3/Contrat-concession-modification.xml": ("decp-xml", 2, 0, 2, 0),
+    "official_examples/v2.0.3/Contrat-concession.xml": ("decp-xml", 2, 0, 2, 0),
+    "official_examples/v2.0.3/Marche.xml": ("decp-xml", 2, 1, 1, 0),
+    "official_examples/v2.0.3/concessions.json": ("decp-json", 2, 0, 2, 0),
+    "official_examples/v2.0.3/concessions_avec_modifications.json": ("decp-json", 2, 2, 0, 0),
+    "official_examples/v2.0.3/marches_avec_modifications.json": ("decp-json", 2, 0, 2, 0),
+    "official_examples/v2.0.3/marches_concessions.json": ("decp-json", 4, 4, 0, 0),
+    "tabular/data.economie_decp_augmente_valides_2019_sample.csv": ("decp-tabular-csv", 9, 9, 0, 0),
+    "tabular/data.economie_decp_augmente_valides_2022_sample.csv": ("decp-tabular-csv", 9, 9, 0, 0),
+}
+
+
+def test_exact_counts_per_file(real):
+    _, con, names = real
+    accounting = by_original_name(
+        con,
+        names,
+        "select a.relative_path, f.format, a.records_read, a.loaded, a.duplicates, a.rejected "
+        "from ingest_accounting as a join ingest_files as f using (file_id)",
+    )
+    assert accounting == EXPECTED_ACCOUNTING
+    # one contract per record loaded: the official examples repeat each other's contracts
+    assert con.execute("select count(*) from contracts").fetchone() == (
+        sum(row[2] for row in EXPECTED_ACCOUNTING.values()),
+    )
+    assert con.execute("select count(*) from contracts").fetchone() == (6240,)
+
+
 def test_exact_rejects_with_reasons(real):
     _, con, names = real
     rows = con.execute(
@@ -197,3 +256,51 @@ def test_economie_export_row_with_three_holders_gives_three_holders(real):
         (2, "80332764200010", "SIRET", "CHALOSSE TRANSPORT"),
         (3, "47823248100026", "SIRET", "WETTERWALD TRANSPORT TOURISME"),
     ]
+
+
+def test_techniques_and_execution_modalities_as_published(real):
+    _, con, _ = real
+
+    def lists(uid):
+        return con.execute(
+            "select techniques, execution_modalities from contracts where uid = $uid", {"uid": uid}
+        ).fetchall()
+
+    # 2022 JSON and XML (official example, <technique> repeated), in published order
+    assert lists("21750001630040TEST2022") == [(["Concours", "Accord-cadre"], ["Tranches"])]
+    # 2.0.0 flat draft: singular keys, plain arrays; an empty array is "none", not unknown
+    assert lists("21350238800019mp-889") == [(["Concours"], ["Marché subséquent"])]
+    assert lists("130018450000282024_D2F_2023S12323_33 962_01") == [([], [])]
+    # data.economie.gouv.fr 2022 export: Python-list text
+    assert lists("200056844000182024FCS05_1") == [(["Accord-cadre"], ["Bons de commande"])]
+    # 2019 format: no such fields
+    assert lists("219200441000182020SA200200") == [(None, None)]
+    # "Marché subséquent" (the draft's singular) is not an allowed modality: reported as drift
+    assert con.execute(
+        "select kind, occurrences from schema_drift "
+        "where field = 'execution_modality' and value = 'Marché subséquent'"
+    ).fetchall() == [("unknown_value", 1)]
+
+
+def test_each_publication_names_its_publisher(real):
+    _, con, _ = real
+    assert dict(
+        con.execute(
+            "select r.publisher, count(*) from contract_versions as v "
+            "join stg_decp_records as r using (file_id, position) group by all"
+        ).fetchall()
+    ) == {
+        # the 2019-format consolidations' "source" (usable records), and the 18 rows of the
+        # data.economie.gouv.fr exports' "source" column (4 aife, 12 pes, 2 decp_aws)
+        "data.gouv.fr_aife": 4522 + 4,
+        "data.gouv.fr_pes": 1148 + 12,
+        "decp_aws": 2,
+        # the official tabular example's source column
+        "marches-publics.info": 1,
+        "e-marchespublics": 1,
+        None: 779,  # the buyers' own files and the 2022 platforms name no feed
+    }
+    # "source" is a known key of those consolidations, not schema drift
+    assert con.execute(
+        "select count(*) from schema_drift where kind = 'unknown_key' and value = 'source'"
+    ).fetchone() == (0,)

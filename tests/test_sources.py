@@ -29,6 +29,7 @@ HTML = b"<!DOCTYPE html><html><body>Erreur 500</body></html>"
 class FakeDataGouv(BaseHTTPRequestHandler):
     hits: dict[str, int] = {}
     base = ""
+    single_last_modified = "2024-07-15T06:12:00.000000+00:00"
 
     def log_message(self, *args) -> None:
         return None
@@ -74,7 +75,13 @@ class FakeDataGouv(BaseHTTPRequestHandler):
             )
         if self.path == "/api/2/datasets/resources/r-single/":
             return self._json(
-                {"resource": {"url": f"{self.base}/files/day2.json", "checksum": None}}
+                {
+                    "resource": {
+                        "url": f"{self.base}/files/day2.json",
+                        "checksum": None,
+                        "last_modified": FakeDataGouv.single_last_modified,
+                    }
+                }
             )
         if self.path in files:
             body = files[self.path]
@@ -92,6 +99,7 @@ class FakeDataGouv(BaseHTTPRequestHandler):
 @pytest.fixture
 def datagouv(monkeypatch):
     FakeDataGouv.hits = {}
+    FakeDataGouv.single_last_modified = "2024-07-15T06:12:00.000000+00:00"
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeDataGouv)
     FakeDataGouv.base = f"http://127.0.0.1:{httpd.server_address[1]}"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -152,6 +160,32 @@ def test_single_resource_through_the_api(datagouv, pnad_paths):
     with warehouse.connect(pnad_paths) as con:
         ((_, result),) = fetch_sources(con, pnad_paths, [source], log=lambda _: None)
     assert result.outcome == "downloaded" and result.path.read_bytes() == DAILY_2
+
+
+def test_no_checksum_but_the_same_published_last_modified_is_not_downloaded_again(
+    datagouv, pnad_paths
+):
+    source = Source(name="single", kind="datagouv_resource", resource_id="r-single")
+    with warehouse.connect(pnad_paths) as con:
+        fetch_sources(con, pnad_paths, [source], log=lambda _: None)
+        ((_, again),) = fetch_sources(con, pnad_paths, [source], log=lambda _: None)
+        assert (again.outcome, again.reason) == (
+            "unchanged",
+            "published last_modified unchanged: not downloaded",
+        )
+        assert FakeDataGouv.hits["/files/day2.json"] == 1
+        # the resource is republished: fetched again (same content here: nothing new lands)
+        FakeDataGouv.single_last_modified = "2024-07-16T06:12:00.000000+00:00"
+        ((_, third),) = fetch_sources(con, pnad_paths, [source], log=lambda _: None)
+        manifest = con.execute(
+            "select outcome, published_last_modified from download_manifest order by fetched_at"
+        ).fetchall()
+    assert third.outcome == "unchanged" and FakeDataGouv.hits["/files/day2.json"] == 2
+    assert manifest == [
+        ("downloaded", "2024-07-15T06:12:00.000000+00:00"),
+        ("unchanged", "2024-07-15T06:12:00.000000+00:00"),
+        ("unchanged", "2024-07-16T06:12:00.000000+00:00"),
+    ]
 
 
 def test_user_file_overrides_and_disables_sources(pnad_paths):

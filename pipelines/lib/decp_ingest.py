@@ -308,6 +308,10 @@ TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
     "framework_id": ("idAccordCadre",),
     "social": ("considerationsSociales",),
     "environmental": ("considerationsEnvironnementales",),
+    "techniques": ("techniques",),
+    "execution_modalities": ("modalitesExecution",),
+    # the feed a row came from: decp-processing's sourceDataset, an export's source
+    "publisher": ("sourceDataset", "source"),
     "holder_id": ("titulaire_id", "titulaire_id_1"),
     "holder_type": ("titulaire_typeIdentifiant", "titulaire_typeIdentifiant_1"),
     # decp-processing: titulaire_nom; data.economie.gouv.fr: titulaire_denominationSociale_N
@@ -350,7 +354,8 @@ DECP_EXTRACT_COLUMNS = {
     name.lower().encode()
     for names in TABULAR_COLUMNS.values()
     for name in names
-    if name not in ("id", "nature", "objet", "procedure")  # words a facilitator's table may use
+    # words a facilitator's table may use
+    if name not in ("id", "nature", "objet", "procedure", "techniques", "source")
 }
 # Rows of a tabular file read at once: a larger file is read in parts (the contracts whose initial
 # row is in each range of rows), so that its memory follows this, not the file (3 M rows, more).

@@ -171,10 +171,17 @@ def fetch(
             _BodyError,
         ) as error:
             result.reason = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
-            partial.unlink(missing_ok=True)
             if attempt < body_attempts:
+                partial.unlink(missing_ok=True)
                 time.sleep(body_backoff * 2 ** (attempt - 1))
                 continue
+            if partial.exists():
+                # the body had started (HTTP 200) and was cut: what arrived of it is set aside
+                # for diagnosis, never landed (requests may drop the last piece it read)
+                if not result.reason.startswith("truncated body"):
+                    result.reason = f"truncated body: {result.reason}"
+                result.outcome = "quarantined"
+                result.path = _quarantine(partial, quarantine_dir, target.name)
             return result
         break
 
@@ -189,10 +196,7 @@ def fetch(
             f"{checksum[0]} checksum mismatch: published {checksum[1]}, got {published.hexdigest()}"
         )
     if problem:
-        quarantine_dir.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        destination = quarantine_dir / f"{stamp}_{target.name}"
-        os.replace(partial, destination)
+        destination = _quarantine(partial, quarantine_dir, target.name)
         result.outcome, result.reason, result.path = "quarantined", problem, destination
         return result
     final = target_dir / f"{stem}-{result.sha256[:16]}{suffix}"
@@ -203,3 +207,12 @@ def fetch(
     os.replace(partial, final)  # atomic: readers see no file or the whole file, never half
     result.outcome, result.path = "downloaded", final
     return result
+
+
+def _quarantine(partial: Path, quarantine_dir: Path, name: str) -> Path:
+    """Move a received body that must not land into quarantine/, named by time and target."""
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    destination = quarantine_dir / f"{stamp}_{name}"
+    os.replace(partial, destination)
+    return destination

@@ -57,8 +57,11 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "source et définition différentes, à montrer comme une série distincte (rupture).",
     ),
     "contract_sources": (
-        "select uid, base_uid, shared_id_group, file_id, position, source, publication_date, "
-        "is_kept, kept_rule, versions_seen from contract_versions",
+        "select v.uid, v.base_uid, v.shared_id_group, v.file_id, v.position, v.source, "
+        "r.publisher, f.original_name, v.publication_date, v.is_kept, v.kept_rule, "
+        "v.versions_seen from contract_versions as v "
+        "join stg_decp_records as r using (file_id, position) "
+        "join ingest_files as f using (file_id)",
         "Chaque publication lue d'un contrat (une ligne par enregistrement), et la règle qui a "
         "choisi la version retenue.",
     ),

@@ -90,17 +90,19 @@ def load_sources(paths: PnadPaths, section: str = "sources") -> list[Source]:
 
 def _last_success(
     con: duckdb.DuckDBPyConnection, url: str
-) -> tuple[Previous, tuple[str, str] | None]:
-    """Validators, body hash and published checksum of the last good fetch of ``url``."""
+) -> tuple[Previous, tuple[str, str] | None, str | None, str | None]:
+    """Validators, body hash, published checksum, published last_modified and landed path of
+    the last good fetch of ``url``."""
     row = con.execute(
-        "select etag, last_modified, sha256, checksum_type, checksum from download_manifest "
+        "select etag, last_modified, sha256, checksum_type, checksum, published_last_modified, "
+        "relative_path from download_manifest "
         "where url = $url and outcome in ('downloaded', 'unchanged', 'not_modified') "
         "order by fetched_at desc limit 1",
         {"url": url},
     ).fetchone()
     if not row:
-        return Previous(), None
-    return Previous(*row[:3]), ((row[3], row[4]) if row[3] else None)
+        return Previous(), None, None, None
+    return Previous(*row[:3]), ((row[3], row[4]) if row[3] else None), row[5], row[6]
 
 
 def _checksum(resource: dict) -> tuple[str, str] | None:
@@ -144,6 +146,7 @@ def _record(
     resource_id: str | None,
     checksum: tuple[str, str] | None,
     result: FetchResult,
+    published_last_modified: str | None = None,
 ) -> None:
     relative = None
     if result.path is not None:
@@ -153,9 +156,12 @@ def _record(
             relative = str(result.path)
     con.execute(
         """
-        insert into download_manifest values ($source, $url, $resource_id, $checksum_type,
-            $checksum, $sha256, $size, $fetched_at, $http_status, $outcome, $reason, $etag,
-            $last_modified, $relative_path)
+        insert into download_manifest (source, url, resource_id, checksum_type, checksum,
+            sha256, size_bytes, fetched_at, http_status, outcome, reason, etag, last_modified,
+            relative_path, published_last_modified)
+        values ($source, $url, $resource_id, $checksum_type, $checksum, $sha256, $size,
+            $fetched_at, $http_status, $outcome, $reason, $etag, $last_modified, $relative_path,
+            $published_last_modified)
         """,
         {
             "source": source.name,
@@ -172,6 +178,7 @@ def _record(
             "etag": result.etag,
             "last_modified": result.last_modified,
             "relative_path": relative,
+            "published_last_modified": published_last_modified,
         },
     )
 
@@ -238,13 +245,26 @@ def fetch_sources(
             continue
         for resource in resources:
             checksum = _checksum(resource)
-            previous, last_checksum = _last_success(con, resource["url"])
+            published_at = resource.get("last_modified") or None
+            previous, last_checksum, last_published_at, landed = _last_success(con, resource["url"])
+            still_landed = landed is not None and (paths.home / landed).is_file()
             if checksum and checksum == last_checksum:
                 result = FetchResult(
                     url=resource["url"],
                     outcome="unchanged",
                     sha256=previous.sha256,
                     reason="published checksum unchanged: not downloaded",
+                )
+            elif (
+                not checksum and published_at and published_at == last_published_at and still_landed
+            ):
+                # no checksum published: the API's last_modified says the resource did not change
+                result = FetchResult(
+                    url=resource["url"],
+                    outcome="unchanged",
+                    sha256=previous.sha256,
+                    reason="published last_modified unchanged: not downloaded",
+                    path=paths.home / landed,
                 )
             else:
                 stem = source.name
@@ -265,7 +285,7 @@ def fetch_sources(
                     progress=shown,
                 )
                 shown.finish()
-            _record(con, paths, source, resource.get("id"), checksum, result)
+            _record(con, paths, source, resource.get("id"), checksum, result, published_at)
             outcomes.append((source, result))
             log(
                 f"{source.name}: {result.outcome}"

@@ -148,24 +148,26 @@ REBUILT_ON_LAYOUT_CHANGE = (
 
 
 # Staging layouts (digests of create_ingest_tables.sql, as _migrate computes them) of earlier
-# releases that are migrated, not reset, with the formats of the files parsed again: re-parsing
-# every file of a large database would gain nothing for most of them.
-# - before stg_decp_records.subcontracting (the column is added): JSON and XML files for their
-#   acts, tabular files for their holders' names and types and their acts;
-# - before tabular holders' names and types and tabular acts: tabular files only.
-LAYOUT_BEFORE_SUBCONTRACTING = "9f00f423ea1bf291"
-LAYOUT_BEFORE_TABULAR_HOLDERS = "bd1722962cac8e12"
-TABULAR_FORMATS = ("decp-tabular-parquet", "decp-tabular-csv")
-MIGRATED_LAYOUTS = {
-    LAYOUT_BEFORE_SUBCONTRACTING: ("decp-json", "decp-xml", *TABULAR_FORMATS),
-    LAYOUT_BEFORE_TABULAR_HOLDERS: TABULAR_FORMATS,
+# releases that are migrated, not reset: the columns stg_decp_records gained since are added
+# (STAGED_COLUMNS_ADDED), and every file still under raw/ is parsed again to fill them. A file
+# no longer there keeps its records (the new fields unknown) instead of vanishing with a reset.
+# - 9f00f423ea1bf291: before the actes de sous-traitance (subcontracting);
+# - bd1722962cac8e12: before tabular holders' names and types and tabular acts;
+# - cafac9bc0c865efe: before techniques, execution modalities and publisher.
+MIGRATED_LAYOUTS = ("9f00f423ea1bf291", "bd1722962cac8e12", "cafac9bc0c865efe")
+# stg_decp_records columns added since the oldest of MIGRATED_LAYOUTS (fixed names and types).
+STAGED_COLUMNS_ADDED = {
+    "subcontracting": "json",
+    "techniques_raw": "varchar[]",
+    "execution_modalities_raw": "varchar[]",
+    "publisher": "varchar",
 }
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
-    """Bring the staging tables to the current layout: a layout of MIGRATED_LAYOUTS by parsing
-    again the files of the formats it names (adding stg_decp_records.subcontracting first when
-    it lacks it), any other by resetting the derived bookkeeping (every file parsed again)."""
+    """Bring the staging tables to the current layout: a layout of MIGRATED_LAYOUTS by adding
+    the columns it lacks and parsing its files again, any other by resetting the derived
+    bookkeeping (every file parsed again)."""
     layout = hashlib.sha256(sql_text("staging/create_ingest_tables").encode()).hexdigest()[:16]
     con.execute(
         "create table if not exists warehouse_meta (key varchar primary key, value varchar)"
@@ -176,9 +178,20 @@ def _migrate(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
     con.execute("begin transaction")
     try:
         if row and row[0] in MIGRATED_LAYOUTS and _has_table(con, "stg_decp_records"):
-            if row[0] == LAYOUT_BEFORE_SUBCONTRACTING:
-                con.execute("alter table stg_decp_records add column subcontracting json")
-            _parse_again(con, paths, MIGRATED_LAYOUTS[row[0]])
+            present = {
+                name
+                for (name,) in con.execute(
+                    "select column_name from duckdb_columns() "
+                    "where database_name = current_database() and schema_name = 'main' "
+                    "and table_name = 'stg_decp_records'"
+                ).fetchall()
+            }
+            for column, column_type in STAGED_COLUMNS_ADDED.items():
+                if column not in present:
+                    con.execute(  # noqa: S608 - fixed names and types
+                        f"alter table stg_decp_records add column {column} {column_type}"
+                    )
+            _parse_again(con, paths)
         else:
             for table in REBUILT_ON_LAYOUT_CHANGE:
                 con.execute(f"drop table if exists {table}")  # noqa: S608 - fixed names
@@ -192,17 +205,13 @@ def _migrate(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
         raise
 
 
-def _parse_again(
-    con: duckdb.DuckDBPyConnection, paths: PnadPaths, formats: tuple[str, ...]
-) -> None:
-    """Mark the parsed files of these formats as to be parsed again (their staged records,
-    rejects and unknown keys removed), so that the next run stages what the current release
-    reads in them; the next contract build is a full one. A file no longer under raw/ keeps its
-    records as they were. Runs in _migrate's transaction."""
+def _parse_again(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
+    """Mark the parsed files as to be parsed again (their staged records, rejects and unknown
+    keys removed), so that the next run stages what the current release reads in them; the next
+    contract build is a full one. A file no longer under raw/ keeps its records as they were.
+    Runs in _migrate's transaction."""
     candidates = con.execute(
-        "select file_id, relative_path from ingest_files "
-        "where status = 'parsed' and format in (select unnest($formats))",
-        {"formats": list(formats)},
+        "select file_id, relative_path from ingest_files where status = 'parsed'"
     ).fetchall()
     ids = [file_id for file_id, relative in candidates if (paths.home / relative).is_file()]
     for table in ("stg_decp_records", "ingest_rejects", "ingest_unknown_keys"):
@@ -408,6 +417,7 @@ CONTRACT_MODEL = (
     "core/contract_holders",
     "core/contract_subcontracting",
     "core/consideration_declarations",
+    "core/enum_lists",
     "core/contract_buyers",
     "core/contract_places",
     "core/contracts",
@@ -575,6 +585,15 @@ def build_shares(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> int:
             con.execute("rollback")
             raise
     return table_count(con, "pnad_shares")
+
+
+def contract_plausibility(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, float]]:
+    """Implausible amounts, dates and durations (sql/checks/contract_plausibility.sql): issue ->
+    (contracts showing it, their share of all contracts)."""
+    return {
+        issue: (int(count), float(share or 0.0))
+        for issue, count, _, share in run_sql(con, "checks/contract_plausibility").fetchall()
+    }
 
 
 def buyers_to_locate(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -1,8 +1,10 @@
 -- contracts: one row per contract (marché or concession), its kept version with current values,
 -- its social and environmental status, its territory and its data-quality flags.
 -- Grain: one row per uid (buyer SIRET + contract id). Source: contract_versions (is_kept) and
--- stg_decp_records, contract_modifications, consideration_declarations, contract_buyers,
--- contract_places, ref_departements.
+-- stg_decp_records, contract_modifications, consideration_declarations, enum_lists,
+-- contract_buyers, contract_places, ref_departements.
+-- techniques, execution_modalities: the lists as published, in the schema's spelling
+-- (enum_lists.sql); NULL when the record has no such field (2019 format, most tabular files).
 -- Status rules (domain guide §2): 'yes' when at least one positive value (clause, critère, réservé)
 -- is declared; 'no' when only "Pas de considération …"/"Sans objet" is declared (or, in the 2.0.0
 -- flat draft, an empty list); 'unknown' otherwise (field missing, NC, MQ, CDL, unrecognised value).
@@ -24,7 +26,7 @@ with kept as (
         r.file_id, r.record_kind, r.format_version, r.contract_id, r.buyer_id, r.buyer_name,
         r.nature, r.objet, r.cpv_code, r.procedure, r.framework_id, r.notification_date_text,
         r.amount_text, r.duration_months_text, r.place_code, r.place_type_code, r.social_raw,
-        r.environmental_raw
+        r.environmental_raw, r.techniques_raw, r.execution_modalities_raw
     from contract_versions as v
     join stg_decp_records as r using (file_id, position)
     where v.is_kept
@@ -55,6 +57,8 @@ typed as (
         try_cast(left(trim(kept.cpv_code), 2) as integer) as cpv_division,
         kept.procedure,
         kept.framework_id,
+        techniques.canonical_values as techniques,
+        modalities.canonical_values as execution_modalities,
         decp_date(kept.notification_date_text) as notification_date,
         kept.publication_date,
         decp_amount(kept.amount_text) as initial_amount,
@@ -95,6 +99,11 @@ typed as (
     left join consideration_declarations as environmental
         on environmental.dimension = 'environmental'
         and environmental.raw_list is not distinct from kept.environmental_raw
+    left join enum_lists as techniques
+        on techniques.field = 'technique' and techniques.raw_list = kept.techniques_raw
+    left join enum_lists as modalities
+        on modalities.field = 'execution_modality'
+        and modalities.raw_list = kept.execution_modalities_raw
     left join current_values using (uid)
     left join contract_buyers as buyers using (buyer_id)
     left join contract_places as places
@@ -129,6 +138,8 @@ select
         when flagged.cpv_division between 50 and 98 then 'services'
     end as market_type,
     flagged.procedure,
+    flagged.techniques,
+    flagged.execution_modalities,
     flagged.framework_id,
     flagged.framework_id is not null or spelling_key(flagged.nature) = 'marche subsequent'
         as is_subsequent_contract,

@@ -1,19 +1,44 @@
 -- schema_drift: what the files contain that the DECP schemas do not define, with counts.
 -- Grain: one row per (kind, field, value as written).
 --   unknown_key      a top-level record key outside every DECP schema (ingest_unknown_keys);
---   unknown_value    an enumerated field (nature, procedure, lieuExecution.typeCode) whose value
---                    matches no allowed value, even ignoring case, accents and apostrophes;
+--   unknown_value    an enumerated field whose value matches no allowed value, even ignoring
+--                    case, accents and apostrophes: nature, procedure, place_type_code
+--                    (lieuExecution.typeCode), technique, execution_modality (counted over
+--                    every record read, each republication included), holder_id_type
+--                    (titulaires' typeIdentifiant) and price_variation (acts of
+--                    subcontracting), counted over the kept versions;
 --   variant_spelling a value that matches an allowed one only once normalised ('CODE POSTAL');
 --   unrecognised_consideration  a social/environmental value outside the vocabulary (counted as
---                    unknown in the shares).
--- Source: ingest_unknown_keys, contracts (kept versions), decp_enum_values. Reported, never rejected.
+--                    unknown in the shares), over the kept versions.
+-- Source: ingest_unknown_keys, stg_decp_records, contracts, contract_holders,
+-- contract_subcontracting, decp_enum_values. Reported, never rejected.
 create or replace table schema_drift as
-with enum_fields as (
-    select 'nature' as field, nature as value from contracts
+with record_values as (
+    -- the staged records' values, counted per distinct combination first (few of them)
+    select nature, procedure, place_type_code, techniques_raw, execution_modalities_raw,
+           count(*) as records
+    from stg_decp_records
+    group by all
+),
+enum_fields as (
+    select 'nature' as field, nature as value, sum(records) as records
+    from record_values group by all
     union all
-    select 'procedure', procedure from contracts
+    select 'procedure', procedure, sum(records) from record_values group by all
     union all
-    select 'place_type_code', place_type_code from contracts
+    select 'place_type_code', place_type_code, sum(records) from record_values group by all
+    union all
+    select 'technique', value, sum(records)
+    from (select unnest(techniques_raw) as value, records from record_values)
+    group by all
+    union all
+    select 'execution_modality', value, sum(records)
+    from (select unnest(execution_modalities_raw) as value, records from record_values)
+    group by all
+    union all
+    select 'holder_id_type', holder_id_type, count(*) from contract_holders group by all
+    union all
+    select 'price_variation', price_variation, count(*) from contract_subcontracting group by all
 ),
 enum_drift as (
     select
@@ -23,7 +48,7 @@ enum_drift as (
              then 'variant_spelling' else 'unknown_value' end as kind,
         field,
         value,
-        count(*) as occurrences
+        sum(records)::bigint as occurrences
     from enum_fields
     where value is not null
       and not exists (

@@ -45,11 +45,12 @@ parsed as (
             '$.autoriteConcedante.nom', '$.nature', '$.objet', '$.codeCPV', '$.procedure',
             '$.dureeMois', '$.dateNotification', '$.dateSignature', '$.datePublicationDonnees',
             '$.montant', '$.valeurGlobale', '$.lieuExecution.code', '$.lieuExecution.typeCode',
-            '$.idAccordCadre', '$._type'
+            '$.idAccordCadre', '$._type', '$.source'
         ]) as text_fields,
         json_extract(record, [
             '$.considerationsSociales', '$.considerationsEnvironnementales', '$.titulaires',
-            '$.concessionnaires', '$.modifications', '$.actesSousTraitance'
+            '$.concessionnaires', '$.modifications', '$.actesSousTraitance', '$.techniques',
+            '$.modalitesExecution', '$.technique', '$.modaliteExecution'
         ]) as json_fields,
         json_keys(record) as record_keys
     from numbered
@@ -97,6 +98,12 @@ select
     nullif(trim(text_fields[18]), '') as framework_id,
     decp_list(json_fields[1], 'considerationSociale') as social_raw,
     decp_list(json_fields[2], 'considerationEnvironnementale') as environmental_raw,
+    -- the 2.0.0 flat draft names them in the singular: "technique": [...]
+    decp_list(coalesce(json_fields[7], json_fields[9]), 'technique') as techniques_raw,
+    decp_list(coalesce(json_fields[8], json_fields[10]), 'modaliteExecution')
+        as execution_modalities_raw,
+    -- the 2019-format consolidations name the feed a record came from (data.gouv.fr_aife...)
+    nullif(trim(text_fields[20]), '') as publisher,
     coalesce(json_fields[3], json_fields[4]) as holders,
     coalesce(
         json_fields[3] -> 0 -> 'titulaire' ->> 'id', json_fields[3] -> 0 ->> 'id',

@@ -8,8 +8,8 @@
 -- download_manifest: one row per fetch attempt of a configured source (see pipelines/sources.toml).
 -- stg_decp_records: one row per usable DECP record read (all versions, before deduplication),
 --                 every field kept as text: casting happens when contracts are built.
---                 subcontracting comes last: a working database made before it had the column
---                 added at the end (warehouse._migrate).
+--                 A working database made with another layout of these tables has its files
+--                 parsed again (warehouse._migrate).
 create table if not exists ingest_files (
     file_id varchar primary key,          -- SHA-256 of the content
     source varchar not null,              -- source name (demo, local, a configured source)
@@ -52,6 +52,10 @@ create table if not exists stg_decp_records (
     framework_id varchar,
     social_raw varchar[],
     environmental_raw varchar[],
+    techniques_raw varchar[],             -- techniques (accord-cadre, concours...) as written
+    execution_modalities_raw varchar[],   -- modalitesExecution (tranches, bons de commande...)
+    publisher varchar,                    -- who republished it: the 2019 consolidations' source,
+                                          -- decp-processing's sourceDataset, an export's source
     holders json,
     first_holder_id varchar,              -- tells lots sharing one id apart (contract_versions)
     modifications json,
@@ -72,8 +76,11 @@ create table if not exists download_manifest (
     reason varchar,
     etag varchar,
     last_modified varchar,
-    relative_path varchar                 -- where it landed (or was quarantined), under PNAD_HOME
+    relative_path varchar,                -- where it landed (or was quarantined), under PNAD_HOME
+    published_last_modified varchar       -- the resource's last_modified in the data.gouv.fr API
 );
+-- a manifest kept from an earlier release (never reset: it is the download history)
+alter table download_manifest add column if not exists published_last_modified varchar;
 create table if not exists ingest_unknown_keys (
     file_id varchar not null,
     record_key varchar not null,          -- a top-level key no DECP schema defines, as written

@@ -39,7 +39,10 @@ initial_rows as (
         tabular_text(r.place_type_code) as place_type_code,
         tabular_text(r.framework_id) as framework_id,
         tabular_list(r.social) as social_raw,
-        tabular_list(r.environmental) as environmental_raw
+        tabular_list(r.environmental) as environmental_raw,
+        tabular_list(r.techniques) as techniques_raw,
+        tabular_list(r.execution_modalities) as execution_modalities_raw,
+        tabular_text(r.publisher) as publisher
     from tabular_rows($path) as r
     where r.row_number between $first_row and $last_row
       and r.row_number in (select row_number from part)
@@ -65,6 +68,9 @@ select
     initial_rows.framework_id,
     initial_rows.social_raw,
     initial_rows.environmental_raw,
+    initial_rows.techniques_raw,
+    initial_rows.execution_modalities_raw,
+    initial_rows.publisher,
     part.holders,
     part.holder_id as first_holder_id,
     part.modifications,
