@@ -96,6 +96,14 @@ def test_implausible_values_and_a_source_losing_records_are_warned(pnad_paths):
             modifications=[{"id": 1, "montant": 0, "dateNotificationModification": "2023-01-10"}],
         ),
         {**marche("P7"), "dateNotification": None},  # no date
+        marche("P8", notified="2024-13-45"),  # not a date
+        marche("P9", published="2050-01-01"),  # published in the future
+        marche(  # a nines sentinel after a modification
+            "P10",
+            modifications=[
+                {"id": 1, "montant": 999_999_999, "dateNotificationModification": "2024-06-01"}
+            ],
+        ),
     ]
     write_decp_2022(pnad_paths.raw / "feed" / "day1.json", ok + implausible)
     # another source: one record of three without an id (33 % rejected)
@@ -113,14 +121,19 @@ def test_implausible_values_and_a_source_losing_records_are_warned(pnad_paths):
         "publication_before_notification": 1,
         "duration_out_of_range": 1,
         "modification_before_notification": 1,
-        "current_amount_implausible": 1,
+        "current_amount_implausible": 2,
         "notification_date_missing": 1,
+        "notification_date_unreadable": 1,
+        "publication_date_out_of_range": 1,
     }
     checks = check_results(result)
     passed, description = checks["check_plausibility_amounts_dates"]
-    # each issue is 1 contract of 19 (5.3 %), above the 2 % threshold
+    # each issue is 1 contract of 22 (4.5 %), above the 2 % threshold, in the documented order
     assert not passed
-    assert description.startswith("above 2 % of contracts: amount_placeholder 5.3%;")
+    assert description.startswith(
+        "above 2 % of contracts: amount_placeholder 4.5%; amount_sentinel 4.5%; "
+        "current_amount_implausible 9.1%; notification_date_missing 4.5%;"
+    )
     assert checks["check_validity_reject_share"] == (
         False,
         "sources above 5 % rejects: other: 1/3 (33.3%)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +62,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.shutdown(2)
             return None
+        if self.path == "/gzipped.json":  # Content-Length counts the compressed bytes
+            return self._send(200, gzip.compress(BODY), {"Content-Encoding": "gzip"})
         if self.path == "/error-page.json":
             return self._send(200, b"<!DOCTYPE html><html><body>Service indisponible</body></html>")
         if self.path == "/empty.json":
@@ -132,6 +135,11 @@ def test_body_always_cut_is_quarantined_and_never_lands(server, tmp_path):
     assert result.path.parent == tmp_path / "quarantine"
     assert result.path.stat().st_size < len(BODY)
     assert not list((tmp_path / "raw").glob("*"))
+
+
+def test_a_gzip_encoded_body_lands_whole_and_decoded(server, tmp_path):
+    result = get(server, "/gzipped.json", tmp_path)
+    assert result.outcome == "downloaded" and result.path.read_bytes() == BODY
 
 
 def test_html_error_page_is_quarantined(server, tmp_path):

@@ -265,6 +265,29 @@ def test_economie_parquet_export_with_typed_and_list_columns(pnad_paths, query):
     ]
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        # Python's list text puts a value holding an apostrophe in double quotes
+        """["Système d'acquisition dynamique", 'Concours']""",
+        # DuckDB's text of a list column quotes and escapes only what needs it
+        "['Système d\\'acquisition dynamique', Concours]",
+        "Système d'acquisition dynamique, Concours",  # decp-processing's joined text
+    ],
+)
+def test_list_cells_with_an_apostrophe_keep_every_value(pnad_paths, query, cell):
+    raw = pnad_paths.raw / "t"
+    raw.mkdir(parents=True)
+    pq.write_table(
+        pa.table({"id": ["A1"], "acheteur_id": ["21740056300011"], "techniques": [cell]}),
+        raw / "extract.parquet",
+    )
+    build_warehouse(pnad_paths)
+    assert query("select techniques from contracts") == [
+        (["Système d'acquisition dynamique", "Concours"],)
+    ]
+
+
 def test_gzipped_json_and_xml_are_read(pnad_paths, query, tmp_path):
     import gzip
 

@@ -308,8 +308,9 @@ TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
     "framework_id": ("idAccordCadre",),
     "social": ("considerationsSociales",),
     "environmental": ("considerationsEnvironnementales",),
-    "techniques": ("techniques",),
-    "execution_modalities": ("modalitesExecution",),
+    # data.economie.gouv.fr 2019 exports name them in the singular
+    "techniques": ("techniques", "technique"),
+    "execution_modalities": ("modalitesExecution", "modaliteExecution"),
     # the feed a row came from: decp-processing's sourceDataset, an export's source
     "publisher": ("sourceDataset", "source"),
     "holder_id": ("titulaire_id", "titulaire_id_1"),
@@ -355,7 +356,7 @@ DECP_EXTRACT_COLUMNS = {
     for names in TABULAR_COLUMNS.values()
     for name in names
     # words a facilitator's table may use
-    if name not in ("id", "nature", "objet", "procedure", "techniques", "source")
+    if name not in ("id", "nature", "objet", "procedure", "techniques", "technique", "source")
 }
 # Rows of a tabular file read at once: a larger file is read in parts (the contracts whose initial
 # row is in each range of rows), so that its memory follows this, not the file (3 M rows, more).

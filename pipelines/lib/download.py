@@ -162,8 +162,11 @@ def fetch(
                             progress(size, expected_size)
                     out.flush()
                     os.fsync(out.fileno())
-                if expected_size is not None and size != expected_size:
-                    raise _BodyError(f"truncated body: {size} of {expected_size} bytes")
+                # Content-Length counts the bytes sent, compressed when the server gzips the
+                # body: compare it with the bytes read from the socket, not the decoded ones
+                received = response.raw.tell() if response.raw is not None else size
+                if expected_size is not None and received != expected_size:
+                    raise _BodyError(f"truncated body: {received} of {expected_size} bytes")
         except (
             requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ConnectionError,

@@ -5,8 +5,9 @@
 -- Tranches, Bons de commande, Marchés subséquents, Sans objet).
 -- Source: stg_decp_records (every staged record), decp_enum_values. Read by contracts.sql.
 -- A value matching an allowed one once normalised ('ACCORD-CADRE', 'Systeme d’acquisition
--- dynamique') takes its spelling; any other is kept trimmed, as written (schema_drift reports
--- it); empty values are left out; each value once, in published order. A table of its own, as
+-- dynamique') takes the current schema's spelling (the 2.0.0 draft's 'Marché subséquent' is
+-- 'Marchés subséquents'); any other is kept trimmed, as written (schema_drift reports it);
+-- empty values are left out; each value once, in published order. A table of its own, as
 -- consideration_declarations: a few hundred distinct lists for millions of contracts.
 create or replace temp table enum_lists as
 with lists as (
@@ -28,7 +29,12 @@ spellings as (
         map(list(raw_values.raw_value),
             list(coalesce(allowed.value, trim(raw_values.raw_value)))) as spelling
     from raw_values
-    left join decp_enum_values as allowed
+    left join (
+        -- one spelling per key: the current schema's
+        select field, spelling_key, min(current_value) as value
+        from decp_enum_values
+        group by field, spelling_key
+    ) as allowed
         on allowed.field = raw_values.field
         and allowed.spelling_key = spelling_key(raw_values.raw_value)
     group by raw_values.field

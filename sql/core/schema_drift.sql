@@ -4,7 +4,8 @@
 --   unknown_value    an enumerated field whose value matches no allowed value, even ignoring
 --                    case, accents and apostrophes: nature, procedure, place_type_code
 --                    (lieuExecution.typeCode), technique, execution_modality (counted over
---                    every record read, each republication included), holder_id_type
+--                    every staged record, each republication included: a tabular contract
+--                    spread over several rows counts once, a rejected record not), holder_id_type
 --                    (titulaires' typeIdentifiant) and price_variation (acts of
 --                    subcontracting), counted over the kept versions;
 --   variant_spelling a value that matches an allowed one only once normalised ('CODE POSTAL');
@@ -50,7 +51,7 @@ enum_drift as (
         value,
         sum(records)::bigint as occurrences
     from enum_fields
-    where value is not null
+    where nullif(trim(value), '') is not null  -- an empty value is missing, not drift
       and not exists (
           select 1 from decp_enum_values e
           where e.field = enum_fields.field and e.value = enum_fields.value)
