@@ -435,7 +435,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 "coalesce(a.rejected, f.records_rejected, 0), v.format_versions "
                 "from ingest_files f left join ingest_accounting a using (file_id) "
                 "left join (select file_id, list(distinct format_version order by "
-                "format_version) as format_versions from stg_decp_records group by file_id) "
+                "format_version) as format_versions from stg_decp_records "
+                "where left(file_id, 32) in (select unnest($ids)) group by file_id) "
                 "as v using (file_id) "
                 "where left(f.file_id, 32) in (select unnest($ids))",
                 {"ids": sorted({target.name[:32] for _, target in landed})},

@@ -32,7 +32,9 @@ MACROS = (
     "macros/place_departement_code",
     "macros/tabular_text",
     "macros/tabular_list",
+    "macros/list_each_once",
     "macros/tabular_holders",
+    "macros/amount_quality",
     "macros/buyer_category",
     "macros/legal_category_buyer_category",
     "macros/territory_level",
@@ -178,19 +180,10 @@ def _migrate(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
     con.execute("begin transaction")
     try:
         if row and row[0] in MIGRATED_LAYOUTS and _has_table(con, "stg_decp_records"):
-            present = {
-                name
-                for (name,) in con.execute(
-                    "select column_name from duckdb_columns() "
-                    "where database_name = current_database() and schema_name = 'main' "
-                    "and table_name = 'stg_decp_records'"
-                ).fetchall()
-            }
             for column, column_type in STAGED_COLUMNS_ADDED.items():
-                if column not in present:
-                    con.execute(  # noqa: S608 - fixed names and types
-                        f"alter table stg_decp_records add column {column} {column_type}"
-                    )
+                con.execute(  # noqa: S608 - fixed names and types
+                    f"alter table stg_decp_records add column if not exists {column} {column_type}"
+                )
             _parse_again(con, paths)
         else:
             for table in REBUILT_ON_LAYOUT_CHANGE:

@@ -7,8 +7,8 @@
 -- views cap or exclude them through amount_quality.
 --   amount_<quality>         initial amount missing, unreadable, negative, a 0/1 placeholder or
 --                            a sentinel (contracts.amount_quality);
---   current_amount_implausible  the amount after the last modification is negative, 0/1, 1e10
---                            and more or nines (99 999 999) while the initial one was plausible;
+--   current_amount_implausible  the amount after the last modification is not usable
+--                            (amount_quality: negative, 0/1, a sentinel) while the initial one was;
 --   notification_date_missing     no notification (or signature) date given;
 --   notification_date_unreadable  a date given that is not a date ('2024-13-45');
 --   notification_date_out_of_range  a date before 1995-01-01 or after today (typos such as
@@ -25,27 +25,28 @@ with unread_dates as (
     join stg_decp_records as r on r.file_id = v.file_id and r.position = v.position
     where c.notification_date is null
 ),
-flags as (
-    select
-        c.amount_quality,
-        c.amount_quality = 'ok' and (
-            c.current_amount <= 1 or c.current_amount >= 1e10
-            or (c.current_amount >= 9999999
-                and regexp_full_match(cast(floor(c.current_amount) as bigint)::varchar, '9+'))
-        ) as current_amount_implausible,
-        c.notification_date is null and not coalesce(u.date_given, false)
-            as notification_date_missing,
-        c.notification_date is null and coalesce(u.date_given, false)
-            as notification_date_unreadable,
-        c.notification_date is not null and c.notification_date_suspicious
-            as notification_date_out_of_range,
-        c.publication_date not between date '1995-01-01' and current_date
-            as publication_date_out_of_range,
-        c.publication_date < c.notification_date
-            and not c.notification_date_suspicious as publication_before_notification,
-        coalesce(m.first_modification_date < c.notification_date, false)
-            and not c.notification_date_suspicious as modification_before_notification,
-        c.duration_months < 1 or c.duration_months > 600 as duration_out_of_range
+contract_issues as (
+    -- the issues each contract shows (NULL entries for those it does not)
+    select [
+        case when c.amount_quality <> 'ok' then 'amount_' || c.amount_quality end,
+        case when c.amount_quality = 'ok' and amount_quality(c.current_amount, true) <> 'ok'
+             then 'current_amount_implausible' end,
+        case when c.notification_date is null and not coalesce(u.date_given, false)
+             then 'notification_date_missing' end,
+        case when c.notification_date is null and u.date_given
+             then 'notification_date_unreadable' end,
+        case when c.notification_date is not null and c.notification_date_suspicious
+             then 'notification_date_out_of_range' end,
+        case when c.publication_date not between date '1995-01-01' and current_date
+             then 'publication_date_out_of_range' end,
+        case when c.publication_date < c.notification_date and not c.notification_date_suspicious
+             then 'publication_before_notification' end,
+        case when m.first_modification_date < c.notification_date
+                 and not c.notification_date_suspicious
+             then 'modification_before_notification' end,
+        case when c.duration_months < 1 or c.duration_months > 600
+             then 'duration_out_of_range' end
+    ] as issues
     from contracts as c
     left join unread_dates as u using (uid)
     left join (
@@ -54,47 +55,27 @@ flags as (
         group by uid
     ) as m using (uid)
 ),
-amount_issues as (
-    select qualities.rank, 'amount_' || qualities.quality as issue,
-           count(flags.amount_quality) as contracts
-    from (select unnest(['missing', 'unreadable', 'negative', 'placeholder', 'sentinel']) as quality,
-                 unnest([1, 2, 3, 4, 5]) as rank) as qualities
-    left join flags on flags.amount_quality = qualities.quality
-    group by qualities.rank, qualities.quality
+counted as (
+    select issue, count(*) as contracts
+    from (select unnest(issues) as issue from contract_issues)
+    where issue is not null
+    group by issue
 ),
-other_issues as (
-    select 6 as rank, 'current_amount_implausible' as issue,
-           count(*) filter (where current_amount_implausible) as contracts
-    from flags
-    union all
-    select 7, 'notification_date_missing', count(*) filter (where notification_date_missing)
-    from flags
-    union all
-    select 8, 'notification_date_unreadable', count(*) filter (where notification_date_unreadable)
-    from flags
-    union all
-    select 9, 'notification_date_out_of_range',
-           count(*) filter (where notification_date_out_of_range)
-    from flags
-    union all
-    select 10, 'publication_date_out_of_range',
-           count(*) filter (where publication_date_out_of_range)
-    from flags
-    union all
-    select 11, 'publication_before_notification',
-           count(*) filter (where publication_before_notification)
-    from flags
-    union all
-    select 12, 'modification_before_notification',
-           count(*) filter (where modification_before_notification)
-    from flags
-    union all
-    select 13, 'duration_out_of_range', count(*) filter (where duration_out_of_range) from flags
+every_issue as (
+    select unnest(names) as issue, generate_subscripts(names, 1) as rank
+    from (select [
+        'amount_missing', 'amount_unreadable', 'amount_negative', 'amount_placeholder',
+        'amount_sentinel', 'current_amount_implausible', 'notification_date_missing',
+        'notification_date_unreadable', 'notification_date_out_of_range',
+        'publication_date_out_of_range', 'publication_before_notification',
+        'modification_before_notification', 'duration_out_of_range'
+    ] as names)
 )
 select
-    issue,
-    contracts,
+    every_issue.issue,
+    coalesce(counted.contracts, 0) as contracts,
     (select count(*) from contracts) as all_contracts,
-    contracts / nullif((select count(*) from contracts), 0) as share
-from (select * from amount_issues union all select * from other_issues)
-order by rank;
+    coalesce(counted.contracts, 0) / nullif((select count(*) from contracts), 0) as share
+from every_issue
+left join counted using (issue)
+order by every_issue.rank;

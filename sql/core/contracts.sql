@@ -4,7 +4,8 @@
 -- stg_decp_records, contract_modifications, consideration_declarations, enum_lists,
 -- contract_buyers, contract_places, ref_departements.
 -- techniques, execution_modalities: the lists as published, in the schema's spelling
--- (enum_lists.sql); NULL when the record has no such field (2019 format, most tabular files).
+-- (enum_lists.sql); NULL when the record has no such field (2019 format, concessions, tabular
+-- files without the column).
 -- Status rules (domain guide §2): 'yes' when at least one positive value (clause, critère, réservé)
 -- is declared; 'no' when only "Pas de considération …"/"Sans objet" is declared (or, in the 2.0.0
 -- flat draft, an empty list); 'unknown' otherwise (field missing, NC, MQ, CDL, unrecognised value).
@@ -202,18 +203,7 @@ select
     place_departement.departement_code as execution_departement_code,
     place_departement.region_code as execution_region_code,
     not flagged.buyer_siret_valid as buyer_siret_invalid,
-    case
-        when flagged.initial_amount is null and flagged.amount_given then 'unreadable'
-        when flagged.initial_amount is null then 'missing'
-        when flagged.initial_amount < 0 then 'negative'
-        when flagged.initial_amount <= 1 then 'placeholder'
-        when flagged.initial_amount >= 1e10 then 'sentinel'
-        -- 9 999 999, 99 999 999, 999 999 999: "no ceiling" written as nines (accords-cadres)
-        when flagged.initial_amount >= 9999999
-            and regexp_full_match(cast(floor(flagged.initial_amount) as bigint)::varchar, '9+')
-            then 'sentinel'
-        else 'ok'
-    end as amount_quality,
+    amount_quality(flagged.initial_amount, flagged.amount_given) as amount_quality,
     not coalesce(flagged.notification_date_plausible, false) as notification_date_suspicious,
     flagged.is_test_record,
     -- PNAD scope: notified from 2024 (when the 2022 format, with its consideration fields, became

@@ -52,7 +52,5 @@ spelled as (
 select
     field,
     raw_list,
-    -- each value once, where it first appears (list_distinct does not keep the order)
-    list_filter(spelled_values, (v, i) -> list_position(spelled_values, v) = i)
-        as canonical_values
+    list_each_once(spelled_values) as canonical_values
 from spelled;

@@ -4,11 +4,10 @@
 -- holders, a list of {'id', 'typeIdentifiant', 'denominationSociale'}>}, in any order (as an
 -- aggregate gathers them). Holders come in row order, then in their place on the row; a holder
 -- already named (same id, or same name when it has no id) is left out. NULL when none is named.
+create or replace macro tabular_holders_once(holders) as (
+    nullif(list_each_once_by(holders,
+        list_transform(holders, h -> coalesce(h.id, '#' || h.denominationSociale))), [])
+);
 create or replace macro tabular_holders(entries) as (
-    nullif(list_filter(
-        flatten(list_transform(list_sort(entries), e -> e.holders)),
-        (h, i) -> list_position(
-            list_transform(flatten(list_transform(list_sort(entries), e -> e.holders)),
-                           x -> coalesce(x.id, '#' || x.denominationSociale)),
-            coalesce(h.id, '#' || h.denominationSociale)) = i), [])
+    tabular_holders_once(flatten(list_transform(list_sort(entries), e -> e.holders)))
 );

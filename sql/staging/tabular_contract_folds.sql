@@ -75,8 +75,7 @@ folds as (
 )
 select
     folds.* exclude (acts),
-    to_json(nullif(list_filter(acts, (a, i) -> list_position(acts, a) = i), []))
-        as subcontracting,
+    to_json(nullif(list_each_once(acts), [])) as subcontracting,
     modification_lists.modifications
 from folds
 left join modification_lists using (record_key);
