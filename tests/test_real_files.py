@@ -290,12 +290,13 @@ def test_each_publication_names_its_publisher(real):
             "join stg_decp_records as r using (file_id, position) group by all"
         ).fetchall()
     ) == {
-        # the 2019-format consolidations' "source" (usable records), and the 18 rows of the
-        # data.economie.gouv.fr exports' "source" column (4 aife, 12 pes, 2 decp_aws)
-        "data.gouv.fr_aife": 4522 + 4,
+        # the 2019-format consolidations' "source" (usable records); the "source" column of the
+        # 18 rows of the data.economie.gouv.fr exports (2 aife, 12 pes, 2 decp_aws, 1
+        # marches-publics.info, 1 e-marchespublics); the official tabular example's 4 aife rows,
+        # 2 contracts
+        "data.gouv.fr_aife": 4522 + 2 + 2,
         "data.gouv.fr_pes": 1148 + 12,
         "decp_aws": 2,
-        # the official tabular example's source column
         "marches-publics.info": 1,
         "e-marchespublics": 1,
         None: 779,  # the buyers' own files and the 2022 platforms name no feed
