@@ -5,7 +5,7 @@ import dagster as dg
 from assets.common import WRITER_POOL, preview
 from assets.reference import reference_tables
 from assets.staging import buyer_sirene_lookup, decp_records
-from pipelines.lib import warehouse
+from pipelines.common import warehouse
 from pipelines.resources import PnadWarehouse
 
 
@@ -17,7 +17,7 @@ from pipelines.resources import PnadWarehouse
 )
 def contracts(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     """contracts (one row per uid), with contract_versions, contract_modifications,
-    contract_holders, contract_subcontracting and ingest_accounting. SQL: sql/core/*.sql.
+    contract_holders, contract_subcontracting and ingest_accounting. SQL: sql/decp/contracts/*.sql.
     Rebuilt whole from staging: the same input always gives the same tables."""
     with warehouse_db.connect() as con:
         counts = warehouse.build_contracts(con)
@@ -148,7 +148,7 @@ def check_validity_reject_share(warehouse_db: PnadWarehouse) -> dg.AssetCheckRes
 def check_plausibility_amounts_dates(warehouse_db: PnadWarehouse) -> dg.AssetCheckResult:
     """Contracts with an implausible amount (initial or current), a missing or out-of-range
     notification date, data published or a modification dated before the notification, or a
-    duration outside 1-600 months (sql/checks/contract_plausibility.sql).
+    duration outside 1-600 months (sql/decp/checks/contract_plausibility.sql).
     Threshold: 2 % of contracts for each issue (WARN)."""
     with warehouse_db.connect() as con:
         issues = warehouse.contract_plausibility(con)

@@ -1,14 +1,14 @@
 """Facilitator layer: the insertion-hours exports (ABC Clauses, spreadsheets) dropped in
 PNAD_HOME/facilitateurs/, linked to the DECP contracts, and their indicators.
-SQL: sql/facilitator/*.sql; reading and mapping: pipelines/lib/facilitator.py."""
+SQL: sql/facilitators/*.sql; reading and mapping: pipelines/facilitators/exports.py."""
 
 import dagster as dg
 
 from assets.common import WRITER_POOL, preview
 from assets.core import contracts
 from assets.reference import reference_tables
-from pipelines.lib import facilitator
-from pipelines.lib.sql import run_sql
+from pipelines.common.sql import run_sql
+from pipelines.facilitators import exports as facilitator
 from pipelines.resources import PnadWarehouse
 
 
@@ -52,7 +52,7 @@ def check_accounting_facilitator_rows(warehouse_db: PnadWarehouse) -> dg.AssetCh
     """For every export: lines read = loaded + rejected, and the hours of its loaded lines are
     all in facilitator_hours_worked (active exports). Threshold: 0 mismatches."""
     with warehouse_db.connect() as con:
-        mismatches = run_sql(con, "checks/facilitator_accounting").fetchall()
+        mismatches = run_sql(con, "facilitators/checks/facilitator_accounting").fetchall()
     return dg.AssetCheckResult(
         passed=not mismatches,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -137,7 +137,7 @@ def check_consistency_facilitator_hours_add_up(
     """Each year's national hours equal the hours of the active exports for that year, and the
     sum of the régions (unplaced included) and of the départements. Threshold: 0 mismatches."""
     with warehouse_db.connect() as con:
-        mismatches = run_sql(con, "checks/facilitator_hours_add_up").fetchall()
+        mismatches = run_sql(con, "facilitators/checks/facilitator_hours_add_up").fetchall()
     return dg.AssetCheckResult(
         passed=not mismatches,
         severity=dg.AssetCheckSeverity.ERROR,

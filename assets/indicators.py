@@ -4,8 +4,8 @@ import dagster as dg
 
 from assets.common import WRITER_POOL, preview
 from assets.core import contracts
-from pipelines.lib import warehouse
-from pipelines.lib.sql import run_sql
+from pipelines.common import warehouse
+from pipelines.common.sql import run_sql
 from pipelines.resources import PnadWarehouse
 
 
@@ -30,7 +30,7 @@ def check_consistency_national_equals_parts(warehouse_db: PnadWarehouse) -> dg.A
     """For every year, the national row equals the sum of the région rows (unplaced included) and
     the sum of the département rows, for every count. Threshold: 0 mismatches."""
     with warehouse_db.connect() as con:
-        mismatches = run_sql(con, "checks/national_equals_parts").fetchall()
+        mismatches = run_sql(con, "indicators/checks/national_equals_parts").fetchall()
     return dg.AssetCheckResult(
         passed=not mismatches,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -61,7 +61,7 @@ def check_consistency_breakdowns_add_up(warehouse_db: PnadWarehouse) -> dg.Asset
     """For every year, level, territory and dimension, the categories add up to the shares row.
     Threshold: 0 mismatches."""
     with warehouse_db.connect() as con:
-        mismatches = run_sql(con, "checks/breakdowns_add_up").fetchall()
+        mismatches = run_sql(con, "indicators/checks/breakdowns_add_up").fetchall()
     return dg.AssetCheckResult(
         passed=not mismatches,
         severity=dg.AssetCheckSeverity.ERROR,

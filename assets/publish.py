@@ -6,7 +6,7 @@ from assets.common import WRITER_POOL
 from assets.facilitator import facilitator_hours
 from assets.indicators import pnad_shares
 from assets.reports import pnad_dashboard
-from pipelines.lib.publish import publish_database
+from pipelines.publishing.database import publish_database
 from pipelines.resources import PnadWarehouse
 
 

@@ -3,8 +3,8 @@
 import dagster as dg
 
 from assets.common import WRITER_POOL
-from pipelines.lib.decp_ingest import register_raw_files
-from pipelines.lib.sources import fetch_sources, load_sources
+from pipelines.decp.ingest import register_raw_files
+from pipelines.decp.sources import fetch_sources, load_sources
 from pipelines.resources import PnadWarehouse
 
 

@@ -4,8 +4,8 @@ the current INSEE commune and La Poste postal-code tables when they can be downl
 import dagster as dg
 
 from assets.common import WRITER_POOL
-from pipelines.lib import warehouse
-from pipelines.lib.sources import fetch_sources, install_departement_outlines, load_sources
+from pipelines.common import warehouse
+from pipelines.decp.sources import fetch_sources, install_departement_outlines, load_sources
 from pipelines.resources import PnadWarehouse
 
 

@@ -1,6 +1,6 @@
 """Coordinators' reports: one per région (and per département on request), a Dagster
-partition each, scheduled monthly; which territories and when is pipelines/reports.toml.
-Logic: pipelines/lib/regional_report.py (read from the published database only)."""
+partition each, scheduled monthly; which territories and when is pipelines/publishing/reports.toml.
+Logic: pipelines/publishing/regional_report.py (read from the published database only)."""
 
 from datetime import date
 
@@ -8,8 +8,8 @@ import dagster as dg
 
 from assets.common import WRITER_POOL
 from assets.publish import published_database
-from pipelines.lib.regional_report import ReportRequest, chromium, parse_month, write_report
-from pipelines.lib.report_config import load_report_schedule
+from pipelines.publishing.regional_report import ReportRequest, chromium, parse_month, write_report
+from pipelines.publishing.report_schedule import load_report_schedule
 from pipelines.resources import PnadWarehouse
 
 REPORT_SCHEDULE = load_report_schedule()

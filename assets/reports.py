@@ -10,7 +10,7 @@ from assets.indicators import (
     pnad_shares,
     pnad_shares_monthly,
 )
-from pipelines.lib.dashboard import write_site
+from pipelines.publishing.dashboard import write_site
 from pipelines.resources import PnadWarehouse
 
 

@@ -5,8 +5,9 @@ import dagster as dg
 from assets.common import WRITER_POOL, preview
 from assets.raw import decp_raw_files
 from assets.reference import reference_tables
-from pipelines.lib import sirene, warehouse
-from pipelines.lib.decp_ingest import parse_pending_files
+from pipelines.common import warehouse
+from pipelines.decp.ingest import parse_pending_files
+from pipelines.reference import sirene
 from pipelines.resources import PnadWarehouse
 
 

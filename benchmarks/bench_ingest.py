@@ -47,8 +47,9 @@ def _child(step: str, home: Path, source: Path) -> None:
     sys.path.insert(0, str(HERE.parent))
     import duckdb
 
-    from pipelines.lib import decp_ingest, warehouse
-    from pipelines.lib.paths import PnadPaths
+    from pipelines.common import warehouse
+    from pipelines.common.paths import PnadPaths
+    from pipelines.decp import ingest as decp_ingest
 
     paths = PnadPaths.resolve(home).ensure()
     if step == "scan_json":
@@ -108,7 +109,7 @@ def measure(step: str, home: Path, source: Path) -> tuple[float, float, str, flo
 
 def generate(shape: str, size: int, seed: int = 42) -> Path:
     sys.path.insert(0, str(HERE.parent))
-    from pipelines.lib.demo_data import generate_demo
+    from pipelines.demo.generator import generate_demo
 
     target = OUTPUT / "inputs" / (f"{shape}_{size}" if seed == 42 else f"{shape}_{size}_seed{seed}")
     if not (target / "_demo_manifest.json").exists():

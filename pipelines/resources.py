@@ -6,8 +6,8 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 
-from pipelines.lib import warehouse
-from pipelines.lib.paths import PnadPaths
+from pipelines.common import warehouse
+from pipelines.common.paths import PnadPaths
 
 
 class PnadWarehouse(dg.ConfigurableResource):

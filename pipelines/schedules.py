@@ -7,10 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.common.paths import PnadPaths
+from pipelines.decp.ingest import is_data_file
+from pipelines.facilitators.exports import is_export_name
 from pipelines.jobs import pnad_refresh_job, pnad_update_job
-from pipelines.lib.decp_ingest import is_data_file
-from pipelines.lib.facilitator import is_export_name
-from pipelines.lib.paths import PnadPaths
 
 # The hour is configuration: PNAD_REFRESH_CRON overrides it without touching code.
 daily_refresh_schedule = dg.ScheduleDefinition(

@@ -11,8 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.lib import decp_ingest, facilitator, warehouse
-from pipelines.lib.paths import PnadPaths
+from pipelines.common import warehouse
+from pipelines.common.paths import PnadPaths
+from pipelines.decp import ingest as decp_ingest
+from pipelines.facilitators import exports as facilitator
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
+from pipelines.common import warehouse
 from pipelines.definitions import ASSET_MODULES as LAYERS
-from pipelines.lib import warehouse
 from pipelines.resources import PnadWarehouse
 from tests.conftest import marche, write_decp_2022
 

@@ -16,8 +16,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from pipelines.lib import warehouse
-from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
+from pipelines.common import warehouse
+from pipelines.common.paths import PROJECT_ROOT, PnadPaths
 from tests.test_publish_and_dashboard import (
     MARKUP,
     build_site_warehouse,

@@ -166,7 +166,7 @@ def test_demo_writes_the_database_and_the_page(demo_home):
 
 
 def test_demo_includes_the_facilitators_exports(demo_home):
-    from pipelines.lib.demo_facilitator import LAST_NAMES
+    from pipelines.demo.facilitator_exports import LAST_NAMES
 
     published = demo_home / "pnad.duckdb"
     with duckdb.connect(str(published), read_only=True) as con:

@@ -13,9 +13,10 @@ from datetime import date
 import duckdb
 import pytest
 
-from pipelines.lib import decp_ingest, warehouse
-from pipelines.lib.paths import PnadPaths
-from pipelines.lib.publish import publish_database
+from pipelines.common import warehouse
+from pipelines.common.paths import PnadPaths
+from pipelines.decp import ingest as decp_ingest
+from pipelines.publishing.database import publish_database
 from tests.conftest import build_warehouse, marche, sample_data_dir, write_decp_2022
 
 SAMPLES = (

@@ -273,7 +273,8 @@ def test_scopes_and_amount_weighted_share(pnad_paths, query):
 def test_sirene_cache_places_buyers_the_siren_prefix_cannot(pnad_paths, query):
     from datetime import datetime
 
-    from pipelines.lib import sirene, warehouse
+    from pipelines.common import warehouse
+    from pipelines.reference import sirene
 
     write_decp_2022(
         pnad_paths.raw / "s" / "day.json",

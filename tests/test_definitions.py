@@ -6,8 +6,8 @@ import subprocess
 
 import dagster as dg
 
+from pipelines.common.paths import PROJECT_ROOT, dagster_environment
 from pipelines.definitions import defs
-from pipelines.lib.paths import PROJECT_ROOT, dagster_environment
 
 EXPECTED_ASSETS = {
     "reference_downloads",

@@ -1,4 +1,4 @@
-"""Tests of the deterministic, streaming DECP demo generator (pipelines.lib.demo_data)."""
+"""Tests of the deterministic, streaming DECP demo generator (pipelines.demo.generator)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.lib.demo_data import (
+from pipelines.demo.generator import (
     ENVIRONMENTAL_POSITIVE,
     MANIFEST_NAME,
     REFERENCE_DIR,

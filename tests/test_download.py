@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.lib.download import Previous, fetch, make_session
+from pipelines.common.download import Previous, fetch, make_session
 
 BODY = b'{"marches": {"marche": [{"id": "1"}]}}' * 200
 ETAG = '"v1"'

@@ -12,9 +12,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.lib import facilitator, warehouse
-from pipelines.lib.paths import PnadPaths
-from pipelines.lib.publish import publish_database
+from pipelines.common import warehouse
+from pipelines.common.paths import PnadPaths
+from pipelines.facilitators import exports as facilitator
+from pipelines.publishing.database import publish_database
 from tests.conftest import build_warehouse, marche, texts_found_in_database, write_decp_2022
 
 BUYER = "21740056300011"  # a commune of Haute-Savoie (74, Auvergne-Rhône-Alpes 84)
@@ -942,7 +943,7 @@ def test_exports_are_told_from_decp_tables_by_content(tmp_path, first_line, expo
 def test_dates_as_spreadsheets_write_them(text, expected):
     con = duckdb.connect()
     for macro in ("spelling_key", "french_date"):
-        from pipelines.lib.sql import run_sql
+        from pipelines.common.sql import run_sql
 
         run_sql(con, f"macros/{macro}")
     value = con.execute("select french_date($t)::varchar", {"t": text}).fetchone()[0]

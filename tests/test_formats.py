@@ -291,7 +291,7 @@ def test_list_cells_with_an_apostrophe_keep_every_value(pnad_paths, query, cell)
 def test_gzipped_json_and_xml_are_read(pnad_paths, query, tmp_path):
     import gzip
 
-    from pipelines.lib import decp_ingest
+    from pipelines.decp import ingest as decp_ingest
 
     json_gz = tmp_path / "daily.json.gz"
     json_gz.write_bytes(
@@ -369,7 +369,8 @@ def test_a_malformed_csv_row_is_rejected_with_its_reason_and_the_others_are_read
 
 
 def test_a_partial_extract_with_only_the_uid_is_decp_data(pnad_paths, query):
-    from pipelines.lib import decp_ingest, facilitator
+    from pipelines.decp import ingest as decp_ingest
+    from pipelines.facilitators import exports as facilitator
 
     raw = pnad_paths.raw / "t"
     raw.mkdir(parents=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.lib.sql import sql_text
+from pipelines.common.sql import sql_text
 from tests.conftest import build_warehouse, marche, write_decp_2022
 
 COMMUNE = "21740056300011"  # Haute-Savoie (74), région 84
@@ -100,8 +100,8 @@ def test_breakdowns_by_market_type_buyer_category_and_procedure(indicators):
 
 
 def test_breakdowns_add_up_to_the_shares(indicators):
-    assert indicators(sql_text("checks/breakdowns_add_up")) == []
-    assert indicators(sql_text("checks/national_equals_parts")) == []
+    assert indicators(sql_text("indicators/checks/breakdowns_add_up")) == []
+    assert indicators(sql_text("indicators/checks/national_equals_parts")) == []
 
 
 def test_buyer_table_with_gap_and_trend(indicators):

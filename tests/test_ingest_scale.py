@@ -14,10 +14,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.lib import decp_ingest, progress, warehouse
-from pipelines.lib.decp_json_parts import InvalidJson, NotSplittable, split_document
-from pipelines.lib.paths import PnadPaths
-from pipelines.lib.sql import string_literal
+from pipelines.common import progress, warehouse
+from pipelines.common.paths import PnadPaths
+from pipelines.common.sql import string_literal
+from pipelines.decp import ingest as decp_ingest
+from pipelines.decp.json_split import InvalidJson, NotSplittable, split_document
 from tests.conftest import build_warehouse, marche, write_decp_2022
 
 TABLES = {

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pipelines.lib.paths import PROJECT_ROOT
+from pipelines.common.paths import PROJECT_ROOT
 from tests.test_cli import pnad
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))

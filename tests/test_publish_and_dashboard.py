@@ -14,9 +14,10 @@ import duckdb
 import pytest
 from markupsafe import escape
 
-from pipelines.lib import dashboard, maps, svg_charts, warehouse
-from pipelines.lib.paths import REFERENCE_DIR, PnadPaths
-from pipelines.lib.publish import PublishRefusedError, data_dictionary, publish_database
+from pipelines.common import warehouse
+from pipelines.common.paths import REFERENCE_DIR, PnadPaths
+from pipelines.publishing import dashboard, maps, svg_charts
+from pipelines.publishing.database import PublishRefusedError, data_dictionary, publish_database
 from tests.conftest import build_warehouse, marche, sample_data_dir, write_decp_2022
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.lib import decp_ingest
-from pipelines.lib.paths import PnadPaths
+from pipelines.common.paths import PnadPaths
+from pipelines.decp import ingest as decp_ingest
 from tests.conftest import build_warehouse, sample_data_dir
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.lib import warehouse
-from pipelines.lib.download import make_session
-from pipelines.lib.paths import REFERENCE_DIR, PnadPaths
-from pipelines.lib.sources import fetch_sources, install_departement_outlines, load_sources
+from pipelines.common import warehouse
+from pipelines.common.download import make_session
+from pipelines.common.paths import REFERENCE_DIR, PnadPaths
+from pipelines.decp.sources import fetch_sources, install_departement_outlines, load_sources
 
 COMMUNES = (
     "TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT\n"
@@ -197,7 +197,7 @@ def test_the_real_tables_give_the_built_in_exceptions(pnad_paths, sample_data: P
     cog.to_csv(insee, index=False)
     with warehouse.connect(pnad_paths) as con:
         warehouse.build_reference(con)
-        from pipelines.lib.sql import run_sql
+        from pipelines.common.sql import run_sql
 
         run_sql(con, "reference/ref_communes", {"path": str(insee)})
         run_sql(

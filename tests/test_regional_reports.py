@@ -10,17 +10,18 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.lib import facilitator, warehouse
-from pipelines.lib.paths import PnadPaths
-from pipelines.lib.publish import publish_database
-from pipelines.lib.regional_report import (
+from pipelines.common import warehouse
+from pipelines.common.paths import PnadPaths
+from pipelines.facilitators import exports as facilitator
+from pipelines.publishing.database import publish_database
+from pipelines.publishing.regional_report import (
     ReportError,
     ReportRequest,
     chromium,
     parse_month,
     write_report,
 )
-from pipelines.lib.report_config import ReportConfigError, load_report_schedule
+from pipelines.publishing.report_schedule import ReportConfigError, load_report_schedule
 from tests.conftest import build_warehouse, marche, write_decp_2022
 from tests.test_browser import browser  # noqa: F401 - the shared headless Chromium fixture
 from tests.test_facilitator import BUYER, write_abc_export, write_decp

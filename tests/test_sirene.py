@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 import duckdb
 import pytest
 
-from pipelines.lib import sirene
-from pipelines.lib.download import make_session
+from pipelines.common.download import make_session
+from pipelines.reference import sirene
 
 LYON_ANNEXE = "21690123100177"  # commune, secondary establishment in Lyon 3e (69383)
 LYON_SIEGE = "21690123100011"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.lib import warehouse
-from pipelines.lib.download import make_session
-from pipelines.lib.sources import Source, SourceConfigError, fetch_sources, load_sources
+from pipelines.common import warehouse
+from pipelines.common.download import make_session
+from pipelines.decp.sources import Source, SourceConfigError, fetch_sources, load_sources
 from tests.conftest import marche
 
 DAILY = json.dumps(

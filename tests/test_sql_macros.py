@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipelines.lib.sql import run_sql
-from pipelines.lib.warehouse import MACROS
+from pipelines.common.sql import run_sql
+from pipelines.common.warehouse import MACROS
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from pipelines.lib.charts import FONT, SHARES, plain
-from pipelines.lib.formatting import number_fr, percent_fr
-from pipelines.lib.paths import REFERENCE_DIR, PnadPaths
+from pipelines.common.formatting import number_fr, percent_fr
+from pipelines.common.paths import REFERENCE_DIR, PnadPaths
+from pipelines.publishing.charts import FONT, SHARES, plain
 
 TILE_GRID = REFERENCE_DIR / "tile_grid.csv"
 OVERSEAS_DEPARTEMENTS = ("971", "972", "973", "974", "976")

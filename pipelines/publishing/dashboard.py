@@ -26,11 +26,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from pipelines.lib import charts, maps, svg_charts
-from pipelines.lib.formatting import number_fr, percent_fr, points_fr
-from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
+from pipelines.common.formatting import number_fr, percent_fr, points_fr
+from pipelines.common.paths import PnadPaths
+from pipelines.publishing import charts, maps, svg_charts
 
-TEMPLATES = PROJECT_ROOT / "pipelines" / "templates"
+TEMPLATES = Path(__file__).with_name("templates")
 SMALL_SAMPLE = 30  # below this many contracts a share moves a lot with one contract: say so
 LISTED = 100  # buyers and opportunities listed on a territory page
 LISTED_FILES = 300  # files listed on the method page (all of them are in ingest_files)

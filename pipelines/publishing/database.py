@@ -15,9 +15,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.paths import REFERENCE_DIR, PnadPaths
-from pipelines.lib.sql import string_literal
-from pipelines.lib.warehouse import facilitator_fingerprint, inputs_fingerprint
+from pipelines.common.paths import REFERENCE_DIR, PnadPaths
+from pipelines.common.sql import string_literal
+from pipelines.common.warehouse import facilitator_fingerprint, inputs_fingerprint
 
 # Published table -> (query on the working database, description). Fixed list: identifiers never
 # come from data.

@@ -1,4 +1,4 @@
-"""The configured DECP sources (``pipelines/sources.toml``, overridden by
+"""The configured DECP sources (``pipelines/decp/sources.toml``, overridden by
 ``$PNAD_HOME/sources.toml``) and fetching them into ``raw/<source>/``.
 
 One source failing never stops the others: each outcome is returned and recorded in the
@@ -17,12 +17,12 @@ from pathlib import Path
 import duckdb
 import requests
 
-from pipelines.lib.decp_ingest import copy_atomically, is_data_file, sha256_of
-from pipelines.lib.download import FetchResult, Previous, fetch, make_session
-from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
-from pipelines.lib.progress import DownloadProgress
+from pipelines.common.download import FetchResult, Previous, fetch, make_session
+from pipelines.common.paths import PnadPaths
+from pipelines.common.progress import DownloadProgress
+from pipelines.decp.ingest import copy_atomically, is_data_file, sha256_of
 
-SHIPPED_SOURCES = PROJECT_ROOT / "pipelines" / "sources.toml"
+SHIPPED_SOURCES = Path(__file__).with_name("sources.toml")
 KINDS = ("datagouv_resource", "datagouv_dataset", "url", "local_folder")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,60}$")
 Log = Callable[[str], None]
@@ -298,7 +298,7 @@ def install_departement_outlines(con: duckdb.DuckDBPyConnection, paths: PnadPath
     """Put the latest downloaded département outlines where the dashboard reads them
     (PNAD_HOME/ref/departements.geojson), when they are a usable FeatureCollection; else leave
     what is there (the dashboard then draws its built-in tile grid, and says so)."""
-    from pipelines.lib.maps import load_outlines, outlines_path
+    from pipelines.publishing.maps import load_outlines, outlines_path
 
     row = con.execute(
         "select relative_path from download_manifest where source = 'departement_outlines' "

@@ -14,15 +14,15 @@ from functools import cache
 
 import duckdb
 
-from pipelines.lib import sirene
-from pipelines.lib.paths import REFERENCE_DIR, SQL_DIR, PnadPaths
-from pipelines.lib.sql import (
+from pipelines.common.paths import REFERENCE_DIR, SQL_DIR, PnadPaths
+from pipelines.common.sql import (
     checkpoint_after_bulk_write,
     run_sql,
     sql_text,
     string_literal,
     table_count,
 )
+from pipelines.reference import sirene
 
 MACROS = (
     "macros/spelling_key",
@@ -130,8 +130,8 @@ def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
         for macro in MACROS:
             run_sql(con, macro)
         _migrate(con, paths)
-        run_sql(con, "staging/create_ingest_tables")
-        run_sql(con, "facilitator/create_facilitator_tables")
+        run_sql(con, "decp/staging/create_ingest_tables")
+        run_sql(con, "facilitators/create_facilitator_tables")
         sirene.ensure_cache_table(con)  # contracts.sql reads it, even when empty
         yield con
     finally:
@@ -157,6 +157,9 @@ REBUILT_ON_LAYOUT_CHANGE = (
 # - bd1722962cac8e12: before tabular holders' names and types and tabular acts;
 # - cafac9bc0c865efe: before techniques, execution modalities and publisher.
 MIGRATED_LAYOUTS = ("9f00f423ea1bf291", "bd1722962cac8e12", "cafac9bc0c865efe")
+# Digests of earlier create_ingest_tables.sql texts whose tables are those of the current one
+# (only a comment changed): recorded as the current layout, nothing parsed again.
+SAME_LAYOUTS = ("0323cd81c69a06f0",)
 # stg_decp_records columns added since the oldest of MIGRATED_LAYOUTS (fixed names and types).
 STAGED_COLUMNS_ADDED = {
     "subcontracting": "json",
@@ -170,12 +173,18 @@ def _migrate(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> None:
     """Bring the staging tables to the current layout: a layout of MIGRATED_LAYOUTS by adding
     the columns it lacks and parsing its files again, any other by resetting the derived
     bookkeeping (every file parsed again)."""
-    layout = hashlib.sha256(sql_text("staging/create_ingest_tables").encode()).hexdigest()[:16]
+    layout = hashlib.sha256(sql_text("decp/staging/create_ingest_tables").encode()).hexdigest()[:16]
     con.execute(
         "create table if not exists warehouse_meta (key varchar primary key, value varchar)"
     )
     row = con.execute("select value from warehouse_meta where key = 'staging_layout'").fetchone()
     if row and row[0] == layout:
+        return
+    if row and row[0] in SAME_LAYOUTS:  # only the comments changed: nothing to do
+        con.execute(
+            "update warehouse_meta set value = $layout where key = 'staging_layout'",
+            {"layout": layout},
+        )
         return
     con.execute("begin transaction")
     try:
@@ -405,15 +414,15 @@ def _mark_built(con: duckdb.DuckDBPyConnection, step: str, fingerprint: str) -> 
 # The contract model in build order: each file creates the table (or, for the per-value lookups,
 # the temporary table) of its name.
 CONTRACT_MODEL = (
-    "core/contract_versions",
-    "core/contract_modifications",
-    "core/contract_holders",
-    "core/contract_subcontracting",
-    "core/consideration_declarations",
-    "core/enum_lists",
-    "core/contract_buyers",
-    "core/contract_places",
-    "core/contracts",
+    "decp/contracts/contract_versions",
+    "decp/contracts/contract_modifications",
+    "decp/contracts/contract_holders",
+    "decp/contracts/contract_subcontracting",
+    "decp/contracts/consideration_declarations",
+    "decp/contracts/enum_lists",
+    "decp/contracts/contract_buyers",
+    "decp/contracts/contract_places",
+    "decp/contracts/contracts",
 )
 CONTRACT_TABLES = (
     "contract_versions",
@@ -461,8 +470,8 @@ def build_contracts(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> d
         try:
             if increment:
                 _apply_increment(con)
-            run_sql(con, "core/ingest_accounting")
-            run_sql(con, "core/schema_drift")
+            run_sql(con, "decp/contracts/ingest_accounting")
+            run_sql(con, "decp/contracts/schema_drift")
             _mark_built(con, "contracts", fingerprint)
             _mark_built(con, "contracts_increment", _increment_basis(con))
             con.execute(
@@ -521,7 +530,7 @@ def _prepare_increment(con: duckdb.DuckDBPyConnection) -> bool:
     ).fetchone()
     if changed or new_records > INCREMENT_MAX_SHARE * all_records:
         return False
-    run_sql(con, "core/contract_increment_records", {"last_day": last_day})
+    run_sql(con, "decp/contracts/contract_increment_records", {"last_day": last_day})
     database = con.execute("select current_database()").fetchone()[0]
     con.execute(f"attach ':memory:' as {INCREMENT_DB}")  # noqa: S608 - fixed name
     try:
@@ -581,17 +590,17 @@ def build_shares(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> int:
 
 
 def contract_plausibility(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, float]]:
-    """Implausible amounts, dates and durations (sql/checks/contract_plausibility.sql): issue ->
+    """Implausible amounts, dates and durations (sql/decp/checks/contract_plausibility.sql): issue ->
     (contracts showing it, their share of all contracts)."""
     return {
         issue: (int(count), float(share or 0.0))
-        for issue, count, _, share in run_sql(con, "checks/contract_plausibility").fetchall()
+        for issue, count, _, share in run_sql(con, "decp/checks/contract_plausibility").fetchall()
     }
 
 
 def buyers_to_locate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Buyer SIRETs neither the SIREN prefix nor the SIRENE cache place yet, largest first."""
-    return [row[0] for row in run_sql(con, "core/buyers_to_locate").fetchall()]
+    return [row[0] for row in run_sql(con, "decp/contracts/buyers_to_locate").fetchall()]
 
 
 # Indicator tables rebuilt whole from contracts, each by sql/indicators/<name>.sql creating the

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import requests
 
-from pipelines.lib.download import make_session
+from pipelines.common.download import make_session
 
 DEFAULT_API = "https://recherche-entreprises.api.gouv.fr"
 # Connect, read: a SIRET search is one small JSON document.

@@ -15,7 +15,7 @@ from datetime import date
 
 import plotly.graph_objects as go
 
-from pipelines.lib.formatting import percent_fr
+from pipelines.common.formatting import percent_fr
 
 SOCIAL_COLOUR, ENVIRONMENTAL_COLOUR = "#b5476b", "#2e7d5b"
 # No toolbar: it covered the titles, and every chart's data is in the table beside it.

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib import progress as progress_display
-from pipelines.lib.decp_json_parts import InvalidJson, NotSplittable, split_document
-from pipelines.lib.decp_xml import XmlRejected, xml_to_decp_json
-from pipelines.lib.download import looks_like_html
-from pipelines.lib.paths import PnadPaths
-from pipelines.lib.sql import checkpoint_after_bulk_write, insert_rows, run_sql
+from pipelines.common import progress as progress_display
+from pipelines.common.download import looks_like_html
+from pipelines.common.paths import PnadPaths
+from pipelines.common.sql import checkpoint_after_bulk_write, insert_rows, run_sql
+from pipelines.decp.json_split import InvalidJson, NotSplittable, split_document
+from pipelines.decp.xml_records import XmlRejected, xml_to_decp_json
 
 Log = Callable[[str], None]
 DATA_SUFFIXES = {".json", ".xml", ".csv", ".parquet", ".txt", ".gz", ".dat"}
@@ -363,8 +363,8 @@ DECP_EXTRACT_COLUMNS = {
 TABULAR_PART_ROWS = 1_500_000
 # A CSV file's malformed rows, stored as rejects with the file's first part.
 MALFORMED_ROW_STEPS = (
-    "staging/insert_tabular_malformed_rejects",
-    "staging/insert_tabular_malformed_counts",
+    "decp/staging/insert_tabular_malformed_rejects",
+    "decp/staging/insert_tabular_malformed_counts",
 )
 
 
@@ -469,7 +469,7 @@ class _Part:
     stg_decp_records (from batch_records, or for a tabular file straight from the file)."""
 
     read: Callable[[], None]
-    records_step: str = "staging/insert_stg_decp_records"
+    records_step: str = "decp/staging/insert_stg_decp_records"
     params: dict | None = None
     # run first in the same transaction, with the same parameters (a CSV file's malformed rows)
     rejects_steps: tuple[str, ...] = ()
@@ -483,7 +483,7 @@ def _json_records(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]]) 
     a group the typed read refuses, and files whose shape is unknown, are read as generic JSON.
     Runs outside any transaction (a refused read would abort it).
     """
-    run_sql(con, "staging/create_batch_records")
+    run_sql(con, "decp/staging/create_batch_records")
     groups: dict[str | None, list[str]] = {}
     for _, path in batch:
         groups.setdefault(_json_root_shape(Path(path)), []).append(path)
@@ -492,8 +492,8 @@ def _json_records(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]]) 
         params = {"paths": group, "max_object_size": largest + (1 << 20)}
         if shape is not None:
             try:
-                run_sql(con, f"staging/batch_json_lists_{shape}")
-                run_sql(con, "staging/batch_decp_json_records", params)
+                run_sql(con, f"decp/staging/batch_json_lists_{shape}")
+                run_sql(con, "decp/staging/batch_decp_json_records", params)
                 continue
             except FILE_ERRORS:
                 # not the shape the first bytes suggested, or unreadable: read generically
@@ -502,8 +502,8 @@ def _json_records(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, str]]) 
                     "(select file_id from batch_files where path in (select unnest($paths)))",
                     {"paths": group},
                 )
-        run_sql(con, "staging/batch_json_lists_generic")
-        run_sql(con, "staging/batch_decp_json_records", params)
+        run_sql(con, "decp/staging/batch_json_lists_generic")
+        run_sql(con, "decp/staging/batch_decp_json_records", params)
     con.execute(
         "insert into batch_unreadable select distinct file_id from batch_records where not has_root"
     )
@@ -581,8 +581,8 @@ def _tabular_parts(
     source, rows = _define_tabular_rows(con, path, fmt, scratch)
     if source != path:
         temporary.append(Path(source))
-    run_sql(con, "staging/tabular_row_keys", {"path": source})
-    run_sql(con, "staging/tabular_contract_folds")
+    run_sql(con, "decp/staging/tabular_row_keys", {"path": source})
+    run_sql(con, "decp/staging/tabular_contract_folds")
     parts = []
     for first in range(1, max(rows, 1) + 1, TABULAR_PART_ROWS):
         params = {
@@ -591,9 +591,9 @@ def _tabular_parts(
             "first_row": first,
             "last_row": first + TABULAR_PART_ROWS - 1,
         }
-        read = functools.partial(run_sql, con, "staging/batch_decp_tabular_records", params)
+        read = functools.partial(run_sql, con, "decp/staging/batch_decp_tabular_records", params)
         steps = () if parts else MALFORMED_ROW_STEPS  # with the first part
-        parts.append(_Part(read, "staging/insert_stg_decp_tabular_records", params, steps))
+        parts.append(_Part(read, "decp/staging/insert_stg_decp_tabular_records", params, steps))
     return parts
 
 
@@ -659,15 +659,15 @@ def _store_part(con: duckdb.DuckDBPyConnection, fmt: str, part: _Part, *, last: 
     counts; after the batch's last part, each file's outcome."""
     con.execute("begin transaction")
     try:
-        run_sql(con, "staging/insert_ingest_rejects")
+        run_sql(con, "decp/staging/insert_ingest_rejects")
         for step in part.rejects_steps:
             run_sql(con, step, part.params)
         run_sql(con, part.records_step, part.params)
-        run_sql(con, "staging/insert_batch_counts")
-        run_sql(con, "staging/insert_batch_unknown_keys")
+        run_sql(con, "decp/staging/insert_batch_counts")
+        run_sql(con, "decp/staging/insert_batch_unknown_keys")
         if last:
-            run_sql(con, "staging/insert_ingest_unknown_keys")
-            run_sql(con, "staging/update_ingest_files_parsed", {"format": fmt})
+            run_sql(con, "decp/staging/insert_ingest_unknown_keys")
+            run_sql(con, "decp/staging/update_ingest_files_parsed", {"format": fmt})
             for (file_id,) in con.execute(
                 "select distinct file_id from batch_unreadable"
             ).fetchall():
@@ -763,7 +763,7 @@ def _parse_as_windows_1252(
 
 
 def _start_batch_counts(con: duckdb.DuckDBPyConnection) -> None:
-    """Empty running totals for the batch's parts (see sql/staging/insert_batch_counts.sql)."""
+    """Empty running totals for the batch's parts (see sql/decp/staging/insert_batch_counts.sql)."""
     con.execute(
         "create or replace temp table batch_file_counts "
         "(file_id varchar, records_read hugeint, records_rejected hugeint)"
@@ -869,7 +869,7 @@ def parse_pending_files(
         "where status = 'registered' order by ingest_seq"
     ).fetchall()
     outcome = {"parsed": 0, "quarantined": 0, "unsupported": 0}
-    run_sql(con, "staging/create_parse_attempts")
+    run_sql(con, "decp/staging/create_parse_attempts")
     con.execute(
         "delete from ingest_parse_attempts where file_id not in "
         "(select file_id from ingest_files where status = 'registered')"

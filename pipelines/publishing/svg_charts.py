@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from pipelines.lib.formatting import THIN_SPACE, number_fr, percent_fr
+from pipelines.common.formatting import THIN_SPACE, number_fr, percent_fr
 
 SOCIAL_COLOUR, ENVIRONMENTAL_COLOUR = "#b5476b", "#2e7d5b"  # the site's --social and --env
 INK, MUTED, GRID = "#1f2328", "#59636e", "#e5e5e5"

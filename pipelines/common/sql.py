@@ -12,12 +12,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipelines.lib.paths import SQL_DIR
+from pipelines.common.paths import SQL_DIR
 
 
 @cache
 def sql_text(name: str) -> str:
-    """The text of ``sql/<name>.sql`` (e.g. ``"core/contracts"``)."""
+    """The text of ``sql/<name>.sql`` (e.g. ``"decp/contracts/contracts"``)."""
     path = (SQL_DIR / f"{name}.sql").resolve()
     if SQL_DIR.resolve() not in path.parents:
         raise ValueError(f"SQL name outside the sql/ folder: {name!r}")
@@ -48,7 +48,7 @@ def table_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 def checkpoint_after_bulk_write(con: duckdb.DuckDBPyConnection) -> None:
     """Write the committed changes into the database file once, at the end of a step that wrote
-    a lot (see checkpoint_threshold in pipelines.lib.warehouse.connect)."""
+    a lot (see checkpoint_threshold in pipelines.common.warehouse.connect)."""
     con.execute("checkpoint")
 
 

@@ -22,13 +22,13 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pipelines.lib.dashboard import gap_fr
-from pipelines.lib.formatting import number_fr, percent_fr, points_fr
-from pipelines.lib.paths import PROJECT_ROOT, PnadPaths
-from pipelines.lib.sql import run_sql
-from pipelines.lib.svg_charts import ranking_svg, trend_svg
+from pipelines.common.formatting import number_fr, percent_fr, points_fr
+from pipelines.common.paths import PnadPaths
+from pipelines.common.sql import run_sql
+from pipelines.publishing.dashboard import gap_fr
+from pipelines.publishing.svg_charts import ranking_svg, trend_svg
 
-TEMPLATES = PROJECT_ROOT / "pipelines" / "templates"
+TEMPLATES = Path(__file__).with_name("templates")
 LEVELS = ("region", "departement")
 LISTED = 25  # rows of each list in a report (the published database has them all)
 MIN_BUYER_CONTRACTS = 5  # a buyer's share on fewer contracts says little: not ranked
@@ -109,7 +109,7 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
         {**params, "year": year},
     )
     to_date = _sql_rows(
-        con, "reports/territory_year_to_date", {**params, "year": year, "end": period_end}
+        con, "publishing/territory_year_to_date", {**params, "year": year, "end": period_end}
     )
     shares = earlier + [
         r

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.formatting import number_fr, percent_fr
-from pipelines.lib.paths import PROJECT_ROOT, PnadPaths, dagster_environment
+from pipelines.common.formatting import number_fr, percent_fr
+from pipelines.common.paths import PROJECT_ROOT, PnadPaths, dagster_environment
 
 LEVELS = ("national", "region", "departement")
 SCOPES = ("all", "marches", "marches_hors_subsequents", "oecp_basis", "hors_defense")
@@ -69,7 +69,7 @@ def run_refresh(
     os.environ.update(dagster_environment())
     import dagster as dg  # imported late: `pnad shares` and `--help` stay fast
 
-    from pipelines.lib.progress import show_progress_in_terminal
+    from pipelines.common.progress import show_progress_in_terminal
 
     if not quiet:
         show_progress_in_terminal()  # downloads and parses draw a bar when stderr is a terminal
@@ -191,9 +191,11 @@ def print_summary(paths: PnadPaths) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from pipelines.lib import decp_ingest, facilitator, warehouse
-    from pipelines.lib.demo_data import generate_demo
-    from pipelines.lib.demo_facilitator import DEMO_FACILITATORS, write_demo_exports
+    from pipelines.common import warehouse
+    from pipelines.decp import ingest as decp_ingest
+    from pipelines.demo.facilitator_exports import DEMO_FACILITATORS, write_demo_exports
+    from pipelines.demo.generator import generate_demo
+    from pipelines.facilitators import exports as facilitator
 
     paths = PnadPaths.resolve().ensure()
     demo_dir = paths.raw / "demo"
@@ -225,8 +227,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipelines.lib import warehouse
-    from pipelines.lib.sources import SourceConfigError, load_sources
+    from pipelines.common import warehouse
+    from pipelines.decp.sources import SourceConfigError, load_sources
 
     paths = PnadPaths.resolve().ensure()
     try:
@@ -235,7 +237,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError(f"invalid sources configuration: {error}") from error
     if not enabled:
         raise CliError(
-            "no source is enabled: enable one in pipelines/sources.toml or "
+            "no source is enabled: enable one in pipelines/decp/sources.toml or "
             f"{paths.home / 'sources.toml'}"
         )
     started = datetime.now()
@@ -275,7 +277,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def _fail_on_refused_exports(paths: PnadPaths) -> None:
     """Exports of the drop folder that could not be loaded: each with its reason, and a
     non-zero exit (the rest is published all the same)."""
-    from pipelines.lib import warehouse
+    from pipelines.common import warehouse
 
     with warehouse.connect(paths) as con:
         con.execute(
@@ -309,7 +311,8 @@ def _split_inputs(inputs: list[str], exports_only: bool = False) -> tuple[list[P
     content (an Excel workbook, a table whose header names insertion hours, a CSV that is not a
     DECP table); with ``exports_only`` (--facilitator or --period given) every CSV or Excel
     file is an export."""
-    from pipelines.lib import decp_ingest, facilitator
+    from pipelines.decp import ingest as decp_ingest
+    from pipelines.facilitators import exports as facilitator
 
     def is_export(path: Path) -> bool:
         if exports_only and path.suffix.lower() in facilitator.EXPORT_SUFFIXES:
@@ -335,7 +338,8 @@ def _split_inputs(inputs: list[str], exports_only: bool = False) -> tuple[list[P
 def _load_exports(paths: PnadPaths, exports: list[Path], args: argparse.Namespace) -> list[dict]:
     """Load the facilitator exports one by one; one that cannot be loaded is reported with its
     reason (and a mapping template when its columns are not recognised)."""
-    from pipelines.lib import facilitator, warehouse
+    from pipelines.common import warehouse
+    from pipelines.facilitators import exports as facilitator
 
     reports = []
     with warehouse.connect(paths) as con:
@@ -394,7 +398,8 @@ STATUS_FR = {
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from pipelines.lib import decp_ingest, warehouse
+    from pipelines.common import warehouse
+    from pipelines.decp import ingest as decp_ingest
 
     paths = PnadPaths.resolve().ensure()
     decp_inputs, exports = _split_inputs(
@@ -617,7 +622,8 @@ def cmd_hours(args: argparse.Namespace) -> int:
 
 
 def cmd_exports(args: argparse.Namespace) -> int:
-    from pipelines.lib import facilitator, warehouse
+    from pipelines.common import warehouse
+    from pipelines.facilitators import exports as facilitator
 
     paths = PnadPaths.resolve().ensure()
     if args.withdraw:
@@ -651,7 +657,12 @@ def cmd_exports(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pipelines.lib.regional_report import ReportError, ReportRequest, parse_month, write_report
+    from pipelines.publishing.regional_report import (
+        ReportError,
+        ReportRequest,
+        parse_month,
+        write_report,
+    )
 
     paths = PnadPaths.resolve()
     level, code = ("region", args.region) if args.region else ("departement", args.departement)

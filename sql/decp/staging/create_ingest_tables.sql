@@ -5,7 +5,7 @@
 -- ingest_unknown_keys: per file, record keys no DECP schema defines (schema drift).
 -- local_landings: the path each file given to `pnad ingest` had (for original_name).
 -- build_state: the inputs each derived step was last built from (a no-op run skips the work).
--- download_manifest: one row per fetch attempt of a configured source (see pipelines/sources.toml).
+-- download_manifest: one row per fetch attempt of a configured source (see pipelines/decp/sources.toml).
 -- stg_decp_records: one row per usable DECP record read (all versions, before deduplication),
 --                 every field kept as text: casting happens when contracts are built.
 --                 A working database made with another layout of these tables has its files

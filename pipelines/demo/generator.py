@@ -40,6 +40,7 @@ MIN_SIZE = 100
 MAX_SIZE = 3_000_000
 TEST_BUYER_SIRET = "44090956200033"
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
+DEMO_COMMUNES = Path(__file__).resolve().with_name("communes.csv")
 MANIFEST_NAME = "_demo_manifest.json"
 
 SOCIAL_POSITIVE = ("Clause sociale", "Critère social", "Marché réservé", "Concession réservée")
@@ -298,7 +299,7 @@ def _reference() -> tuple[tuple, dict, dict]:
     with open(REFERENCE_DIR / "regions.csv", encoding="utf-8", newline="") as handle:
         regions = {row["region_code"]: row["region_name"] for row in csv.DictReader(handle)}
     communes: dict[str, list[tuple[str, str, str]]] = {}
-    with open(REFERENCE_DIR / "demo_communes.csv", encoding="utf-8", newline="") as handle:
+    with open(DEMO_COMMUNES, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             communes.setdefault(row["departement_code"], []).append(
                 (row["commune_code"], row["commune_name"], row["postal_code"])
@@ -2449,7 +2450,7 @@ def generate_demo(
         faulty_records=faulty,
     )
     manifest = {
-        "generator": "pipelines.lib.demo_data",
+        "generator": "pipelines.demo.generator",
         "arguments": {
             "size": size,
             "seed": seed,
@@ -2474,7 +2475,7 @@ def generate_demo(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m pipelines.lib.demo_data OUT_DIR --size N --seed S --shape SHAPE``."""
+    """``python -m pipelines.demo.generator OUT_DIR --size N --seed S --shape SHAPE``."""
     parser = argparse.ArgumentParser(description="Write synthetic DECP files (demo data).")
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--size", type=int, default=20_000, help="number of distinct contracts")

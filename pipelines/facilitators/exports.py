@@ -3,7 +3,7 @@ the canonical model, pseudonymise participants, and load it into DuckDB with eve
 for.
 
 Reading and mapping happen here (a few thousand rows per export); typing, validation and the
-canonical tables are SQL (``sql/facilitator/``). Names and birth dates never leave this module:
+canonical tables are SQL (``sql/facilitators/``). Names and birth dates never leave this module:
 they only feed the pseudonym and are dropped before anything reaches the database.
 """
 
@@ -26,11 +26,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.lib import decp_ingest
-from pipelines.lib.paths import PROJECT_ROOT, REFERENCE_DIR, PnadPaths
-from pipelines.lib.sql import run_sql
+from pipelines.common.paths import REFERENCE_DIR, PnadPaths
+from pipelines.common.sql import run_sql
+from pipelines.decp import ingest as decp_ingest
 
-PRESETS_DIR = PROJECT_ROOT / "pipelines" / "facilitator_mappings"
+PRESETS_DIR = Path(__file__).with_name("mappings")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 EXPORT_SUFFIXES = (".csv", ".txt", *EXCEL_SUFFIXES)
 HEADER_SEARCH_ROWS = 30  # exports often start with a title block; the header is within these rows
@@ -599,7 +599,7 @@ def load_export(
         con.register("facilitator_upload", frame)
         con.register("facilitator_upload_values", _value_map(mapped))
         _set_variables(con, facilitator_name=declared)
-        run_sql(con, "facilitator/stage_facilitator_rows")
+        run_sql(con, "facilitators/stage_facilitator_rows")
         con.unregister("facilitator_upload")
         con.unregister("facilitator_upload_values")
         start, end = (
@@ -627,7 +627,7 @@ def load_export(
             ignored_columns=sorted({h for m in mapped for h in m.ignored}),
             replaced=replaced,
         )
-        run_sql(con, "facilitator/insert_facilitator_export")
+        run_sql(con, "facilitators/insert_facilitator_export")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -756,7 +756,7 @@ def build_facilitator_links(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             "apply_facilitator_confirmations",
             "facilitator_gaps",
         ):
-            run_sql(con, f"facilitator/{name}")
+            run_sql(con, f"facilitators/{name}")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -777,7 +777,7 @@ def build_facilitator_hours(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     params = {"min_participants": min_participants()}
     counts = {}
     for name in ("facilitator_hours", "facilitator_hours_breakdowns"):
-        run_sql(con, f"facilitator/{name}", params)
+        run_sql(con, f"facilitators/{name}", params)
         counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]  # noqa: S608
     return counts
 

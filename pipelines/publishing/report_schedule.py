@@ -1,4 +1,4 @@
-"""Which territories get a scheduled report, and when: pipelines/reports.toml, overridden by
+"""Which territories get a scheduled report, and when: pipelines/publishing/reports.toml, overridden by
 $PNAD_HOME/reports.toml. Read when the Dagster definitions load (a small local file)."""
 
 from __future__ import annotations
@@ -6,10 +6,11 @@ from __future__ import annotations
 import csv
 import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
-from pipelines.lib.paths import PROJECT_ROOT, REFERENCE_DIR, PnadPaths
+from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 
-SHIPPED = PROJECT_ROOT / "pipelines" / "reports.toml"
+SHIPPED = Path(__file__).with_name("reports.toml")
 
 
 class ReportConfigError(ValueError):

@@ -173,7 +173,7 @@ select
     flagged.environmental_kinds,
     flagged.environmental_positive and flagged.environmental_none as environmental_contradictory,
     flagged.environmental_unrecognised_values,
-    -- 'decp' here; sql/facilitator/apply_facilitator_confirmations.sql sets 'decp+facilitator' or
+    -- 'decp' here; sql/facilitators/apply_facilitator_confirmations.sql sets 'decp+facilitator' or
     -- 'facilitator' on contracts a facilitator follows (social_status itself stays as declared).
     'decp' as consideration_provenance,
     false as followed_by_facilitator,
