@@ -5,7 +5,7 @@ import dagster as dg
 from assets.common import WRITER_POOL, preview
 from assets.reference import reference_tables
 from assets.staging import buyer_sirene_lookup, decp_records
-from pipelines.common import warehouse
+from pipelines.decp.contracts import build_contracts, contract_plausibility
 from pipelines.resources import PnadWarehouse
 
 
@@ -20,7 +20,7 @@ def contracts(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     contract_holders, contract_subcontracting and ingest_accounting. SQL: sql/decp/contracts/*.sql.
     Rebuilt whole from staging: the same input always gives the same tables."""
     with warehouse_db.connect() as con:
-        counts = warehouse.build_contracts(con)
+        counts = build_contracts(con)
         statuses = dict(
             con.execute(
                 "select social_status, count(*) from contracts where in_pnad_scope group by 1"
@@ -151,7 +151,7 @@ def check_plausibility_amounts_dates(warehouse_db: PnadWarehouse) -> dg.AssetChe
     duration outside 1-600 months (sql/decp/checks/contract_plausibility.sql).
     Threshold: 2 % of contracts for each issue (WARN)."""
     with warehouse_db.connect() as con:
-        issues = warehouse.contract_plausibility(con)
+        issues = contract_plausibility(con)
     above = {issue: share for issue, (_, share) in issues.items() if share > IMPLAUSIBLE_SHARE_WARN}
     counted = ", ".join(f"{issue} {count}" for issue, (count, _) in issues.items() if count)
     return dg.AssetCheckResult(

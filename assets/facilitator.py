@@ -1,6 +1,6 @@
 """Facilitator layer: the insertion-hours exports (ABC Clauses, spreadsheets) dropped in
 PNAD_HOME/facilitateurs/, linked to the DECP contracts, and their indicators.
-SQL: sql/facilitators/*.sql; reading and mapping: pipelines/facilitators/exports.py."""
+SQL: sql/facilitators/*.sql; reading and mapping: pipelines/facilitators/."""
 
 import dagster as dg
 
@@ -8,7 +8,7 @@ from assets.common import WRITER_POOL, preview
 from assets.core import contracts
 from assets.reference import reference_tables
 from pipelines.common.sql import run_sql
-from pipelines.facilitators import exports as facilitator
+from pipelines.facilitators import build, loading
 from pipelines.resources import PnadWarehouse
 
 
@@ -24,7 +24,7 @@ def facilitator_exports(
     the others."""
     paths = warehouse_db.paths()
     with warehouse_db.connect() as con:
-        reports, errors = facilitator.load_pending_exports(con, paths)
+        reports, errors = loading.load_pending_exports(con, paths)
         active = con.execute(
             "select count(*), coalesce(sum(hours_worked), 0) from facilitator_files "
             "where status = 'active'"
@@ -93,7 +93,7 @@ def facilitator_decp_links(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     contracts (followed_by_facilitator, consideration_provenance) and the two gap lists:
     facilitator_gap_underdeclared and facilitator_gap_unfollowed."""
     with warehouse_db.connect() as con:
-        counts = facilitator.build_facilitator_links(con)
+        counts = build.build_facilitator_links(con)
         methods = dict(
             con.execute("select method, count(*) from facilitator_decp_links group by 1").fetchall()
         )
@@ -115,7 +115,7 @@ def facilitator_hours(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     change) and by buyer type, market type, sector, clause category, modality, contract type
     and public (facilitator_hours_breakdowns)."""
     with warehouse_db.connect() as con:
-        counts = facilitator.build_facilitator_hours(con)
+        counts = build.build_facilitator_hours(con)
         sample = preview(
             con,
             "select year, hours_worked, etp, hours_planned, completion_rate, marches "

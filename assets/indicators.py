@@ -4,8 +4,8 @@ import dagster as dg
 
 from assets.common import WRITER_POOL, preview
 from assets.core import contracts
-from pipelines.common import warehouse
 from pipelines.common.sql import run_sql
+from pipelines.indicators.build import build_indicator, build_shares
 from pipelines.resources import PnadWarehouse
 
 
@@ -15,7 +15,7 @@ def pnad_shares(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     level (national, région, département), with completeness and the gap to the 30 % / 100 %
     targets."""
     with warehouse_db.connect() as con:
-        rows = warehouse.build_shares(con)
+        rows = build_shares(con)
         sample = preview(
             con,
             "select year, contracts, social_share, social_completeness, environmental_share, "
@@ -46,7 +46,7 @@ def check_consistency_national_equals_parts(warehouse_db: PnadWarehouse) -> dg.A
 def pnad_breakdowns(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     """The shares cut by market type, buyer category and procedure, at every level."""
     with warehouse_db.connect() as con:
-        rows = warehouse.build_indicator(con, "pnad_breakdowns")
+        rows = build_indicator(con, "pnad_breakdowns")
         sample = preview(
             con,
             "select year, dimension, category, contracts, social_share, environmental_share "
@@ -74,7 +74,7 @@ def check_consistency_breakdowns_add_up(warehouse_db: PnadWarehouse) -> dg.Asset
 def buyer_shares(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     """Per buyer and year: contracts, shares, completeness, gap to target and trend."""
     with warehouse_db.connect() as con:
-        rows = warehouse.build_indicator(con, "buyer_shares")
+        rows = build_indicator(con, "buyer_shares")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 
@@ -88,7 +88,7 @@ def opportunities(config: OpportunitiesConfig, warehouse_db: PnadWarehouse) -> d
     """Recent labour-intensive contracts (works, cleaning, green spaces, waste, catering) above
     the configured amount, notified without a social consideration, by territory."""
     with warehouse_db.connect() as con:
-        rows = warehouse.build_indicator(
+        rows = build_indicator(
             con, "opportunities", {"min_amount": config.min_amount, "months": config.months}
         )
         sample = preview(
@@ -110,5 +110,5 @@ def opportunities(config: OpportunitiesConfig, warehouse_db: PnadWarehouse) -> d
 def pnad_shares_monthly(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     """The shares by month of notification and territory, the last three months provisional."""
     with warehouse_db.connect() as con:
-        rows = warehouse.build_indicator(con, "pnad_shares_monthly")
+        rows = build_indicator(con, "pnad_shares_monthly")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.common import WRITER_POOL
-from pipelines.decp.ingest import register_raw_files
+from pipelines.decp.landing import register_raw_files
 from pipelines.decp.sources import fetch_sources, load_sources
 from pipelines.resources import PnadWarehouse
 

@@ -4,8 +4,8 @@ the current INSEE commune and La Poste postal-code tables when they can be downl
 import dagster as dg
 
 from assets.common import WRITER_POOL
-from pipelines.common import warehouse
 from pipelines.decp.sources import fetch_sources, install_departement_outlines, load_sources
+from pipelines.reference.tables import build_reference
 from pipelines.resources import PnadWarehouse
 
 
@@ -42,7 +42,7 @@ def reference_tables(
     ref_communes and ref_postal_code_exceptions from the downloaded INSEE and La Poste files
     when there are, else built-in (reference_status records which, with the reason)."""
     with warehouse_db.connect() as con:
-        counts = warehouse.build_reference(con, warehouse_db.paths())
+        counts = build_reference(con, warehouse_db.paths())
         status = con.execute("select reference, origin, note from reference_status").fetchall()
         attempted = con.execute(
             "select count(*) from download_manifest where relative_path like 'ref/%' "

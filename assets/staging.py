@@ -5,8 +5,8 @@ import dagster as dg
 from assets.common import WRITER_POOL, preview
 from assets.raw import decp_raw_files
 from assets.reference import reference_tables
-from pipelines.common import warehouse
-from pipelines.decp.ingest import parse_pending_files
+from pipelines.decp.contracts import buyers_to_locate
+from pipelines.decp.parsing import parse_pending_files
 from pipelines.reference import sirene
 from pipelines.resources import PnadWarehouse
 
@@ -57,7 +57,7 @@ def buyer_sirene_lookup(
     API (rate-limited); every answer is cached in sirene_cache. Needs the network: part of the
     pnad_update job, not of the offline refresh."""
     with warehouse_db.connect() as con:
-        pending = warehouse.buyers_to_locate(con)
+        pending = buyers_to_locate(con)
         counts = sirene.lookup_sirets(
             con,
             pending,

@@ -26,6 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+from pipelines.decp.contracts import build_contracts
+from pipelines.reference.tables import build_reference
+
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "output"
 
@@ -49,7 +52,7 @@ def _child(step: str, home: Path, source: Path) -> None:
 
     from pipelines.common import warehouse
     from pipelines.common.paths import PnadPaths
-    from pipelines.decp import ingest as decp_ingest
+    from pipelines.decp import landing, parsing
 
     paths = PnadPaths.resolve(home).ensure()
     if step == "scan_json":
@@ -70,10 +73,10 @@ def _child(step: str, home: Path, source: Path) -> None:
         return
     if step in ("ingest", "noop", "extra"):
         with warehouse.connect(paths) as con:
-            warehouse.build_reference(con)
-            decp_ingest.register_raw_files(con, paths)
-            decp_ingest.parse_pending_files(con, paths)
-            counts = warehouse.build_contracts(con)
+            build_reference(con)
+            landing.register_raw_files(con, paths)
+            parsing.parse_pending_files(con, paths)
+            counts = build_contracts(con)
         print(json.dumps(counts))
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.common.paths import PnadPaths
-from pipelines.decp.ingest import is_data_file
-from pipelines.facilitators.exports import is_export_name
+from pipelines.decp.landing import is_data_file
+from pipelines.facilitators.reading import is_export_name
 from pipelines.jobs import pnad_refresh_job, pnad_update_job
 
 # The hour is configuration: PNAD_REFRESH_CRON overrides it without touching code.

@@ -13,8 +13,11 @@ import pytest
 
 from pipelines.common import warehouse
 from pipelines.common.paths import PnadPaths
-from pipelines.decp import ingest as decp_ingest
-from pipelines.facilitators import exports as facilitator
+from pipelines.decp import landing, parsing
+from pipelines.decp.contracts import build_contracts
+from pipelines.facilitators import build
+from pipelines.indicators.build import build_indicator, build_shares
+from pipelines.reference.tables import build_reference
 
 
 @pytest.fixture
@@ -96,18 +99,18 @@ def marche(
 def build_warehouse(paths: PnadPaths, *, force: bool = False) -> dict[str, int]:
     """Register, parse and build contracts and shares from whatever is under raw/."""
     with warehouse.connect(paths) as con:
-        warehouse.build_reference(con)
-        decp_ingest.register_raw_files(con, paths)
-        decp_ingest.parse_pending_files(con, paths)
-        counts = warehouse.build_contracts(con, force=force)
-        warehouse.build_shares(con, force=force)
+        build_reference(con)
+        landing.register_raw_files(con, paths)
+        parsing.parse_pending_files(con, paths)
+        counts = build_contracts(con, force=force)
+        build_shares(con, force=force)
         for indicator in ("pnad_shares_monthly", "pnad_breakdowns", "buyer_shares"):
-            warehouse.build_indicator(con, indicator)
+            build_indicator(con, indicator)
         # the opportunities asset's defaults: 90 000 EUR, 12 months
-        warehouse.build_indicator(con, "opportunities", {"min_amount": 90_000, "months": 12})
+        build_indicator(con, "opportunities", {"min_amount": 90_000, "months": 12})
         # the facilitator layer, from whatever exports are loaded (none unless a test loads one)
-        facilitator.build_facilitator_links(con)
-        facilitator.build_facilitator_hours(con)
+        build.build_facilitator_links(con)
+        build.build_facilitator_hours(con)
     return counts
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
-from pipelines.common import warehouse
+from pipelines.decp.contracts import contract_plausibility
 from pipelines.definitions import ASSET_MODULES as LAYERS
 from pipelines.resources import PnadWarehouse
 from tests.conftest import marche, write_decp_2022
@@ -113,7 +113,7 @@ def test_implausible_values_and_a_source_losing_records_are_warned(pnad_paths):
     result = materialize(pnad_paths)
     assert result.success
     with duckdb.connect(str(pnad_paths.work_db), read_only=True) as con:
-        counts = {k: v[0] for k, v in warehouse.contract_plausibility(con).items() if v[0]}
+        counts = {k: v[0] for k, v in contract_plausibility(con).items() if v[0]}
     assert counts == {
         "amount_placeholder": 1,
         "amount_sentinel": 1,

@@ -18,6 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from pipelines.common import warehouse
 from pipelines.common.paths import PROJECT_ROOT, PnadPaths
+from pipelines.indicators.build import build_shares
 from tests.test_publish_and_dashboard import (
     MARKUP,
     build_site_warehouse,
@@ -185,7 +186,7 @@ def marked_site_home(tmp_path_factory) -> PnadPaths:
             "update ref_departements set departement_name = $name where departement_code = '74'",
             {"name": f"Haute-Savoie {MARKUP}"},
         )
-        warehouse.build_shares(con, force=True)
+        build_shares(con, force=True)
     write_site(paths)
     return paths
 

@@ -15,7 +15,8 @@ import pytest
 
 from pipelines.common import warehouse
 from pipelines.common.paths import PnadPaths
-from pipelines.decp import ingest as decp_ingest
+from pipelines.decp import contracts as decp_contracts
+from pipelines.decp import landing
 from pipelines.publishing.database import publish_database
 from tests.conftest import build_warehouse, marche, sample_data_dir, write_decp_2022
 
@@ -39,7 +40,7 @@ HOLDER_COLUMNS = (
 def real(tmp_path_factory):
     decp = sample_data_dir() / "decp"
     paths = PnadPaths.resolve(tmp_path_factory.mktemp("companions") / "home").ensure()
-    decp_ingest.land_local_files(paths, [decp / name for name in SAMPLES])
+    landing.land_local_files(paths, [decp / name for name in SAMPLES])
     build_warehouse(paths)
     with duckdb.connect(str(paths.work_db), read_only=True) as con:
         yield decp, con
@@ -181,7 +182,7 @@ def test_every_holder_and_act_of_the_daily_files_is_read(real):
             "select (select count(*) from contract_holders semi join kept using (uid) "
             "        where modification_order is null), "
             "       (select count(*) from contract_subcontracting semi join kept using (uid))",
-            {"id": decp_ingest.sha256_of(decp / name)},
+            {"id": landing.sha256_of(decp / name)},
         ).fetchone()
         assert read == (holders_written, acts_written), name
 
@@ -209,7 +210,7 @@ def test_tabular_acts_columns_left_empty_give_no_acts(real):
 def test_companion_tables_are_published(real, tmp_path):
     decp, _ = real
     paths = PnadPaths.resolve(tmp_path / "home").ensure()
-    decp_ingest.land_local_files(paths, [decp / "official_examples/v2.0.3/Marche.xml"])
+    landing.land_local_files(paths, [decp / "official_examples/v2.0.3/Marche.xml"])
     build_warehouse(paths)
     with warehouse.connect(paths) as con:
         publish_database(con, paths, run_id="companions")
@@ -272,10 +273,10 @@ def companion_tables(paths: PnadPaths) -> dict[str, list[tuple]]:
 
 def test_a_new_daily_file_gives_the_tables_of_a_full_rebuild(pnad_paths, monkeypatch):
     decp = sample_data_dir() / "decp" / "decp2024" / "dematis_2024-07"
-    monkeypatch.setattr(warehouse, "INCREMENT_MAX_SHARE", 1.0)
-    decp_ingest.land_local_files(pnad_paths, [decp / "dematis13.json"])
+    monkeypatch.setattr(decp_contracts, "INCREMENT_MAX_SHARE", 1.0)
+    landing.land_local_files(pnad_paths, [decp / "dematis13.json"])
     build_warehouse(pnad_paths)
-    decp_ingest.land_local_files(pnad_paths, [decp / "dematis16.json", decp / "dematis19.json"])
+    landing.land_local_files(pnad_paths, [decp / "dematis16.json", decp / "dematis19.json"])
     assert build_warehouse(pnad_paths)["incremental"] == 1
     incremental = companion_tables(pnad_paths)
     assert build_warehouse(pnad_paths, force=True)["incremental"] == 0
@@ -298,10 +299,10 @@ MIGRATED = (
 
 def test_working_database_made_before_subcontracting_is_migrated(pnad_paths, sample_data):
     samples = [sample_data / "decp" / name for name in MIGRATED]
-    decp_ingest.land_local_files(pnad_paths, samples)
+    landing.land_local_files(pnad_paths, samples)
     build_warehouse(pnad_paths)
     expected = companion_tables(pnad_paths)
-    daily, xml, tabular, moved = (decp_ingest.sha256_of(path) for path in samples)
+    daily, xml, tabular, moved = (landing.sha256_of(path) for path in samples)
     with duckdb.connect(str(pnad_paths.work_db)) as con:
         # what that release left: none of the staged columns added since, no companion tables
         for column in warehouse.STAGED_COLUMNS_ADDED:
@@ -372,7 +373,7 @@ def test_working_database_made_before_subcontracting_is_migrated(pnad_paths, sam
 
 def test_working_database_made_before_techniques_reads_every_file_again(pnad_paths, sample_data):
     samples = [sample_data / "decp" / name for name in MIGRATED[:3]]
-    decp_ingest.land_local_files(pnad_paths, samples)
+    landing.land_local_files(pnad_paths, samples)
     build_warehouse(pnad_paths)
     expected = companion_tables(pnad_paths)
     with duckdb.connect(str(pnad_paths.work_db)) as con:

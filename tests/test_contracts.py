@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from pipelines.decp.contracts import buyers_to_locate
 from tests.conftest import build_warehouse, marche, write_decp_2022
 
 STATE_BUYER = "13001845000028"
@@ -294,7 +295,7 @@ def test_sirene_cache_places_buyers_the_siren_prefix_cannot(pnad_paths, query):
         )
     build_warehouse(pnad_paths)
     with warehouse.connect(pnad_paths) as con:
-        assert warehouse.buyers_to_locate(con) == []  # both placed: nothing left to ask
+        assert buyers_to_locate(con) == []  # both placed: nothing left to ask
     assert query(
         "select uid, buyer_departement_code, buyer_region_code, buyer_territory_method, "
         "buyer_category, buyer_legal_category from contracts order by uid"

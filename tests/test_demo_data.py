@@ -14,18 +14,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.demo.generator import (
-    ENVIRONMENTAL_POSITIVE,
-    MANIFEST_NAME,
-    REFERENCE_DIR,
-    SHAPES,
-    SOCIAL_POSITIVE,
-    TEST_BUYER_SIRET,
-    demo_buyers,
-    generate_demo,
-    luhn_ok,
-    main,
-)
+from pipelines.demo.buyers import demo_buyers
+from pipelines.demo.draws import luhn_ok
+from pipelines.demo.generator import MANIFEST_NAME, SHAPES, generate_demo, main
+from pipelines.demo.places import REFERENCE_DIR
+from pipelines.demo.vocabulary import ENVIRONMENTAL_POSITIVE, SOCIAL_POSITIVE, TEST_BUYER_SIRET
 
 DAILY_NAME = re.compile(r"decp-2022_\d{4}-\d{2}-\d{2}\.json")
 

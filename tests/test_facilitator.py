@@ -14,7 +14,7 @@ import pytest
 
 from pipelines.common import warehouse
 from pipelines.common.paths import PnadPaths
-from pipelines.facilitators import exports as facilitator
+from pipelines.facilitators import build, loading, mapping, reading
 from pipelines.publishing.database import publish_database
 from tests.conftest import build_warehouse, marche, texts_found_in_database, write_decp_2022
 
@@ -259,8 +259,8 @@ def write_decp(paths: PnadPaths, target: Path | None = None) -> None:
 
 def build_facilitator(paths: PnadPaths) -> None:
     with warehouse.connect(paths) as con:
-        facilitator.build_facilitator_links(con)
-        facilitator.build_facilitator_hours(con)
+        build.build_facilitator_links(con)
+        build.build_facilitator_hours(con)
 
 
 @pytest.fixture
@@ -269,7 +269,7 @@ def loaded(pnad_paths: PnadPaths, tmp_path: Path) -> dict:
     write_decp(pnad_paths)
     build_warehouse(pnad_paths)
     with warehouse.connect(pnad_paths) as con:
-        report = facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path))
+        report = loading.load_export(con, pnad_paths, write_abc_export(tmp_path))
     build_facilitator(pnad_paths)
     return report
 
@@ -375,7 +375,7 @@ def test_both_gaps_and_the_facilitator_provenance(loaded, query):
 
 def test_reloading_an_export_adds_nothing(loaded, pnad_paths, tmp_path, query):
     with warehouse.connect(pnad_paths) as con:
-        again = facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path))
+        again = loading.load_export(con, pnad_paths, write_abc_export(tmp_path))
     build_facilitator(pnad_paths)
     assert again["already_loaded"]
     assert query("select count(*) from facilitator_files") == [(1,)]
@@ -387,7 +387,7 @@ def test_reloading_an_export_adds_nothing(loaded, pnad_paths, tmp_path, query):
 def test_a_corrected_export_replaces_the_earlier_one(loaded, pnad_paths, tmp_path, query):
     corrected = [line.replace(";300,5;", ";310,5;") for line in ABC_LINES]
     with warehouse.connect(pnad_paths) as con:
-        report = facilitator.load_export(
+        report = loading.load_export(
             con, pnad_paths, write_abc_export(tmp_path, corrected, "abc_corrige.csv")
         )
     build_facilitator(pnad_paths)
@@ -410,11 +410,9 @@ def test_an_export_repeating_work_contracts_without_covering_the_period_is_refus
     repeated = [ABC_LINES[1]]
     with (
         warehouse.connect(pnad_paths) as con,
-        pytest.raises(
-            facilitator.FacilitatorExportError, match="repeats work contracts of abc.csv"
-        ),
+        pytest.raises(mapping.FacilitatorExportError, match="repeats work contracts of abc.csv"),
     ):
-        facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path, repeated, "suite.csv"))
+        loading.load_export(con, pnad_paths, write_abc_export(tmp_path, repeated, "suite.csv"))
     assert query("select count(*) from facilitator_files") == [(1,)]
     assert query("select sum(hours_worked) from facilitator_hours_worked") == [
         (pytest.approx(975.5),)
@@ -425,7 +423,7 @@ def test_new_work_contracts_in_an_overlapping_period_add_up(loaded, pnad_paths, 
     # an incremental export: a new contract within abc.csv's period, nothing repeated
     later = [abc_line("M-A1", "ABC-1", "ACI", "CDDI", "01/02/2025", "28/02/2025", "50")]
     with warehouse.connect(pnad_paths) as con:
-        report = facilitator.load_export(
+        report = loading.load_export(
             con, pnad_paths, write_abc_export(tmp_path, later, "fevrier.csv")
         )
     assert report["replaced_files"] == []
@@ -451,7 +449,7 @@ def test_a_later_period_from_the_same_facilitator_adds_up(loaded, pnad_paths, tm
         )
     ]
     with warehouse.connect(pnad_paths) as con:
-        facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path, later, "suite.csv"))
+        loading.load_export(con, pnad_paths, write_abc_export(tmp_path, later, "suite.csv"))
     build_facilitator(pnad_paths)
     assert query(
         "select hours_worked from facilitator_hours where level = 'national' and year = 2025"
@@ -534,7 +532,7 @@ def write_tab_export(folder: Path) -> Path:
 
 def test_tab_separated_utf8_with_names_is_recognised_without_a_mapping(pnad_paths, tmp_path, query):
     with warehouse.connect(pnad_paths) as con:
-        report = facilitator.load_export(
+        report = loading.load_export(
             con, pnad_paths, write_tab_export(tmp_path), facilitator="PLIE Test"
         )
     assert report["format"] == "facilitator:reconnaissance des en-têtes"
@@ -637,7 +635,7 @@ def test_excel_workbook_with_a_marches_sheet_and_an_hours_sheet(pnad_paths, tmp_
         hours.to_excel(writer, sheet_name="Heures", index=False, header=False, startrow=2)
         pd.DataFrame({"Notes": ["libre"]}).to_excel(writer, sheet_name="Notes", index=False)
     with warehouse.connect(pnad_paths) as con:
-        report = facilitator.load_export(con, pnad_paths, path, facilitator="PLIE Excel")
+        report = loading.load_export(con, pnad_paths, path, facilitator="PLIE Excel")
     assert (report["records_read"], report["loaded"], report["rejected"]) == (4, 4, 0)
     assert query(
         "select marche_id, market_type, hours_planned, notification_date from facilitator_marches "
@@ -667,7 +665,7 @@ def test_excel_workbook_with_a_marches_sheet_and_an_hours_sheet(pnad_paths, tmp_
     ],
 )
 def test_header_variants_of_hours_worked(header):
-    assert facilitator._recognised([header]) == {0: "hours_worked"}
+    assert mapping.recognised([header]) == {0: "hours_worked"}
 
 
 def test_an_unmappable_export_names_its_columns_and_writes_a_template(pnad_paths, tmp_path, query):
@@ -675,9 +673,9 @@ def test_an_unmappable_export_names_its_columns_and_writes_a_template(pnad_paths
     path.write_text("Chantier;Qui;Volume;Quand\nÉcole;Dupont;35;2024-03\n", encoding="utf-8")
     with (
         warehouse.connect(pnad_paths) as con,
-        pytest.raises(facilitator.UnmappedExportError) as raised,
+        pytest.raises(mapping.UnmappedExportError) as raised,
     ):
-        facilitator.load_export(con, pnad_paths, path)
+        loading.load_export(con, pnad_paths, path)
     message = str(raised.value)
     assert "'Chantier'" in message and "'Volume'" in message and "'Qui'" in message
     template = raised.value.template
@@ -694,7 +692,7 @@ def test_an_unmappable_export_names_its_columns_and_writes_a_template(pnad_paths
         filled = filled.replace(f'{field} = ""', f'{field} = "{column}"')
     template.with_name("bizarre.toml").write_text(filled, encoding="utf-8")
     with warehouse.connect(pnad_paths) as con:
-        report = facilitator.load_export(con, pnad_paths, path, facilitator="X")
+        report = loading.load_export(con, pnad_paths, path, facilitator="X")
     assert (report["loaded"], report["format"]) == (1, "facilitator:bizarre")
 
 
@@ -702,10 +700,10 @@ def test_no_participant_identity_anywhere_in_the_databases_or_outputs(pnad_paths
     write_decp(pnad_paths)
     build_warehouse(pnad_paths)
     with warehouse.connect(pnad_paths) as con:
-        facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path))
-        facilitator.load_export(con, pnad_paths, write_tab_export(tmp_path), facilitator="PLIE")
-        facilitator.build_facilitator_links(con)
-        facilitator.build_facilitator_hours(con)
+        loading.load_export(con, pnad_paths, write_abc_export(tmp_path))
+        loading.load_export(con, pnad_paths, write_tab_export(tmp_path), facilitator="PLIE")
+        build.build_facilitator_links(con)
+        build.build_facilitator_hours(con)
         publish_database(con, pnad_paths, allow_shrink=True)
     secrets_ = [
         "ABC-1",
@@ -835,16 +833,16 @@ def test_cli_ingest_and_hours(tmp_path):
 def test_an_export_that_does_not_name_its_facilitator_is_refused(pnad_paths, tmp_path, query):
     with (
         warehouse.connect(pnad_paths) as con,
-        pytest.raises(facilitator.FacilitatorExportError, match="--facilitator NAME"),
+        pytest.raises(mapping.FacilitatorExportError, match="--facilitator NAME"),
     ):
-        facilitator.load_export(con, pnad_paths, write_tab_export(tmp_path))
+        loading.load_export(con, pnad_paths, write_tab_export(tmp_path))
     assert query("select count(*) from facilitator_files") == [(0,)]
 
 
 def test_reload_reads_an_export_again_with_a_new_mapping(loaded, pnad_paths, tmp_path, query):
     # the user teaches the tool their label for a modality, then reloads the same file
     (pnad_paths.mappings).mkdir(parents=True, exist_ok=True)
-    preset = (facilitator.PRESETS_DIR / "abc_clauses_suivi_participants.toml").read_text("utf-8")
+    preset = (mapping.PRESETS_DIR / "abc_clauses_suivi_participants.toml").read_text("utf-8")
     (pnad_paths.mappings / "abc_local.toml").write_text(
         preset.replace('name = "abc_clauses_suivi_participants"', 'name = "abc_local"').replace(
             "[values.modality]\n", '[values.modality]\n"Pôle" = "autre"\n'
@@ -852,9 +850,9 @@ def test_reload_reads_an_export_again_with_a_new_mapping(loaded, pnad_paths, tmp
         encoding="utf-8",
     )
     with warehouse.connect(pnad_paths) as con:
-        again = facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path))
+        again = loading.load_export(con, pnad_paths, write_abc_export(tmp_path))
         assert again["already_loaded"]
-        reloaded = facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path), reload=True)
+        reloaded = loading.load_export(con, pnad_paths, write_abc_export(tmp_path), reload=True)
     assert (reloaded["loaded"], reloaded["rejected"], reloaded["format"]) == (
         8,
         4,
@@ -880,7 +878,7 @@ def test_unrecognised_values_are_kept_aside_and_counted(pnad_paths, tmp_path, qu
     )
     odd = line.replace(";Travaux;BTP;", ";Prestations intellectuelles;BTP;")
     with warehouse.connect(pnad_paths) as con:
-        report = facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path, [odd]))
+        report = loading.load_export(con, pnad_paths, write_abc_export(tmp_path, [odd]))
     assert (report["loaded"], report["lines_with_unrecognised_values"]) == (1, 2)
     assert sorted(query("select field, value, lines from facilitator_unrecognised_values")) == [
         ("market_type", "Prestations intellectuelles", 1),
@@ -904,7 +902,7 @@ def test_a_marche_number_equal_to_a_decp_id_links_without_a_date(pnad_paths, tmp
         amount="",
     )
     with warehouse.connect(pnad_paths) as con:
-        facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path, [line]))
+        loading.load_export(con, pnad_paths, write_abc_export(tmp_path, [line]))
     build_facilitator(pnad_paths)
     assert query("select uid, method, confidence from facilitator_decp_links") == [
         (f"{BUYER}2024-003", "marche_id", pytest.approx(0.95))
@@ -925,7 +923,7 @@ def test_exports_are_told_from_decp_tables_by_content(tmp_path, first_line, expo
     path.write_text(
         first_line + "\n" + ";".join("x" * len(first_line.split(";"))) + "\n", encoding="utf-8"
     )
-    assert facilitator.looks_like_export(path) is export
+    assert reading.looks_like_export(path) is export
 
 
 @pytest.mark.parametrize(
@@ -969,7 +967,7 @@ def test_a_decp_contract_followed_by_two_facilitators_is_one_marche(
         ).replace("MDE Test", "PLIE Test", 1)
     ]
     with warehouse.connect(pnad_paths) as con:
-        facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path, other, "plie.csv"))
+        loading.load_export(con, pnad_paths, write_abc_export(tmp_path, other, "plie.csv"))
     build_facilitator(pnad_paths)
     # 20 more hours, but M-A1 and P-7 are the same contract 2024-001: planned once, one marché
     assert query(
@@ -980,9 +978,9 @@ def test_a_decp_contract_followed_by_two_facilitators_is_one_marche(
 
 def test_a_withdrawn_export_no_longer_counts_and_can_come_back(loaded, pnad_paths, tmp_path, query):
     with warehouse.connect(pnad_paths) as con:
-        with pytest.raises(facilitator.FacilitatorExportError, match="at least the first 6"):
-            facilitator.withdraw_export(con, "abc")
-        report = facilitator.withdraw_export(con, loaded["file_id"][:8])
+        with pytest.raises(mapping.FacilitatorExportError, match="at least the first 6"):
+            loading.withdraw_export(con, "abc")
+        report = loading.withdraw_export(con, loaded["file_id"][:8])
     build_facilitator(pnad_paths)
     assert report["status"] == "withdrawn"
     assert query("select count(*) from facilitator_hours_worked") == [(0,)]
@@ -992,5 +990,5 @@ def test_a_withdrawn_export_no_longer_counts_and_can_come_back(loaded, pnad_path
         (12, 7, 5)
     ]
     with warehouse.connect(pnad_paths) as con:
-        again = facilitator.load_export(con, pnad_paths, write_abc_export(tmp_path))
+        again = loading.load_export(con, pnad_paths, write_abc_export(tmp_path))
     assert (again["status"], again["loaded"]) == ("active", 7)

@@ -291,7 +291,7 @@ def test_list_cells_with_an_apostrophe_keep_every_value(pnad_paths, query, cell)
 def test_gzipped_json_and_xml_are_read(pnad_paths, query, tmp_path):
     import gzip
 
-    from pipelines.decp import ingest as decp_ingest
+    from pipelines.decp import landing
 
     json_gz = tmp_path / "daily.json.gz"
     json_gz.write_bytes(
@@ -301,7 +301,7 @@ def test_gzipped_json_and_xml_are_read(pnad_paths, query, tmp_path):
     )
     xml_gz = tmp_path / "feed"  # no extension at all: the content decides
     xml_gz.write_bytes(gzip.compress(XML_2022.encode()))
-    decp_ingest.land_local_files(pnad_paths, [json_gz, xml_gz])
+    landing.land_local_files(pnad_paths, [json_gz, xml_gz])
     build_warehouse(pnad_paths)
     assert sorted(query("select format, status, records_read from ingest_files")) == [
         ("decp-json", "parsed", 1),
@@ -369,8 +369,8 @@ def test_a_malformed_csv_row_is_rejected_with_its_reason_and_the_others_are_read
 
 
 def test_a_partial_extract_with_only_the_uid_is_decp_data(pnad_paths, query):
-    from pipelines.decp import ingest as decp_ingest
-    from pipelines.facilitators import exports as facilitator
+    from pipelines.decp import formats
+    from pipelines.facilitators import reading
 
     raw = pnad_paths.raw / "t"
     raw.mkdir(parents=True)
@@ -382,8 +382,8 @@ def test_a_partial_extract_with_only_the_uid_is_decp_data(pnad_paths, query):
         encoding="utf-8",
     )
     # not taken for a facilitator's export (pnad ingest would have asked for a column mapping)
-    assert not facilitator.looks_like_export(extract)
-    assert decp_ingest.sniff_format(extract) == ("decp-tabular-csv", None)
+    assert not reading.looks_like_export(extract)
+    assert formats.sniff_format(extract) == ("decp-tabular-csv", None)
     build_warehouse(pnad_paths)
     # uid = buyer SIRET + id (decp-processing); the missing columns are unknowns
     assert query(

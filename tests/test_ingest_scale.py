@@ -17,8 +17,11 @@ import pytest
 from pipelines.common import progress, warehouse
 from pipelines.common.paths import PnadPaths
 from pipelines.common.sql import string_literal
-from pipelines.decp import ingest as decp_ingest
+from pipelines.decp import contracts as decp_contracts
+from pipelines.decp import json_reading, landing, parsing, tabular
+from pipelines.decp.contracts import build_contracts
 from pipelines.decp.json_split import InvalidJson, NotSplittable, split_document
+from pipelines.reference.tables import build_reference
 from tests.conftest import build_warehouse, marche, write_decp_2022
 
 TABLES = {
@@ -77,9 +80,9 @@ def test_large_json_split_into_parts_gives_the_same_tables(tmp_path, monkeypatch
         (paths.raw / "big" / "big.json").write_text(document, encoding="utf-8")
         flat = json.dumps({"marches": [marche(f"F{i}") for i in range(30)]}).encode()
         (paths.raw / "big" / "big2.json.gz").write_bytes(gzip.compress(flat, mtime=0))
-        monkeypatch.setattr(decp_ingest, "LARGE_JSON_BYTES", large_bytes)
-        monkeypatch.setattr(decp_ingest, "BATCH_BYTES", batch_bytes)
-        monkeypatch.setattr(decp_ingest, "PART_BYTES", batch_bytes)
+        monkeypatch.setattr(json_reading, "LARGE_JSON_BYTES", large_bytes)
+        monkeypatch.setattr(parsing, "BATCH_BYTES", batch_bytes)
+        monkeypatch.setattr(json_reading, "PART_BYTES", batch_bytes)
         build_warehouse(paths)
         homes[name] = tables(paths.home)
     assert homes["parts"] == homes["whole"]
@@ -137,8 +140,8 @@ def test_a_part_duckdb_refuses_quarantines_the_file_and_leaves_no_record(
     text = text.replace('"S19"', '"S19\\ud800"')
     raw.mkdir(parents=True)
     (raw / "big.json").write_text(text, encoding="utf-8")
-    monkeypatch.setattr(decp_ingest, "LARGE_JSON_BYTES", 1000)
-    monkeypatch.setattr(decp_ingest, "PART_BYTES", 3000)
+    monkeypatch.setattr(json_reading, "LARGE_JSON_BYTES", 1000)
+    monkeypatch.setattr(json_reading, "PART_BYTES", 3000)
     build_warehouse(pnad_paths)
     (status,) = query("select status || ': ' || status_reason from ingest_files")
     assert status[0].startswith("quarantined: unreadable JSON")
@@ -169,7 +172,7 @@ def test_tabular_file_read_in_parts_gives_the_same_tables(tmp_path, monkeypatch)
         paths = PnadPaths.resolve(tmp_path / name).ensure()
         (paths.raw / "t").mkdir(parents=True)
         pq.write_table(table, paths.raw / "t" / "decp.parquet")
-        monkeypatch.setattr(decp_ingest, "TABULAR_PART_ROWS", part_rows)
+        monkeypatch.setattr(tabular, "TABULAR_PART_ROWS", part_rows)
         build_warehouse(paths)
         homes[name] = tables(paths.home)
     assert homes["parts"] == homes["whole"]
@@ -177,7 +180,7 @@ def test_tabular_file_read_in_parts_gives_the_same_tables(tmp_path, monkeypatch)
 
 
 def test_incremental_build_gives_the_tables_of_a_full_rebuild(pnad_paths, monkeypatch):
-    monkeypatch.setattr(warehouse, "INCREMENT_MAX_SHARE", 1.0)
+    monkeypatch.setattr(decp_contracts, "INCREMENT_MAX_SHARE", 1.0)
     raw = pnad_paths.raw / "daily"
     write_decp_2022(
         raw / "day1.json",
@@ -220,10 +223,10 @@ def test_progress_of_long_parses_is_drawn_on_a_terminal_only(pnad_paths, monkeyp
     progress.show_progress_in_terminal(terminal)
     try:
         with warehouse.connect(pnad_paths) as con:
-            warehouse.build_reference(con)
-            decp_ingest.register_raw_files(con, pnad_paths)
-            monkeypatch.setattr(decp_ingest, "BATCH_BYTES", 10)  # one file per batch
-            decp_ingest.parse_pending_files(con, pnad_paths, log.append)
+            build_reference(con)
+            landing.register_raw_files(con, pnad_paths)
+            monkeypatch.setattr(parsing, "BATCH_BYTES", 10)  # one file per batch
+            parsing.parse_pending_files(con, pnad_paths, log.append)
     finally:
         progress.show_progress_in_terminal(io.StringIO())  # not a terminal: off
     drawn = terminal.getvalue()
@@ -270,8 +273,8 @@ def test_a_working_database_in_an_older_file_format_is_rewritten_once(pnad_paths
 
     with warehouse.connect(pnad_paths) as con:
         assert warehouse.storage_version(con) == f"{warehouse.WORK_DB_STORAGE_VERSION}+"
-        assert decp_ingest.register_raw_files(con, pnad_paths).new_files == 0
-        assert warehouse.build_contracts(con)["rebuilt"] == 0  # the build state came along
+        assert landing.register_raw_files(con, pnad_paths).new_files == 0
+        assert build_contracts(con)["rebuilt"] == 0  # the build state came along
     assert tables(pnad_paths.home) == before
     assert sorted(p.name for p in pnad_paths.work_db.parent.glob("*.duckdb*")) == [
         pnad_paths.work_db.name

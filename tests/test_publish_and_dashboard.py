@@ -16,6 +16,7 @@ from markupsafe import escape
 
 from pipelines.common import warehouse
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
+from pipelines.indicators.build import build_shares
 from pipelines.publishing import dashboard, maps, svg_charts
 from pipelines.publishing.database import PublishRefusedError, data_dictionary, publish_database
 from tests.conftest import build_warehouse, marche, sample_data_dir, write_decp_2022
@@ -437,7 +438,7 @@ def test_text_from_data_is_escaped_in_pages_and_figures(site):
             "update ref_departements set departement_name = $name where departement_code = '74'",
             {"name": MARKUP},
         )
-        warehouse.build_shares(con, force=True)
+        build_shares(con, force=True)
         data = dashboard.load_site_data(con)
     for path, chunks in dashboard.render_site(data):
         page = "".join(chunks)

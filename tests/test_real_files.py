@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.common.paths import PnadPaths
-from pipelines.decp import ingest as decp_ingest
+from pipelines.decp import landing
 from tests.conftest import build_warehouse, sample_data_dir
 
 
@@ -20,7 +20,7 @@ from tests.conftest import build_warehouse, sample_data_dir
 def real(tmp_path_factory):
     decp = sample_data_dir() / "decp"
     paths = PnadPaths.resolve(tmp_path_factory.mktemp("real") / "home").ensure()
-    landed = decp_ingest.land_local_files(
+    landed = landing.land_local_files(
         paths, [decp / "decp2024", decp / "decp2019", decp / "official_examples", decp / "tabular"]
     )
     build_warehouse(paths)

@@ -16,6 +16,7 @@ from pipelines.common import warehouse
 from pipelines.common.download import make_session
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.decp.sources import fetch_sources, install_departement_outlines, load_sources
+from pipelines.reference.tables import build_reference
 
 COMMUNES = (
     "TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT\n"
@@ -82,7 +83,7 @@ def download_and_build(paths: PnadPaths) -> dict:
             con, paths, sources, lambda _: None, make_session(retries=0), landing=paths.home / "ref"
         )
         install_departement_outlines(con, paths)
-        warehouse.build_reference(con, paths)
+        build_reference(con, paths)
         return {
             "outcomes": {source.name: result.outcome for source, result in outcomes},
             "status": {
@@ -196,7 +197,7 @@ def test_the_real_tables_give_the_built_in_exceptions(pnad_paths, sample_data: P
     insee = pnad_paths.home / "v_commune.csv"
     cog.to_csv(insee, index=False)
     with warehouse.connect(pnad_paths) as con:
-        warehouse.build_reference(con)
+        build_reference(con)
         from pipelines.common.sql import run_sql
 
         run_sql(con, "reference/ref_communes", {"path": str(insee)})

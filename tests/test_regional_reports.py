@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.common import warehouse
 from pipelines.common.paths import PnadPaths
-from pipelines.facilitators import exports as facilitator
+from pipelines.facilitators import build, loading
 from pipelines.publishing.database import publish_database
 from pipelines.publishing.regional_report import (
     ReportError,
@@ -50,9 +50,9 @@ def published(tmp_path_factory) -> PnadPaths:
     )
     build_warehouse(paths)
     with warehouse.connect(paths) as con:
-        facilitator.load_export(con, paths, write_abc_export(root))
-        facilitator.build_facilitator_links(con)
-        facilitator.build_facilitator_hours(con)
+        loading.load_export(con, paths, write_abc_export(root))
+        build.build_facilitator_links(con)
+        build.build_facilitator_hours(con)
         publish_database(con, paths, run_id="run-test-42", allow_shrink=True)
     return paths
 

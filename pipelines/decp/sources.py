@@ -20,7 +20,7 @@ import requests
 from pipelines.common.download import FetchResult, Previous, fetch, make_session
 from pipelines.common.paths import PnadPaths
 from pipelines.common.progress import DownloadProgress
-from pipelines.decp.ingest import copy_atomically, is_data_file, sha256_of
+from pipelines.decp.landing import copy_atomically, is_data_file, sha256_of
 
 SHIPPED_SOURCES = Path(__file__).with_name("sources.toml")
 KINDS = ("datagouv_resource", "datagouv_dataset", "url", "local_folder")

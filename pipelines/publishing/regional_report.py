@@ -83,7 +83,38 @@ def _rows(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> list[dict
 def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
     """Everything the report shows, from the published database (views of the data
     dictionary). Values only: the template formats and escapes them."""
+    name = _territory_name(con, request)
+    year = request.month.year
+    if request.month > date.today():
+        raise ReportError(f"{request.month:%Y-%m} is in the future: no data can cover it yet")
+    period_end = date(year + request.month.month // 12, request.month.month % 12 + 1, 1)
     params = {"code": request.code, "level": request.level}
+    shares = _shares(con, request, params, period_end)
+    underdeclared, unfollowed = _gaps(con, params)
+    return {
+        "request": request,
+        "name": name,
+        "year": year,
+        **shares,
+        "monthly": _monthly(con, request, params, period_end),
+        **_lists(con, params, year, period_end),
+        "hours": _rows(
+            con,
+            "select year, hours_worked, etp, hours_planned, completion_rate, participants, "
+            "work_contracts, marches, buyers, companies, hours_worked_change, "
+            "is_small_aggregate from facilitator_hours where level = $level "
+            "and territory_code = $code and year <= $year order by year",
+            {**params, "year": year},
+        ),
+        "underdeclared": underdeclared[:LISTED],
+        "underdeclared_count": len(underdeclared),
+        "unfollowed": unfollowed[:LISTED],
+        "unfollowed_count": len(unfollowed),
+        **_provenance(con, params, year),
+    }
+
+
+def _territory_name(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> str:
     name_row = con.execute(
         "select region_name from ref_regions where region_code = $code"
         if request.level == "region"
@@ -94,11 +125,13 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
         raise ReportError(
             f"unknown {request.level} code {request.code!r} (see ref_{request.level}s)"
         )
+    return name_row[0]
+
+
+def _shares(con, request: ReportRequest, params: dict, period_end: date) -> dict:
+    """The territory's shares by year (earlier years whole, the report's year to the end of its
+    month), the national ones beside, and its départements for a région."""
     year = request.month.year
-    if request.month > date.today():
-        raise ReportError(f"{request.month:%Y-%m} is in the future: no data can cover it yet")
-    period_end = date(year + request.month.month // 12, request.month.month % 12 + 1, 1)
-    # earlier years whole (pnad_shares); the report's year up to the end of its month
     earlier = _rows(
         con,
         "select year, level, territory_code, territory_name, contracts, social_share, "
@@ -127,6 +160,17 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
     children = (
         [r for r in to_date if r["level"] == "departement"] if request.level == "region" else []
     )
+    current = next((r for r in reversed(mine) if r["year"] == year), None)
+    return {
+        "current": current,
+        "shares": mine,
+        "national": national,
+        "children": children,
+    }
+
+
+def _monthly(con, request: ReportRequest, params: dict, period_end: date) -> list[dict]:
+    """The twelve months up to the report's, with none where nothing was notified."""
     monthly_rows = _rows(
         con,
         "select month, contracts, social_share, social_completeness, environmental_share, "
@@ -135,7 +179,6 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
         "and month < $end and month >= $end - interval 12 month order by month",
         {**params, "end": period_end},
     )
-    # every month of the window, with none where nothing was notified
     by_month = {row["month"]: row for row in monthly_rows}
     monthly = []
     for back in range(11, -1, -1):
@@ -145,6 +188,11 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
             ("social_share", "social_completeness", "environmental_share", "is_provisional")
         )
         monthly.append(by_month.get(month, {**empty, "month": month, "contracts": 0}))
+    return monthly
+
+
+def _lists(con, params: dict, year: int, period_end: date) -> dict:
+    """The buyers furthest from the target, and the opportunities."""
     buyers = _rows(
         con,
         "select buyer_siret, buyer_name, buyer_category, contracts, social_share, "
@@ -165,14 +213,11 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
         "order by current_amount desc nulls last, notification_date desc limit $listed",
         {**params, "end": period_end, "listed": LISTED},
     )
-    hours = _rows(
-        con,
-        "select year, hours_worked, etp, hours_planned, completion_rate, participants, "
-        "work_contracts, marches, buyers, companies, hours_worked_change, is_small_aggregate "
-        "from facilitator_hours where level = $level and territory_code = $code "
-        "and year <= $year order by year",
-        {**params, "year": year},
-    )
+    return {"buyers": buyers, "opportunities": opportunities}
+
+
+def _gaps(con, params: dict) -> tuple[list[dict], list[dict]]:
+    """The two gap lists between the facilitators and the DECP, in the territory."""
     underdeclared = _rows(
         con,
         "select notification_date, buyer_name, buyer_siret, objet, social_status, facilitator, "
@@ -191,6 +236,12 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
         "order by current_amount desc nulls last, notification_date desc",
         params,
     )
+    return underdeclared, unfollowed
+
+
+def _provenance(con, params: dict, year: int) -> dict:
+    """The data-quality appendix and the provenance footer: territory methods, unplaced
+    contracts, files, sources, exports, references, the publication."""
     quality = _rows(
         con,
         "select buyer_territory_method as method, count(*) as contracts from contracts "
@@ -239,23 +290,7 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
         {},
     )
     publication = _rows(con, "select published_at, run_id, contracts from publication", {})[0]
-    current = next((r for r in reversed(mine) if r["year"] == year), None)
     return {
-        "request": request,
-        "name": name_row[0],
-        "year": year,
-        "current": current,
-        "shares": mine,
-        "national": national,
-        "children": children,
-        "monthly": monthly,
-        "buyers": buyers,
-        "opportunities": opportunities,
-        "hours": hours,
-        "underdeclared": underdeclared[:LISTED],
-        "underdeclared_count": len(underdeclared),
-        "unfollowed": unfollowed[:LISTED],
-        "unfollowed_count": len(unfollowed),
         "quality": quality,
         "unplaced_national": unplaced,
         "files": dict(

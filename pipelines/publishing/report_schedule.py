@@ -1,5 +1,6 @@
-"""Which territories get a scheduled report, and when: pipelines/publishing/reports.toml, overridden by
-$PNAD_HOME/reports.toml. Read when the Dagster definitions load (a small local file)."""
+"""Which territories get a scheduled report, and when: pipelines/publishing/reports.toml,
+overridden by $PNAD_HOME/reports.toml. Read when the Dagster definitions load (a small local
+file)."""
 
 from __future__ import annotations
 

@@ -171,22 +171,10 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def lookup_sirets(
-    con: duckdb.DuckDBPyConnection,
-    sirets: Iterable[str],
-    *,
-    session: requests.Session | None = None,
-    max_per_second: float = 5.0,
-    limit: int | None = None,
-    log: Callable[[str], None] = print,
-) -> dict[str, int]:
-    """Ask the API for every valid SIRET not yet in ``sirene_cache`` and cache each answer.
-
-    ``limit`` caps the API calls of this run (a large backlog is spread over runs). Returns
-    counts: ``asked`` (API calls made), ``found``, ``not_found``, ``failed`` (not cached, asked
-    again next run) and ``cached_before`` (valid SIRETs already in the cache).
-    """
-    ensure_cache_table(con)
+def _pending(
+    con: duckdb.DuckDBPyConnection, sirets: Iterable[str], limit: int | None
+) -> tuple[list[str], set[str], int]:
+    """(the valid SIRETs to ask, at most ``limit``; those already cached; invalid ones)."""
     wanted: set[str] = set()
     invalid = 0
     for siret in sirets:
@@ -206,6 +194,44 @@ def lookup_sirets(
     pending = sorted(wanted - cached)
     if limit is not None:
         pending = pending[: max(limit, 0)]
+    return pending, cached, invalid
+
+
+def _cache_row(siret: str, match: dict | None, status: int | None) -> dict:
+    """The sirene_cache row of one answer (found or not)."""
+    row = {
+        "siret": siret,
+        "found": match is not None,
+        "siren": None,
+        "name": None,
+        "legal_category": None,
+        "commune_code": None,
+        "postal_code": None,
+        "departement_code": None,
+        "http_status": status,
+        "fetched_at": _now(),
+    }
+    row.update(match or {})
+    return row
+
+
+def lookup_sirets(
+    con: duckdb.DuckDBPyConnection,
+    sirets: Iterable[str],
+    *,
+    session: requests.Session | None = None,
+    max_per_second: float = 5.0,
+    limit: int | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, int]:
+    """Ask the API for every valid SIRET not yet in ``sirene_cache`` and cache each answer.
+
+    ``limit`` caps the API calls of this run (a large backlog is spread over runs). Returns
+    counts: ``asked`` (API calls made), ``found``, ``not_found``, ``failed`` (not cached, asked
+    again next run) and ``cached_before`` (valid SIRETs already in the cache).
+    """
+    ensure_cache_table(con)
+    pending, cached, invalid = _pending(con, sirets, limit)
     counts = {"asked": 0, "found": 0, "not_found": 0, "failed": 0, "cached_before": len(cached)}
     if invalid:
         log(f"SIRENE: {invalid} invalid SIRET(s) skipped")
@@ -246,19 +272,7 @@ def lookup_sirets(
             log(f"SIRENE: {siret} failed ({reason})")
             continue
         in_a_row = 0
-        row = {
-            "siret": siret,
-            "found": match is not None,
-            "siren": None,
-            "name": None,
-            "legal_category": None,
-            "commune_code": None,
-            "postal_code": None,
-            "departement_code": None,
-            "http_status": status,
-            "fetched_at": _now(),
-        }
-        row.update(match or {})
+        row = _cache_row(siret, match, status)
         con.execute(INSERT_ROW, row)  # one row at a time: an interrupted run keeps its answers
         counts["found" if match else "not_found"] += 1
         if number % 100 == 0:

@@ -1,0 +1,68 @@
+"""``pnad run``: download the enabled sources, look buyers up in SIRENE, process and publish."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from pipelines.cli.common import (
+    CliError,
+    fail_on_refused_exports,
+    print_summary,
+    run_refresh,
+)
+from pipelines.common.paths import PnadPaths
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.common import warehouse
+    from pipelines.decp.sources import SourceConfigError, load_sources
+
+    paths = PnadPaths.resolve().ensure()
+    try:
+        enabled = [s.name for s in load_sources(paths) if s.enabled]
+    except SourceConfigError as error:
+        raise CliError(f"invalid sources configuration: {error}") from error
+    if not enabled:
+        raise CliError(
+            "no source is enabled: enable one in pipelines/decp/sources.toml or "
+            f"{paths.home / 'sources.toml'}"
+        )
+    started = datetime.now()
+    try:
+        run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet, job_name="pnad_update")
+    finally:
+        with warehouse.connect(paths) as con:
+            fetched = con.execute(
+                "select source, case when outcome = 'downloaded' and url not like 'http%' "
+                "then 'copied' else outcome end, coalesce(reason, ''), relative_path "
+                "from download_manifest where fetched_at >= $started order by fetched_at",
+                {"started": started},
+            ).fetchall()
+        for source, outcome, reason, where in fetched:
+            detail = f" - {reason}" if reason else ""
+            print(f"{source}: {outcome}{detail}{f' -> {where}' if where else ''}")
+    good = {source for source, outcome, _, _ in fetched if outcome not in ("failed", "quarantined")}
+    print_summary(paths)
+    fail_on_refused_exports(paths)
+    if not good:
+        raise CliError(
+            "no source could be fetched (see above); the published figures are those of the files "
+            "already landed"
+        )
+    return 0
+
+
+def add_parser(
+    sub: argparse._SubParsersAction,
+    quiet: argparse.ArgumentParser,
+    publishing: argparse.ArgumentParser,
+) -> None:
+    """Declare the command, with the shared options it takes (``quiet``, ``publishing``)."""
+    run = sub.add_parser(
+        "run",
+        parents=[publishing],
+        help="télécharge les sources activées (sources.toml), interroge SIRENE, "
+        "puis met tout à jour",
+    )
+    run.set_defaults(func=cmd_run)

@@ -1,0 +1,34 @@
+"""``pnad ui``: the Dagster UI on this project."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+
+from pipelines.cli.common import (
+    CliError,
+)
+from pipelines.common.paths import PROJECT_ROOT, PnadPaths, dagster_environment
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    environment = dagster_environment()
+    environment["PNAD_HOME"] = str(PnadPaths.resolve().home)
+    dg_cli = shutil.which("dg")
+    if not dg_cli:
+        raise CliError("the `dg` command is not installed: run `uv sync` (it is a dev dependency)")
+    os.chdir(PROJECT_ROOT)  # dg finds the project from the folder it runs in
+    os.execvpe(dg_cli, [dg_cli, "dev", "--port", str(args.port)], environment)
+    return 0  # not reached
+
+
+def add_parser(
+    sub: argparse._SubParsersAction,
+    quiet: argparse.ArgumentParser,
+    publishing: argparse.ArgumentParser,
+) -> None:
+    """Declare the command, with the shared options it takes (``quiet``, ``publishing``)."""
+    ui = sub.add_parser("ui", help="ouvre l'interface Dagster (dg dev) sur ce projet")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)

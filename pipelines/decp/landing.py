@@ -1,0 +1,193 @@
+"""Landing DECP files: user-given files copied into ``raw/local/`` under their checksum, and every
+data file under ``raw/`` registered once per distinct content in ``ingest_files``.
+
+A file is identified by the SHA-256 of its content, so the same file met twice is parsed once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.common.paths import PnadPaths
+from pipelines.common.sql import insert_rows
+from pipelines.decp.formats import GZIP_MAGIC, SUFFIX_BY_FORMAT, sniff_format
+
+Log = Callable[[str], None]
+
+
+DATA_SUFFIXES = {".json", ".xml", ".csv", ".parquet", ".txt", ".gz", ".dat"}
+
+
+def quiet(_: str) -> None:
+    return None
+
+
+def is_data_file(name: str) -> bool:
+    """Data files are registered; hidden files (partial downloads) and ``_``-prefixed metadata
+    files (manifests) are not."""
+    return not name.startswith((".", "_")) and Path(name).suffix.lower() in DATA_SUFFIXES
+
+
+def copy_atomically(source: Path, target: Path) -> None:
+    """Copy under a hidden partial name, then rename: a reader never sees half a file."""
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class RegistrationSummary:
+    new_files: int
+    known_files: int
+    duplicate_content: int
+
+
+def land_local_files(
+    paths: PnadPaths, inputs: Iterable[Path], con: duckdb.DuckDBPyConnection | None = None
+) -> list[tuple[Path, Path]]:
+    """Copy user-given files (or the data files of given folders) into ``raw/local/``.
+
+    A file named explicitly is taken whatever its name (its format is read from its content, and
+    an unreadable one is quarantined with its reason, never skipped silently); in a folder, files
+    with a data suffix are taken. Returns (given file, landed file) pairs. Landed files are named
+    by their checksum, never by a name from outside; the given path is recorded in
+    ``local_landings`` when ``con`` is given, so ``ingest_files.original_name`` can show it.
+    """
+    target_dir = paths.raw / "local"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    landed = []
+    for item in inputs:
+        item = Path(item).expanduser().resolve()
+        if not item.exists():
+            raise FileNotFoundError(f"no such file or folder: {item}")
+        if item.is_dir():
+            files = sorted(p for p in item.rglob("*") if p.is_file() and is_data_file(p.name))
+        else:
+            files = [item]
+        for source in files:
+            checksum = sha256_of(source)
+            fmt, _ = sniff_format(source)
+            suffix = SUFFIX_BY_FORMAT.get(fmt or "", source.suffix.lower())
+            if suffix not in DATA_SUFFIXES:
+                suffix = ".dat"  # still landed: registration quarantines it with the reason
+            with source.open("rb") as probe:
+                if probe.read(2) == GZIP_MAGIC and suffix != ".gz":
+                    suffix += ".gz"  # DuckDB decompresses by extension
+            target = target_dir / f"{checksum[:32]}{suffix}"
+            if not target.exists():
+                copy_atomically(source, target)
+            landed.append((source, target))
+            if con is not None:
+                con.execute(
+                    "insert or replace into local_landings values ($path, $original, now())",
+                    {"path": target.relative_to(paths.home).as_posix(), "original": str(source)},
+                )
+    return landed
+
+
+def register_raw_files(
+    con: duckdb.DuckDBPyConnection, paths: PnadPaths, log: Log = quiet
+) -> RegistrationSummary:
+    """Record every data file under ``raw/`` in ``ingest_files`` (once per distinct content)."""
+    known = {
+        row[0]: row[1]
+        for row in con.execute("select relative_path, size_bytes from ingest_files").fetchall()
+    }
+    known_ids = {row[0] for row in con.execute("select file_id from ingest_files").fetchall()}
+    given_names = dict(
+        con.execute("select relative_path, original_path from local_landings").fetchall()
+    )
+    next_seq = con.execute("select coalesce(max(ingest_seq), 0) from ingest_files").fetchone()[0]
+    duplicate = unchanged = 0
+    # Landing order (modification time) is the order files were received: a later file wins
+    # ties between versions of a contract published on the same day.
+    candidates = sorted(
+        (p for p in paths.raw.rglob("*") if p.is_file() and is_data_file(p.name)),
+        key=lambda p: (p.stat().st_mtime_ns, p.as_posix()),
+    )
+    rows = []
+    for path in candidates:
+        relative = path.relative_to(paths.home).as_posix()
+        size = path.stat().st_size
+        if known.get(relative) == size:
+            unchanged += 1  # raw files are immutable: same path and size means already registered
+            continue
+        checksum = sha256_of(path)
+        if checksum in known_ids:
+            duplicate += 1
+            continue
+        next_seq += 1
+        parts = path.relative_to(paths.raw).parts
+        source = parts[0] if len(parts) > 1 else "raw"
+        original = Path(given_names.get(relative, path.name)).name  # information only
+        rows.append(
+            (checksum, source, relative, original, size, datetime.now(), next_seq, "registered")
+        )
+        known_ids.add(checksum)
+    new = len(rows)
+    if rows:
+        # one transaction for the whole scan: a daily folder can hold thousands of files
+        con.execute("begin transaction")
+        try:
+            insert_rows(
+                con,
+                "ingest_files",
+                (
+                    "file_id",
+                    "source",
+                    "relative_path",
+                    "original_name",
+                    "size_bytes",
+                    "registered_at",
+                    "ingest_seq",
+                    "status",
+                ),
+                rows,
+            )
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+    if new:
+        log(f"registered {new} new raw file(s); {unchanged} already known")
+    return RegistrationSummary(new_files=new, known_files=unchanged, duplicate_content=duplicate)
+
+
+def forget_source(con: duckdb.DuckDBPyConnection, source: str) -> int:
+    """Remove every trace of one source's files from the working database (used when the demo
+    data are regenerated); returns the number of files forgotten."""
+    con.execute("begin transaction")
+    try:
+        ids = [
+            row[0]
+            for row in con.execute(
+                "select file_id from ingest_files where source = $source", {"source": source}
+            ).fetchall()
+        ]
+        for table in ("stg_decp_records", "ingest_rejects", "ingest_unknown_keys"):
+            con.execute(
+                f"delete from {table} where file_id in (select unnest($ids))",  # noqa: S608 - fixed names
+                {"ids": ids or [""]},
+            )
+        con.execute("delete from ingest_files where source = $source", {"source": source})
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return len(ids)
