@@ -18,7 +18,12 @@ from pipelines.common import warehouse
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.indicators.build import build_shares
 from pipelines.publishing import dashboard, maps, svg_charts
-from pipelines.publishing.database import PublishRefusedError, data_dictionary, publish_database
+from pipelines.publishing.database import (
+    PublishRefusedError,
+    data_dictionary,
+    dictionary_rows,
+    publish_database,
+)
 from tests.conftest import build_warehouse, marche, sample_data_dir, write_decp_2022
 
 
@@ -90,11 +95,26 @@ def test_published_views_are_exactly_the_documented_columns(built):
                 ).fetchall()
             ]
             assert stored == columns, f"{view}: document new columns in data_dictionary.csv"
+            stored_types = dict(
+                con.execute(
+                    "select column_name, data_type from duckdb_columns() "
+                    "where schema_name = 'store' and table_name = $t",
+                    {"t": view},
+                ).fetchall()
+            )
+            for row in dictionary_rows():
+                if row["view_name"] == view:
+                    assert stored_types[row["column_name"]] == row["column_type"], row
             assert con.execute(
                 "select count(*) from duckdb_views() where view_name = $v and comment is not null",
                 {"v": view},
             ).fetchone() == (1,)
         assert con.execute("select count(*) from data_dictionary").fetchone()[0] > 150
+        # plain SQL, no quoting: the dictionary's columns are not reserved words
+        assert con.execute(
+            "select column_type, description from data_dictionary "
+            "where view_name = 'contracts' and column_name = 'social_status'"
+        ).fetchone()[0] == "VARCHAR"
     page = (built.reports / "dictionnaire_des_donnees.md").read_text(encoding="utf-8")
     assert "## `contracts`" in page and "| `social_status` |" in page
 

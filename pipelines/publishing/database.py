@@ -177,14 +177,21 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
 DATA_DICTIONARY = REFERENCE_DIR / "data_dictionary.csv"
 
 
+def dictionary_rows() -> list[dict[str, str]]:
+    """The data dictionary, one row per published column: view_name, column_name, column_type
+    (DuckDB's name for it), description (French)."""
+    with DATA_DICTIONARY.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def data_dictionary() -> dict[str, list[str]]:
     """Published view -> its columns, in order, from pipelines/reference/data_dictionary.csv."""
     views: dict[str, list[str]] = {}
     with DATA_DICTIONARY.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            if not re.fullmatch(r"[a-z_][a-z0-9_]*", row["view"] + row["column"]):
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", row["view_name"] + row["column_name"]):
                 raise ValueError(f"not an identifier in the data dictionary: {row}")
-            views.setdefault(row["view"], []).append(row["column"])
+            views.setdefault(row["view_name"], []).append(row["column_name"])
     return views
 
 
@@ -194,16 +201,20 @@ def write_dictionary_markdown(target: Path) -> Path:
     with DATA_DICTIONARY.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     descriptions = {name: text for name, (_, text) in PUBLISHED_TABLES.items()}
-    for view in dict.fromkeys(row["view"] for row in rows):
+    for view in dict.fromkeys(row["view_name"] for row in rows):
         lines += [
             f"## `{view}`",
             "",
             descriptions.get(view, ""),
             "",
-            "| colonne | sens |",
-            "|---|---|",
+            "| colonne | type | sens |",
+            "|---|---|---|",
         ]
-        lines += [f"| `{r['column']}` | {r['description']} |" for r in rows if r["view"] == view]
+        lines += [
+            f"| `{r['column_name']}` | {r['column_type']} | {r['description']} |"
+            for r in rows
+            if r["view_name"] == view
+        ]
         lines.append("")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
