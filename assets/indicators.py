@@ -1,20 +1,29 @@
-"""Indicators layer: the PNAD shares by year and territory (sql/indicators/pnad_shares.sql)."""
+"""The PNAD indicators, each a table built from the contracts by one SQL file
+(``sql/indicators/<name>.sql``), and the checks that they add up.
+Logic: ``pipelines/indicators/build.py``."""
 
 import dagster as dg
 
-from assets.common import WRITER_POOL, preview
-from assets.core import contracts
+from assets._wiring import WRITER_POOL, preview, table_spec
+from assets.resources import PnadDuckDBResource
 from pipelines.common.sql import run_sql
 from pipelines.indicators.build import build_indicator, build_shares
-from pipelines.resources import PnadWarehouse
+
+GROUP = "indicators"
 
 
-@dg.asset(group_name="indicators", deps=[contracts], kinds={"duckdb"}, pool=WRITER_POOL)
-def pnad_shares(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+def _indicator(name: str, deps: list[str] | None = None, **more):
+    """The decorator of one indicator asset: its spec (column schema, SQL, owners) and pool."""
+    spec = table_spec(name, deps=deps or ["contracts"], sql=[f"indicators/{name}"], group=GROUP)
+    return dg.multi_asset(name=name, specs=[spec], pool=WRITER_POOL, **more)
+
+
+@_indicator("pnad_shares")
+def pnad_shares(duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
     """Share of contracts with a social / environmental consideration by notification year and
     level (national, région, département), with completeness and the gap to the 30 % / 100 %
     targets."""
-    with warehouse_db.connect() as con:
+    with duckdb.get_connection() as con:
         rows = build_shares(con)
         sample = preview(
             con,
@@ -25,11 +34,11 @@ def pnad_shares(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "national": sample})
 
 
-@dg.asset_check(asset=pnad_shares, blocking=True)
-def check_consistency_national_equals_parts(warehouse_db: PnadWarehouse) -> dg.AssetCheckResult:
+@dg.asset_check(asset="pnad_shares", blocking=True)
+def check_consistency_national_equals_parts(duckdb: PnadDuckDBResource) -> dg.AssetCheckResult:
     """For every year, the national row equals the sum of the région rows (unplaced included) and
     the sum of the département rows, for every count. Threshold: 0 mismatches."""
-    with warehouse_db.connect() as con:
+    with duckdb.get_connection() as con:
         mismatches = run_sql(con, "indicators/checks/national_equals_parts").fetchall()
     return dg.AssetCheckResult(
         passed=not mismatches,
@@ -42,10 +51,10 @@ def check_consistency_national_equals_parts(warehouse_db: PnadWarehouse) -> dg.A
     )
 
 
-@dg.asset(group_name="indicators", deps=[pnad_shares], kinds={"duckdb"}, pool=WRITER_POOL)
-def pnad_breakdowns(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+@_indicator("pnad_breakdowns", deps=["contracts", "pnad_shares"])
+def pnad_breakdowns(duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
     """The shares cut by market type, buyer category and procedure, at every level."""
-    with warehouse_db.connect() as con:
+    with duckdb.get_connection() as con:
         rows = build_indicator(con, "pnad_breakdowns")
         sample = preview(
             con,
@@ -56,11 +65,11 @@ def pnad_breakdowns(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "national": sample})
 
 
-@dg.asset_check(asset=pnad_breakdowns, blocking=True)
-def check_consistency_breakdowns_add_up(warehouse_db: PnadWarehouse) -> dg.AssetCheckResult:
+@dg.asset_check(asset="pnad_breakdowns", blocking=True)
+def check_consistency_breakdowns_add_up(duckdb: PnadDuckDBResource) -> dg.AssetCheckResult:
     """For every year, level, territory and dimension, the categories add up to the shares row.
     Threshold: 0 mismatches."""
-    with warehouse_db.connect() as con:
+    with duckdb.get_connection() as con:
         mismatches = run_sql(con, "indicators/checks/breakdowns_add_up").fetchall()
     return dg.AssetCheckResult(
         passed=not mismatches,
@@ -70,10 +79,10 @@ def check_consistency_breakdowns_add_up(warehouse_db: PnadWarehouse) -> dg.Asset
     )
 
 
-@dg.asset(group_name="indicators", deps=[contracts], kinds={"duckdb"}, pool=WRITER_POOL)
-def buyer_shares(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+@_indicator("buyer_shares")
+def buyer_shares(duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
     """Per buyer and year: contracts, shares, completeness, gap to target and trend."""
-    with warehouse_db.connect() as con:
+    with duckdb.get_connection() as con:
         rows = build_indicator(con, "buyer_shares")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
@@ -83,11 +92,11 @@ class OpportunitiesConfig(dg.Config):
     months: int = 12  # window up to the latest notification date in the data
 
 
-@dg.asset(group_name="indicators", deps=[contracts], kinds={"duckdb"}, pool=WRITER_POOL)
-def opportunities(config: OpportunitiesConfig, warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+@_indicator("opportunities")
+def opportunities(config: OpportunitiesConfig, duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
     """Recent labour-intensive contracts (works, cleaning, green spaces, waste, catering) above
     the configured amount, notified without a social consideration, by territory."""
-    with warehouse_db.connect() as con:
+    with duckdb.get_connection() as con:
         rows = build_indicator(
             con, "opportunities", {"min_amount": config.min_amount, "months": config.months}
         )
@@ -106,9 +115,9 @@ def opportunities(config: OpportunitiesConfig, warehouse_db: PnadWarehouse) -> d
     )
 
 
-@dg.asset(group_name="indicators", deps=[contracts], kinds={"duckdb"}, pool=WRITER_POOL)
-def pnad_shares_monthly(warehouse_db: PnadWarehouse) -> dg.MaterializeResult:
+@_indicator("pnad_shares_monthly")
+def pnad_shares_monthly(duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
     """The shares by month of notification and territory, the last three months provisional."""
-    with warehouse_db.connect() as con:
+    with duckdb.get_connection() as con:
         rows = build_indicator(con, "pnad_shares_monthly")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})

@@ -1,25 +1,29 @@
-"""Reference layer: territories, vocabularies and national series built into the project, and
-the current INSEE commune and La Poste postal-code tables when they can be downloaded."""
+"""Reference data: territories, vocabularies and national series built into the project, and the
+current INSEE commune and La Poste postal-code tables when they can be downloaded.
+Logic: ``pipelines/reference/``; SQL: ``sql/reference/``."""
 
 import dagster as dg
 
-from assets.common import WRITER_POOL
-from pipelines.decp.sources import fetch_sources, install_departement_outlines, load_sources
+from assets._wiring import OWNERS, WRITER_POOL, table_spec
+from assets.resources import PnadDuckDBResource
+from pipelines.decp.sources import fetch_sources, load_sources
+from pipelines.reference.outlines import install_departement_outlines
 from pipelines.reference.tables import build_reference
-from pipelines.resources import PnadWarehouse
+
+GROUP = "reference"
 
 
-@dg.asset(group_name="reference", kinds={"python", "duckdb"}, pool=WRITER_POOL)
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, pool=WRITER_POOL, owners=OWNERS)
 def reference_downloads(
-    context: dg.AssetExecutionContext, warehouse_db: PnadWarehouse
+    context: dg.AssetExecutionContext, duckdb: PnadDuckDBResource
 ) -> dg.MaterializeResult:
     """The [reference.*] sources of sources.toml (INSEE COG communes, La Poste postal codes)
     fetched into PNAD_HOME/ref/<name>/ with the DECP downloader (conditional GET, atomic
     writes, quarantine); every attempt in download_manifest. Failing is not an error: the
     built-in tables are used instead (reference_status says so)."""
-    paths = warehouse_db.paths()
+    paths = duckdb.paths()
     sources = load_sources(paths, section="reference")
-    with warehouse_db.connect() as con:
+    with duckdb.get_connection() as con:
         outcomes = fetch_sources(con, paths, sources, context.log.info, landing=paths.home / "ref")
         outlines = install_departement_outlines(con, paths)
     for source, result in outcomes:
@@ -34,15 +38,29 @@ def reference_downloads(
     )
 
 
-@dg.asset(group_name="reference", deps=[reference_downloads], kinds={"duckdb"}, pool=WRITER_POOL)
-def reference_tables(
-    context: dg.AssetExecutionContext, warehouse_db: PnadWarehouse
-) -> dg.MaterializeResult:
+REFERENCE_TABLES = {
+    "ref_departements": "reference/ref_departements",
+    "ref_regions": "reference/ref_regions",
+    "ref_communes": "reference/ref_communes",
+    "ref_oecp_series": "reference/ref_oecp_series",
+    "reference_status": "reference/reference_status",
+}
+
+
+@dg.multi_asset(
+    name="reference_tables",
+    specs=[
+        table_spec(name, deps=["reference_downloads"], sql=[sql], group=GROUP)
+        for name, sql in REFERENCE_TABLES.items()
+    ],
+    pool=WRITER_POOL,
+)
+def reference_tables(context: dg.AssetExecutionContext, duckdb: PnadDuckDBResource):
     """ref_departements, ref_regions, vocabularies and series from the project's CSV files;
     ref_communes and ref_postal_code_exceptions from the downloaded INSEE and La Poste files
     when there are, else built-in (reference_status records which, with the reason)."""
-    with warehouse_db.connect() as con:
-        counts = build_reference(con, warehouse_db.paths())
+    with duckdb.get_connection() as con:
+        counts = build_reference(con, duckdb.paths())
         status = con.execute("select reference, origin, note from reference_status").fetchall()
         attempted = con.execute(
             "select count(*) from download_manifest where relative_path like 'ref/%' "
@@ -53,9 +71,10 @@ def reference_tables(
     for reference, origin, note in status:
         if origin == "built-in":
             log(f"{reference}: {note}")
-    return dg.MaterializeResult(
-        metadata={
-            **{f"rows_{k}": v for k, v in counts.items()},
-            **{f"origin_{reference}": origin for reference, origin, _ in status},
-        }
-    )
+    origins = {reference: origin for reference, origin, _ in status}
+    for name in REFERENCE_TABLES:
+        rows = counts.get(name, len(status) if name == "reference_status" else None)
+        metadata = {"dagster/row_count": rows} if rows is not None else {}
+        if name in origins:
+            metadata["origin"] = origins[name]
+        yield dg.MaterializeResult(asset_key=name, metadata=metadata)

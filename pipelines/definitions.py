@@ -1,46 +1,30 @@
-"""The Dagster definitions of the project: every asset, check, job, schedule, sensor and resource.
+"""The code location: every Dagster object of the defs folder ``assets/`` (the layout ``dg``
+expects, see ``[tool.dg.project]`` in pyproject.toml), each asset linked to the Python function
+and the SQL files behind it."""
 
-Runs execute in one process: DuckDB accepts one writer, and the steps are short SQL statements.
-"""
+import warnings
 
 import dagster as dg
 
-from assets import (
-    core,
-    facilitator,
-    indicators,
-    publish,
-    raw,
-    reference,
-    regional_reports,
-    reports,
-    staging,
-)
-from pipelines.jobs import pnad_refresh_job, pnad_update_job
-from pipelines.resources import PnadWarehouse
-from pipelines.schedules import daily_refresh_schedule, facilitator_exports_sensor, raw_files_sensor
-
-ASSET_MODULES = (
-    reference,
-    raw,
-    staging,
-    core,
-    indicators,
-    facilitator,
-    reports,
-    publish,
-    regional_reports,
-)
+from pipelines.common.paths import PROJECT_ROOT
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(
-        assets=dg.load_assets_from_modules(ASSET_MODULES),
-        asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
-        jobs=[pnad_refresh_job, pnad_update_job, regional_reports.regional_reports_job],
-        schedules=[daily_refresh_schedule, regional_reports.monthly_regional_reports],
-        sensors=[raw_files_sensor, facilitator_exports_sensor],
-        resources={"warehouse_db": PnadWarehouse()},
-        executor=dg.in_process_executor,
+    with warnings.catch_warnings():
+        # code references are a beta API: shown in the UI, no warning on every command
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        loaded = dg.load_from_defs_folder(path_within_project=PROJECT_ROOT)
+        # the SQL files are referenced by each spec (assets/_wiring.py); add the Python function
+        assets = dg.with_source_code_references(loaded.assets or [])
+    return dg.Definitions.merge(
+        dg.Definitions(assets=assets),
+        dg.Definitions(
+            asset_checks=loaded.asset_checks,
+            jobs=loaded.jobs,
+            schedules=loaded.schedules,
+            sensors=loaded.sensors,
+            resources=loaded.resources,
+            executor=loaded.executor,
+        ),
     )

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 import duckdb
 
 from pipelines.decp.contracts import contract_plausibility
-from pipelines.definitions import ASSET_MODULES as LAYERS
-from pipelines.resources import PnadWarehouse
+from pipelines.definitions import defs
 from tests.conftest import marche, write_decp_2022
 
 
 def materialize(pnad_paths):
-    assets = [
-        a
-        for a in dg.load_assets_from_modules(LAYERS)
-        if a.key.to_user_string()
-        not in ("decp_downloads", "reference_downloads", "buyer_sirene_lookup", "regional_report")
-    ]
-    checks = dg.load_asset_checks_from_modules(LAYERS)
-    return dg.materialize(
-        [*assets, *checks],
-        resources={"warehouse_db": PnadWarehouse(home=str(pnad_paths.home))},
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
+    """The offline refresh job of the definitions, as the CLI and the daemon run it, on the data
+    root of the test (PNAD_HOME, set by the pnad_paths fixture)."""
+    assert str(pnad_paths.home) == os.environ["PNAD_HOME"]
+    job = defs().resolve_job_def("pnad_refresh")
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
 
 def check_results(result) -> dict[str, tuple[bool, str]]:

@@ -732,7 +732,7 @@ def test_no_participant_identity_anywhere_in_the_databases_or_outputs(pnad_paths
 
 
 def test_drop_folder_sensor_asks_for_a_run_only_when_exports_change(pnad_paths, tmp_path):
-    from pipelines.schedules import facilitator_exports_sensor
+    from assets.facilitators import facilitator_exports_sensor
 
     context = dg.build_sensor_context(cursor=None)
     assert isinstance(facilitator_exports_sensor(context), dg.SkipReason)  # nothing dropped

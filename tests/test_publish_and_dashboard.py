@@ -24,6 +24,7 @@ from pipelines.publishing.database import (
     dictionary_rows,
     publish_database,
 )
+from pipelines.reference.outlines import outlines_path
 from tests.conftest import build_warehouse, marche, sample_data_dir, write_decp_2022
 
 
@@ -111,10 +112,13 @@ def test_published_views_are_exactly_the_documented_columns(built):
             ).fetchone() == (1,)
         assert con.execute("select count(*) from data_dictionary").fetchone()[0] > 150
         # plain SQL, no quoting: the dictionary's columns are not reserved words
-        assert con.execute(
-            "select column_type, description from data_dictionary "
-            "where view_name = 'contracts' and column_name = 'social_status'"
-        ).fetchone()[0] == "VARCHAR"
+        assert (
+            con.execute(
+                "select column_type, description from data_dictionary "
+                "where view_name = 'contracts' and column_name = 'social_status'"
+            ).fetchone()[0]
+            == "VARCHAR"
+        )
     page = (built.reports / "dictionnaire_des_donnees.md").read_text(encoding="utf-8")
     assert "## `contracts`" in page and "| `social_status` |" in page
 
@@ -178,8 +182,8 @@ def build_site_warehouse(paths: PnadPaths) -> None:
 def write_site(paths: PnadPaths, outlines: Path | None = None) -> dashboard.SiteResult:
     """Build the site, with the département outlines copied where the site looks for them."""
     if outlines:
-        maps.outlines_path(paths).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(outlines, maps.outlines_path(paths))
+        outlines_path(paths).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(outlines, outlines_path(paths))
     with warehouse.connect(paths) as con:
         return dashboard.write_site(con, paths)
 
@@ -500,6 +504,6 @@ def test_site_draws_the_real_outlines_when_they_are_cached(pnad_paths):
     )
     assert "Carte des contours des départements non disponible" not in index
     # an unreadable outlines file: back to the tile grid alone, with the note
-    maps.outlines_path(pnad_paths).write_text("<html>erreur</html>", encoding="utf-8")
+    outlines_path(pnad_paths).write_text("<html>erreur</html>", encoding="utf-8")
     assert not write_site(pnad_paths).outlines
     assert "non disponible" in pnad_paths.dashboard_html.read_text(encoding="utf-8")

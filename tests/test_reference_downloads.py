@@ -15,7 +15,8 @@ import pytest
 from pipelines.common import warehouse
 from pipelines.common.download import make_session
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
-from pipelines.decp.sources import fetch_sources, install_departement_outlines, load_sources
+from pipelines.decp.sources import fetch_sources, load_sources
+from pipelines.reference.outlines import install_departement_outlines
 from pipelines.reference.tables import build_reference
 
 COMMUNES = (

@@ -154,8 +154,14 @@ def test_partitions_job_and_schedule_are_in_the_definitions():
 
     definitions = defs()
     job = definitions.resolve_job_def("regional_reports")
-    keys = job.partitions_def.get_partition_keys()
-    assert len(keys) == 18 and "region-84" in keys and "region-94" in keys
+    # one partition per territory and month: which months exist is visible and backfillable
+    partitions = job.partitions_def
+    territories = partitions.get_partitions_def_for_dimension("territory").get_partition_keys()
+    assert len(territories) == 18 and "region-84" in territories and "region-94" in territories
+    months = partitions.get_partitions_def_for_dimension("month").get_partition_keys(
+        current_time=datetime(2026, 12, 6)
+    )
+    assert months[0] == "2024-01" and months[-1] == "2026-11"  # complete months only
     schedule = definitions.resolve_schedule_def("monthly_regional_reports")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 7 3 * *", "Europe/Paris")
     # the refresh jobs leave the partitioned reports to their own job
@@ -164,21 +170,25 @@ def test_partitions_job_and_schedule_are_in_the_definitions():
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2027, 1, 3, 7))
     requests = list(schedule(context))
     assert len(requests) == 18
-    assert requests[0].partition_key == "region-01"
-    assert requests[0].run_config == {"ops": {"regional_report": {"config": {"month": "2026-12"}}}}
+    assert requests[0].partition_key == dg.MultiPartitionKey(
+        {"territory": "region-01", "month": "2026-12"}
+    )
+    # it only reads the published database: it does not wait for the writer
+    graph = definitions.resolve_asset_graph()
+    assert graph.get(dg.AssetKey("regional_report")).pools in (set(), None)
 
 
 def test_a_run_for_one_region_writes_only_that_regions_file(published):
-    from assets.regional_reports import regional_report
-    from pipelines.resources import PnadWarehouse
+    from assets.publishing.regional_reports import regional_report
+    from assets.resources import PnadDuckDBResource
 
     folder = published.reports / "regionaux"
     before = set(folder.glob("*")) if folder.exists() else set()
     result = dg.materialize(
         [regional_report],
-        partition_key="region-84",
-        resources={"warehouse_db": PnadWarehouse(home=str(published.home))},
-        run_config={"ops": {"regional_report": {"config": {"month": "2025-06", "pdf": False}}}},
+        partition_key=dg.MultiPartitionKey({"territory": "region-84", "month": "2025-06"}),
+        resources={"duckdb": PnadDuckDBResource(home=str(published.home))},
+        run_config={"ops": {"regional_report": {"config": {"pdf": False}}}},
         instance=dg.DagsterInstance.ephemeral(),
     )
     assert result.success
@@ -203,8 +213,23 @@ def test_which_territories_is_configuration(tmp_path):
     (tmp_path / "reports.toml").write_text(
         '[regional_reports]\nregions = ["84", "99"]\n', encoding="utf-8"
     )
-    with pytest.raises(ReportConfigError, match="99"):
+    with pytest.raises(ReportConfigError) as refused:
         load_report_schedule(paths)
+    assert str(refused.value) == (
+        f"{tmp_path / 'reports.toml'} : regional_reports.regions : codes de région inconnus "
+        "['99'] (voir ref_regions) (reçu : ['84', '99'])"
+    )
+    # a mistake in a value or a key is said in French, with the file and the key
+    (tmp_path / "reports.toml").write_text(
+        '[regional_reports]\npdf = "oui"\ncron = "tous les mois"\nfrequence = 1\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ReportConfigError) as refused:
+        load_report_schedule(paths)
+    message = str(refused.value)
+    assert "regional_reports.pdf : doit valoir true ou false (reçu : 'oui')" in message
+    assert "regional_reports.cron : n'est pas une expression cron" in message
+    assert "regional_reports.frequence : clé inconnue" in message
 
 
 def test_cli_report(published):

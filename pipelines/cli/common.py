@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +19,16 @@ LEVELS = ("national", "region", "departement")
 
 
 SCOPES = ("all", "marches", "marches_hors_subsequents", "oecp_basis", "hors_defense")
+
+
+@dataclass(frozen=True)
+class SharedOptions:
+    """Options several commands take, declared once (argparse parent parsers): ``quiet`` for
+    every command that runs the pipeline, ``publishing`` (quiet + --allow-shrink) for those that
+    publish."""
+
+    quiet: argparse.ArgumentParser
+    publishing: argparse.ArgumentParser
 
 
 class CliError(Exception):

@@ -7,6 +7,7 @@ import argparse
 import shutil
 
 from pipelines.cli.common import (
+    SharedOptions,
     print_summary,
     run_refresh,
 )
@@ -59,15 +60,10 @@ def contract_count(text: str) -> int:
 contract_count.__name__ = "size"  # argparse names the type in its messages: "invalid size value"
 
 
-def add_parser(
-    sub: argparse._SubParsersAction,
-    quiet: argparse.ArgumentParser,
-    publishing: argparse.ArgumentParser,
-) -> None:
-    """Declare the command, with the shared options it takes (``quiet``, ``publishing``)."""
+def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
     demo = sub.add_parser(
         "demo",
-        parents=[quiet],
+        parents=[shared.quiet],
         help="génère des fichiers DECP de démonstration et exécute tout le pipeline (hors ligne)",
     )
     demo.add_argument(

@@ -7,6 +7,7 @@ import json
 
 from pipelines.cli.common import (
     CliError,
+    SharedOptions,
     run_refresh,
 )
 from pipelines.common.formatting import number_fr
@@ -48,15 +49,10 @@ def cmd_exports(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(
-    sub: argparse._SubParsersAction,
-    quiet: argparse.ArgumentParser,
-    publishing: argparse.ArgumentParser,
-) -> None:
-    """Declare the command, with the shared options it takes (``quiet``, ``publishing``)."""
+def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
     exports = sub.add_parser(
         "exports",
-        parents=[publishing],
+        parents=[shared.publishing],
         help="liste les exports de facilitateurs chargés ; --withdraw en retire un",
     )
     exports.add_argument(

@@ -8,6 +8,7 @@ import json
 from pipelines.cli.common import (
     LEVELS,
     CliError,
+    SharedOptions,
     plausible_year,
     published,
 )
@@ -98,12 +99,7 @@ def cmd_hours(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(
-    sub: argparse._SubParsersAction,
-    quiet: argparse.ArgumentParser,
-    publishing: argparse.ArgumentParser,
-) -> None:
-    """Declare the command, with the shared options it takes (``quiet``, ``publishing``)."""
+def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
     hours = sub.add_parser(
         "hours", help="affiche les heures d'insertion des exports des facilitateurs (base publiée)"
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipelines.cli.common import (
     CliError,
+    SharedOptions,
     print_summary,
     run_refresh,
     warn_if_demo_mixed,
@@ -242,15 +243,10 @@ def _print_report(report: list[dict]) -> None:
         )
 
 
-def add_parser(
-    sub: argparse._SubParsersAction,
-    quiet: argparse.ArgumentParser,
-    publishing: argparse.ArgumentParser,
-) -> None:
-    """Declare the command, with the shared options it takes (``quiet``, ``publishing``)."""
+def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
     ingest = sub.add_parser(
         "ingest",
-        parents=[publishing],
+        parents=[shared.publishing],
         help="intègre des fichiers ou dossiers DECP locaux, puis met tout à jour",
         description="Copie les fichiers DECP donnés (JSON, XML, CSV, Parquet ; le format se lit "
         "dans le contenu) sous $PNAD_HOME/raw/local/, charge les exports de facilitateurs "

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from pipelines.cli import demo, exports, hours, ingest, refresh, report, run, shares, ui
-from pipelines.cli.common import CliError
+from pipelines.cli.common import CliError, SharedOptions
 
 COMMANDS = (demo, run, refresh, ingest, hours, shares, exports, report, ui)
 
@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="publie même avec beaucoup moins de contrats que la dernière fois",
     )
     for command in COMMANDS:
-        command.add_parser(sub, quiet, publishing)
+        command.add_parser(sub, SharedOptions(quiet, publishing))
     return parser
 
 

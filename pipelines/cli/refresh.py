@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pipelines.cli.common import (
+    SharedOptions,
     fail_on_refused_exports,
     print_summary,
     run_refresh,
@@ -22,15 +23,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(
-    sub: argparse._SubParsersAction,
-    quiet: argparse.ArgumentParser,
-    publishing: argparse.ArgumentParser,
-) -> None:
-    """Declare the command, with the shared options it takes (``quiet``, ``publishing``)."""
+def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
     refresh = sub.add_parser(
         "refresh",
-        parents=[publishing],
+        parents=[shared.publishing],
         help="traite les fichiers déjà déposés sous raw/ et publie (hors ligne)",
     )
     refresh.set_defaults(func=cmd_refresh)

@@ -7,6 +7,7 @@ import argparse
 
 from pipelines.cli.common import (
     CliError,
+    SharedOptions,
 )
 from pipelines.common.paths import PnadPaths
 
@@ -32,12 +33,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(
-    sub: argparse._SubParsersAction,
-    quiet: argparse.ArgumentParser,
-    publishing: argparse.ArgumentParser,
-) -> None:
-    """Declare the command, with the shared options it takes (``quiet``, ``publishing``)."""
+def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
     report = sub.add_parser(
         "report",
         help="écrit le rapport d'une région (ou d'un département) depuis la base publiée",

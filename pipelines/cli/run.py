@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pipelines.cli.common import (
     CliError,
+    SharedOptions,
     fail_on_refused_exports,
     print_summary,
     run_refresh,
@@ -53,15 +54,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(
-    sub: argparse._SubParsersAction,
-    quiet: argparse.ArgumentParser,
-    publishing: argparse.ArgumentParser,
-) -> None:
-    """Declare the command, with the shared options it takes (``quiet``, ``publishing``)."""
+def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
     run = sub.add_parser(
         "run",
-        parents=[publishing],
+        parents=[shared.publishing],
         help="télécharge les sources activées (sources.toml), interroge SIRENE, "
         "puis met tout à jour",
     )

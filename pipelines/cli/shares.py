@@ -9,6 +9,7 @@ from pipelines.cli.common import (
     LEVELS,
     SCOPES,
     CliError,
+    SharedOptions,
     plausible_year,
     published,
 )
@@ -94,12 +95,7 @@ def cmd_shares(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(
-    sub: argparse._SubParsersAction,
-    quiet: argparse.ArgumentParser,
-    publishing: argparse.ArgumentParser,
-) -> None:
-    """Declare the command, with the shared options it takes (``quiet``, ``publishing``)."""
+def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
     shares = sub.add_parser("shares", help="affiche les parts PNAD de la base publiée")
     shares.add_argument("--year", type=plausible_year, help="année de notification")
     shares.add_argument("--level", choices=LEVELS, help="national, region ou departement")

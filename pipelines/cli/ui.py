@@ -8,6 +8,7 @@ import shutil
 
 from pipelines.cli.common import (
     CliError,
+    SharedOptions,
 )
 from pipelines.common.paths import PROJECT_ROOT, PnadPaths, dagster_environment
 
@@ -23,12 +24,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def add_parser(
-    sub: argparse._SubParsersAction,
-    quiet: argparse.ArgumentParser,
-    publishing: argparse.ArgumentParser,
-) -> None:
-    """Declare the command, with the shared options it takes (``quiet``, ``publishing``)."""
+def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
     ui = sub.add_parser("ui", help="ouvre l'interface Dagster (dg dev) sur ce projet")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)

@@ -14,7 +14,6 @@ import duckdb
 
 from pipelines.common.paths import REFERENCE_DIR, SQL_DIR, PnadPaths
 from pipelines.common.sql import run_sql, sql_text, string_literal
-from pipelines.reference import sirene
 
 MACROS = (
     "macros/spelling_key",
@@ -124,7 +123,7 @@ def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
         _migrate(con, paths)
         run_sql(con, "decp/staging/create_ingest_tables")
         run_sql(con, "facilitators/create_facilitator_tables")
-        sirene.ensure_cache_table(con)  # contracts.sql reads it, even when empty
+        run_sql(con, "reference/create_sirene_cache")  # contracts.sql reads it, even when empty
         yield con
     finally:
         con.close()

@@ -7,8 +7,6 @@ A file is identified by the SHA-256 of its content, so the same file met twice i
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.common.files import copy_atomically
 from pipelines.common.paths import PnadPaths
 from pipelines.common.sql import insert_rows
 from pipelines.decp.formats import GZIP_MAGIC, SUFFIX_BY_FORMAT, sniff_format
@@ -36,11 +35,16 @@ def is_data_file(name: str) -> bool:
     return not name.startswith((".", "_")) and Path(name).suffix.lower() in DATA_SUFFIXES
 
 
-def copy_atomically(source: Path, target: Path) -> None:
-    """Copy under a hidden partial name, then rename: a reader never sees half a file."""
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    shutil.copyfile(source, partial)
-    os.replace(partial, target)
+def folder_fingerprint(folder: Path, wanted: Callable[[str], bool]) -> str:
+    """Number, total size and newest change time of the wanted files under ``folder`` (cheap: no
+    read); the sensors start a run when it changes."""
+    count = size = newest = 0
+    if folder.exists():
+        for path in folder.rglob("*"):
+            if path.is_file() and wanted(path.name):
+                stat = path.stat()
+                count, size, newest = count + 1, size + stat.st_size, max(newest, stat.st_mtime_ns)
+    return f"{count}:{size}:{newest}"
 
 
 def sha256_of(path: Path) -> str:

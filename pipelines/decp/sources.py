@@ -292,22 +292,3 @@ def fetch_sources(
                 + (f" ({result.reason})" if result.reason else "")
             )
     return outcomes
-
-
-def install_departement_outlines(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> Path | None:
-    """Put the latest downloaded département outlines where the dashboard reads them
-    (PNAD_HOME/ref/departements.geojson), when they are a usable FeatureCollection; else leave
-    what is there (the dashboard then draws its built-in tile grid, and says so)."""
-    from pipelines.publishing.maps import load_outlines, outlines_path
-
-    row = con.execute(
-        "select relative_path from download_manifest where source = 'departement_outlines' "
-        "and outcome in ('downloaded', 'unchanged') and relative_path is not null "
-        "order by fetched_at desc limit 1"
-    ).fetchone()
-    landed = paths.home / row[0] if row else None
-    if landed is None or not landed.is_file() or load_outlines(landed) is None:
-        return None
-    target = outlines_path(paths)
-    copy_atomically(landed, target)
-    return target

@@ -29,6 +29,7 @@ from plotly.offline import get_plotlyjs
 from pipelines.common.formatting import number_fr, percent_fr, points_fr
 from pipelines.common.paths import PnadPaths
 from pipelines.publishing import charts, maps, svg_charts
+from pipelines.reference.outlines import load_outlines, outlines_path
 
 TEMPLATES = Path(__file__).with_name("templates")
 SMALL_SAMPLE = 30  # below this many contracts a share moves a lot with one contract: say so
@@ -458,7 +459,7 @@ def write_site(
     """Render the site into a staging folder, then move each page over its old version
     (os.replace: a reader sees a whole page, old or new), index.html last, and remove pages of
     territories that no longer have one."""
-    outlines = maps.load_outlines(maps.outlines_path(paths))
+    outlines = load_outlines(outlines_path(paths))
     data = load_site_data(con)
     reports = paths.reports
     staging = reports / f".site-partial-{os.getpid()}"

@@ -12,16 +12,14 @@ Corsica, overseas).
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from pipelines.common.formatting import number_fr, percent_fr
-from pipelines.common.paths import REFERENCE_DIR, PnadPaths
+from pipelines.common.paths import REFERENCE_DIR
 from pipelines.publishing.charts import FONT, SHARES, plain
 
 TILE_GRID = REFERENCE_DIR / "tile_grid.csv"
@@ -52,26 +50,6 @@ def tile_grid(level: str) -> tuple[Tile, ...]:
             for r in csv.DictReader(handle)
             if r["level"] == level
         )
-
-
-def outlines_path(paths: PnadPaths) -> Path:
-    """Where a GeoJSON of département outlines is looked for (FeatureCollection whose features
-    carry ``properties.code``, as etalab's contours-administratifs ``departements-1000m``)."""
-    return paths.home / "ref" / "departements.geojson"
-
-
-def load_outlines(path: Path) -> dict | None:
-    """The outlines as a FeatureCollection, or None when the file is absent or not usable."""
-    try:
-        collection = json.loads(path.read_text(encoding="utf-8"))
-        features = [
-            f
-            for f in collection["features"]
-            if isinstance(f.get("properties", {}).get("code"), str) and f.get("geometry")
-        ]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    return {"type": "FeatureCollection", "features": features} if features else None
 
 
 def _scale(kind: str) -> tuple[list, float]:

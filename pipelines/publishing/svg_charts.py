@@ -238,32 +238,29 @@ def _series_sentence(series: Series, rows: list[dict], column: str, lead: str) -
     return f"{lead} : {values}."
 
 
-def trend_svg(rows: list[dict], title: str, chart_id: str = "chart-trend") -> Markup:
-    """A territory's social and environmental shares by year (pnad_shares rows, in year order)
-    against the 30 % and 100 % targets, each point labelled; below, the completeness of the
-    declarations on its own 0-100 % scale (so that it never hides the 100 % target). A
-    provisional year has hollow markers and says so under its label."""
-    rows = list(rows)
-    shares, completeness = TREND_SHARES, TREND_COMPLETENESS
-    provisional = any(r.get("is_provisional") for r in rows)
-    parts = [_heading(title)]
-    # legend, in words and samples
+def _trend_legend(provisional: bool) -> list[str]:
+    """The legend, in words and samples: the two series, the targets, hollow markers."""
+    parts = []
     x = 0.0
     for series in SERIES:
         parts.append(_legend_line(x, 44, series))
         text = f"{series.label} ({series.dash_name}, {series.marker_name})"
         parts.append(_text(x + 34, 48, text))
         x += 34 + 6.3 * len(text) + 18
-    legend_2 = [
+    parts += [
         _element("line", x1="0", y1="64", x2="28", y2="64", stroke=MUTED, stroke_width=1.5,
                  stroke_dasharray=TARGET_DASH),
         _text(34, 68, "cibles PNAD 2025 (pointillés)"),
     ]  # fmt: skip
     if provisional:
-        legend_2.append(_marker(SERIES[0], 240, 64, 4.5, True, "année provisoire"))
-        legend_2.append(_text(250, 68, "marqueur creux : année provisoire"))
-    parts += legend_2
-    parts += _y_axis(shares, range(0, 101, 20), "% des contrats notifiés")
+        parts.append(_marker(SERIES[0], 240, 64, 4.5, True, "année provisoire"))
+        parts.append(_text(250, 68, "marqueur creux : année provisoire"))
+    return parts
+
+
+def _target_lines(shares: Frame) -> list[str]:
+    """The 30 % and 100 % targets across the shares frame, named and valued at its right."""
+    parts = []
     for series in SERIES:
         y = shares.y(series.target)
         parts.append(_element("line", x1=_n(shares.left), y1=_n(y), x2=_n(shares.right), y2=_n(y),
@@ -273,6 +270,20 @@ def trend_svg(rows: list[dict], title: str, chart_id: str = "chart-trend") -> Ma
                            font_size=11))  # fmt: skip
         parts.append(_text(shares.right + 8, y + 11, _percent_tick(series.target),
                            fill=series.colour, font_size=11, font_weight=600))  # fmt: skip
+    return parts
+
+
+def trend_svg(rows: list[dict], title: str, chart_id: str = "chart-trend") -> Markup:
+    """A territory's social and environmental shares by year (pnad_shares rows, in year order)
+    against the 30 % and 100 % targets, each point labelled; below, the completeness of the
+    declarations on its own 0-100 % scale (so that it never hides the 100 % target). A
+    provisional year has hollow markers and says so under its label."""
+    rows = list(rows)
+    shares, completeness = TREND_SHARES, TREND_COMPLETENESS
+    provisional = any(r.get("is_provisional") for r in rows)
+    parts = [_heading(title), *_trend_legend(provisional)]
+    parts += _y_axis(shares, range(0, 101, 20), "% des contrats notifiés")
+    parts += _target_lines(shares)
     parts += _year_labels(shares, rows)
     # completeness panel
     parts.append(_text(0, completeness.top - 14, "Complétude des déclarations (contrats ayant "

@@ -29,6 +29,7 @@ import duckdb
 import requests
 
 from pipelines.common.download import make_session
+from pipelines.common.sql import run_sql
 
 DEFAULT_API = "https://recherche-entreprises.api.gouv.fr"
 # Connect, read: a SIRET search is one small JSON document.
@@ -39,22 +40,6 @@ MAX_CONSECUTIVE_FAILURES = 20
 
 SIRET_PATTERN = re.compile(r"[0-9]{14}")
 COMMUNE_PATTERN = re.compile(r"(?:[0-9]{2}|2[AB])[0-9]{3}")
-
-CREATE_CACHE = """
-create table if not exists sirene_cache (
-    siret varchar primary key,
-    found boolean not null,
-    siren varchar,
-    name varchar,
-    legal_category varchar,
-    commune_code varchar,
-    postal_code varchar,
-    departement_code varchar,
-    source varchar not null,  -- 'api' | 'stock'
-    http_status integer,
-    fetched_at timestamp not null  -- UTC
-)
-"""
 
 INSERT_ROW = """
 insert into sirene_cache (
@@ -111,7 +96,7 @@ def departement_from_commune(code: str | None) -> str | None:
 
 def ensure_cache_table(con: duckdb.DuckDBPyConnection) -> None:
     """Create ``sirene_cache`` if it does not exist (one row per SIRET ever looked up)."""
-    con.execute(CREATE_CACHE)
+    run_sql(con, "reference/create_sirene_cache")
 
 
 class RateLimiter:

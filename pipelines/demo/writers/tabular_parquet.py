@@ -151,20 +151,7 @@ class ParquetSink:
             "sourceDataset": "demo",
             "sourceFile": None,
         }
-        versions = [
-            (0, montant, rec["dureeMois"], rec["dateNotification"], rec["datePublicationDonnees"])
-        ]
-        for m in unwrap(rec.get("modifications", [])):
-            prev = versions[-1]
-            versions.append(
-                (
-                    m["id"],
-                    float(m.get("montant", prev[1])),
-                    m.get("dureeMois", prev[2]),
-                    m["dateNotificationModification"],
-                    m["datePublicationDonneesModification"],
-                )
-            )
+        versions = _versions(rec, montant)
         last = len(versions) - 1
         for t_type, t_id, t_name in ctx["titulaires"]:
             for k, (mod_id, m_amount, m_duree, m_notif, m_pub) in enumerate(versions):
@@ -194,3 +181,23 @@ class ParquetSink:
     def close(self) -> None:
         self._flush()
         self.writer.close()
+
+
+def _versions(rec: dict, montant: float) -> list[tuple]:
+    """(modification id, amount, duration, notification, publication) of the initial data
+    (modification 0) and of each modification, absent values carried over."""
+    versions = [
+        (0, montant, rec["dureeMois"], rec["dateNotification"], rec["datePublicationDonnees"])
+    ]
+    for m in unwrap(rec.get("modifications", [])):
+        prev = versions[-1]
+        versions.append(
+            (
+                m["id"],
+                float(m.get("montant", prev[1])),
+                m.get("dureeMois", prev[2]),
+                m["dateNotificationModification"],
+                m["datePublicationDonneesModification"],
+            )
+        )
+    return versions

@@ -1,0 +1,1 @@
+"""DECP assets: downloads, raw files, staged records, SIRENE lookups, the contract model."""

@@ -1,0 +1,1 @@
+"""Publishing assets: the dashboard, the analysts' database, the coordinators' reports."""

@@ -1,0 +1,71 @@
+"""What readers get after each run: the national dashboard (a static HTML site under
+``PNAD_HOME/reports/``) and the analysts' database ``PNAD_HOME/pnad.duckdb``, replaced
+atomically. Logic: ``pipelines/publishing/dashboard.py``, ``pipelines/publishing/database.py``."""
+
+import dagster as dg
+
+from assets._wiring import OWNERS, WRITER_POOL
+from assets.resources import PnadDuckDBResource
+from pipelines.publishing.dashboard import write_site
+from pipelines.publishing.database import PUBLISHED_TABLES, publish_database
+
+GROUP = "publishing"
+INDICATORS = ["pnad_shares", "pnad_shares_monthly", "pnad_breakdowns", "buyer_shares"]
+
+
+@dg.asset(
+    group_name=GROUP,
+    deps=[*INDICATORS, "opportunities"],
+    kinds={"html"},
+    pool=WRITER_POOL,
+    owners=OWNERS,
+)
+def pnad_dashboard(duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
+    """PNAD_HOME/reports/: index.html (France), one page per région and per département,
+    methode.html; each chart with its data table; plotly.js embedded once in index.html (no
+    CDN), inline SVG charts elsewhere; opens from the file system."""
+    with duckdb.get_connection() as con:
+        site = write_site(con, duckdb.paths())
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(site.index)),
+            "pages": site.pages,
+            "outline_map": site.outlines,
+        }
+    )
+
+
+class PublishConfig(dg.Config):
+    allow_shrink: bool = False  # publish even if far fewer contracts than last time
+
+
+@dg.asset(
+    group_name=GROUP,
+    # every published table, and the dashboard (published in the same run)
+    deps=[*PUBLISHED_TABLES, "pnad_dashboard"],
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
+    owners=OWNERS,
+)
+def published_database(
+    context: dg.AssetExecutionContext, config: PublishConfig, duckdb: PnadDuckDBResource
+) -> dg.MaterializeResult:
+    """PNAD_HOME/pnad.duckdb: the stable views analysts query (columns exactly those of the data
+    dictionary), written beside the old file and renamed over it. Refuses a run with fewer
+    than half the contracts of the last publication unless allow_shrink is set."""
+    paths = duckdb.paths()
+    with duckdb.get_connection() as con:
+        counts = publish_database(
+            con, paths, run_id=context.run.run_id, allow_shrink=config.allow_shrink
+        )
+    if counts.get("skipped"):
+        return dg.MaterializeResult(
+            metadata={"skipped": True, "reason": "already published from the same inputs"}
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(paths.published_db)),
+            "dagster/row_count": counts["contracts"],
+            **{f"rows_{table}": rows for table, rows in counts.items()},
+        }
+    )
