@@ -201,6 +201,7 @@ def check_consistency_facilitator_hours_add_up(
     minimum_interval_seconds=300,
     description="Starts a refresh when facilitators' exports (CSV, Excel) are dropped in "
     "PNAD_HOME/facilitateurs/ (a sub-folder per facilitator is fine).",
+    default_status=dg.DefaultSensorStatus(jobs.AUTOMATION.value),
 )
 def facilitator_exports_sensor(context: dg.SensorEvaluationContext):
     fingerprint = folder_fingerprint(PnadPaths.resolve().facilitator_drop, is_export_name)

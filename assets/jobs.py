@@ -6,6 +6,16 @@ import os
 
 import dagster as dg
 
+from pipelines.service.settings import load_service_settings
+
+# Automation (schedules and file-drop sensors) on or off from the start: service.toml, or
+# `pnad schedule on|off` afterwards.
+AUTOMATION = (
+    dg.DefaultScheduleStatus.RUNNING
+    if load_service_settings().automation.enabled
+    else dg.DefaultScheduleStatus.STOPPED
+)
+
 # Assets that need the network (downloads, SIRENE), and the reports, which have their own job.
 NETWORK = dg.AssetSelection.assets(
     "decp_downloads", "download_manifest", "reference_downloads", "buyer_sirene_lookup"
@@ -34,4 +44,5 @@ daily_refresh_schedule = dg.ScheduleDefinition(
     execution_timezone="Europe/Paris",
     description="Download every enabled source and refresh, each morning (DECP files are "
     "published on working days).",
+    default_status=AUTOMATION,
 )

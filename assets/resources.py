@@ -12,6 +12,7 @@ from pydantic import Field
 
 from pipelines.common import warehouse
 from pipelines.common.paths import PnadPaths
+from pipelines.service.runs import worker_tags
 
 
 class PnadDuckDBResource(DuckDBResource):
@@ -37,6 +38,12 @@ class PnadDuckDBResource(DuckDBResource):
                 f"« database = {self.database} » ne peut pas la remplacer"
             )
         return paths
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # which process executes the run: a run whose process dies is failed, not left
+        # "started" forever (pipelines/service/runs.py)
+        if context.instance is not None and context.run is not None:
+            context.instance.add_run_tags(context.run.run_id, worker_tags())
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,12 +14,39 @@ import duckdb
 import pytest
 
 from pipelines.common import warehouse
-from pipelines.common.paths import PnadPaths
+from pipelines.common.paths import PROJECT_ROOT, PnadPaths
 from pipelines.decp import landing, parsing
 from pipelines.decp.contracts import build_contracts
 from pipelines.facilitators import build
 from pipelines.indicators.build import build_indicator, build_shares
 from pipelines.reference.tables import build_reference
+
+PROJECT_STATE = pytest.StashKey[dict]()
+
+
+def _project_state() -> dict[str, float]:
+    """Every file of the project's own data root and legacy instance folder, with its mtime."""
+    state = {}
+    for folder in (PROJECT_ROOT / "data", PROJECT_ROOT / ".dagster_home"):
+        if folder.exists():
+            for path in folder.rglob("*"):
+                state[str(path)] = path.stat().st_mtime
+    return state
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite never touches the user's data root or instance: whatever a test does not set
+    explicitly resolves to a throw-away data root (and its own Dagster instance under it)."""
+    os.environ["PNAD_HOME"] = tempfile.mkdtemp(prefix="pnad-tests-")
+    os.environ.pop("DAGSTER_HOME", None)
+    config.stash[PROJECT_STATE] = _project_state()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(PROJECT_STATE, None)
+    if before is not None and _project_state() != before:
+        session.exitstatus = 1
+        print("\nthe test suite wrote into the project's data/ or .dagster_home/", file=sys.stderr)
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.common.paths import PROJECT_ROOT, SQL_DIR, dagster_environment
+from pipelines.common.paths import PROJECT_ROOT, SQL_DIR, PnadPaths
 from pipelines.definitions import defs
 from pipelines.publishing.database import PUBLISHED_TABLES, dictionary_rows
+from pipelines.service.instance import dagster_environment
 from tests.conftest import marche, write_decp_2022
 
 # The steps, and every table a user queries (each published table is its own asset).
@@ -97,8 +98,9 @@ def _dg(*args: str, cwd: Path, env: dict[str, str], timeout: int = 300):
     )
 
 
-def test_dg_check_defs_accepts_the_project():
-    result = _dg("check", "defs", cwd=PROJECT_ROOT, env=dagster_environment())
+def test_dg_check_defs_accepts_the_project(tmp_path):
+    env = dagster_environment(PnadPaths.resolve(tmp_path))
+    result = _dg("check", "defs", cwd=PROJECT_ROOT, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully" in result.stdout + result.stderr
 
@@ -111,7 +113,7 @@ def test_dg_scaffold_writes_into_the_defs_folder_and_dg_list_sees_it(tmp_path):
         shutil.copytree(PROJECT_ROOT / name, copy / name, ignore=shutil.ignore_patterns("*.pyc"))
     for name in ("pyproject.toml", "dagster.yaml"):
         shutil.copy(PROJECT_ROOT / name, copy / name)
-    env = {**dagster_environment(), "PYTHONPATH": str(copy), "DAGSTER_HOME": str(tmp_path)}
+    env = {**dagster_environment(PnadPaths.resolve(tmp_path / "home")), "PYTHONPATH": str(copy)}
     scaffolded = _dg("scaffold", "defs", "dagster.asset", "probe_asset.py", cwd=copy, env=env)
     assert scaffolded.returncode == 0, scaffolded.stdout + scaffolded.stderr
     assert (copy / "assets" / "probe_asset.py").is_file()
@@ -139,14 +141,17 @@ def test_dg_launch_runs_the_refresh_job_on_a_data_root(tmp_path):
         ]
 
 
-def test_instance_settings_from_dagster_yaml(monkeypatch):
-    environment = dagster_environment({})
-    assert environment["DAGSTER_HOME"] == str(PROJECT_ROOT)
-    monkeypatch.chdir(PROJECT_ROOT)
-    instance = dg.DagsterInstance.from_config(environment["DAGSTER_HOME"])
-    assert instance.root_directory == ".dagster_home"
+def test_each_data_root_has_its_own_instance(tmp_path):
+    """Run history, logs and schedule state live under the data root: the demo, real data and
+    every test's temporary root never share (or touch the project's) instance."""
+    first, second = PnadPaths.resolve(tmp_path / "a"), PnadPaths.resolve(tmp_path / "b")
+    homes = [dagster_environment(paths, {})["DAGSTER_HOME"] for paths in (first, second)]
+    assert homes == [str(first.home / "dagster"), str(second.home / "dagster")]
+    instance = dg.DagsterInstance.from_config(homes[0])
+    assert Path(instance.root_directory) == first.home / "dagster"
     config = instance.get_concurrency_config()
     assert config.pool_config.default_pool_limit == 1
     assert config.pool_config.pool_granularity.value == "run"
     assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+    assert instance.run_monitoring_enabled
     assert not instance.telemetry_enabled

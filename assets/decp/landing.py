@@ -85,6 +85,7 @@ def decp_raw_files(
     job=jobs.pnad_refresh_job,
     minimum_interval_seconds=300,
     description="Starts a refresh when files are added to PNAD_HOME/raw/.",
+    default_status=dg.DefaultSensorStatus(jobs.AUTOMATION.value),
 )
 def raw_files_sensor(context: dg.SensorEvaluationContext):
     fingerprint = folder_fingerprint(PnadPaths.resolve().raw, is_data_file)

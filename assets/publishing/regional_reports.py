@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import dagster as dg
 
+from assets import jobs
 from assets._wiring import OWNERS
 from assets.resources import PnadDuckDBResource
 from pipelines.publishing.regional_report import ReportRequest, chromium, write_report
@@ -76,6 +77,7 @@ def previous_month(day: date) -> str:
     cron_schedule=REPORT_SCHEDULE.cron,
     execution_timezone="Europe/Paris",
     description="Each month, every territory of reports.toml gets its report for the month before.",
+    default_status=jobs.AUTOMATION,
 )
 def monthly_regional_reports(context: dg.ScheduleEvaluationContext):
     month = previous_month(context.scheduled_execution_time.date())

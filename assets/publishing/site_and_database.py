@@ -2,14 +2,23 @@
 ``PNAD_HOME/reports/``) and the analysts' database ``PNAD_HOME/pnad.duckdb``, replaced
 atomically. Logic: ``pipelines/publishing/dashboard.py``, ``pipelines/publishing/database.py``."""
 
+from datetime import timedelta
+
 import dagster as dg
 
 from assets._wiring import OWNERS, WRITER_POOL
 from assets.resources import PnadDuckDBResource
 from pipelines.publishing.dashboard import write_site
 from pipelines.publishing.database import PUBLISHED_TABLES, publish_database
+from pipelines.service.settings import load_service_settings
 
 GROUP = "publishing"
+FRESHNESS = load_service_settings().freshness
+# Published data is late, then stale, after so many hours without a successful refresh.
+PUBLISHED_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=FRESHNESS.fail_after_hours),
+    warn_window=timedelta(hours=FRESHNESS.warn_after_hours),
+)
 INDICATORS = ["pnad_shares", "pnad_shares_monthly", "pnad_breakdowns", "buyer_shares"]
 
 
@@ -19,6 +28,7 @@ INDICATORS = ["pnad_shares", "pnad_shares_monthly", "pnad_breakdowns", "buyer_sh
     kinds={"html"},
     pool=WRITER_POOL,
     owners=OWNERS,
+    freshness_policy=PUBLISHED_FRESHNESS,
 )
 def pnad_dashboard(duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
     """PNAD_HOME/reports/: index.html (France), one page per région and per département,
@@ -46,6 +56,7 @@ class PublishConfig(dg.Config):
     kinds={"duckdb"},
     pool=WRITER_POOL,
     owners=OWNERS,
+    freshness_policy=PUBLISHED_FRESHNESS,
 )
 def published_database(
     context: dg.AssetExecutionContext, config: PublishConfig, duckdb: PnadDuckDBResource

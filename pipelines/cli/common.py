@@ -8,12 +8,12 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
 from pipelines.common.formatting import number_fr, percent_fr
-from pipelines.common.paths import PROJECT_ROOT, PnadPaths, dagster_environment
+from pipelines.common.paths import PnadPaths
+from pipelines.service.instance import dagster_environment
 
 LEVELS = ("national", "region", "departement")
 
@@ -43,51 +43,48 @@ def run_refresh(
     job_name: str = "pnad_refresh",
 ) -> str:
     """Materialize the assets of a job through Dagster (``pnad_refresh`` by default), in this
-    process.
+    process, recorded in the data root's own instance (``$PNAD_HOME/dagster``).
 
-    Returns the run id; raises CliError naming the failed step when the run fails.
+    Runs whose process died are failed first (they would hold the queue); a failure is written
+    to alerts.log and sent where configured. Returns the run id; raises CliError naming the
+    failed step when the run fails.
     """
-    os.environ["PNAD_HOME"] = str(paths.home)
-    os.environ.update(dagster_environment())
+    os.environ.update(dagster_environment(paths))
     import dagster as dg  # imported late: `pnad shares` and `--help` stay fast
 
     from pipelines.common.progress import show_progress_in_terminal
+    from pipelines.definitions import defs
+    from pipelines.service.alerts import record_failure
+    from pipelines.service.runs import fail_dead_runs, worker_tags
 
     if not quiet:
         show_progress_in_terminal()  # downloads and parses draw a bar when stderr is a terminal
-
-    from pipelines.definitions import defs
-
     job = defs().resolve_job_def(job_name)
     run_config = {
         "ops": {"published_database": {"config": {"allow_shrink": allow_shrink}}},
         "loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}},
     }
-    previous_folder = Path.cwd()
-    os.chdir(PROJECT_ROOT)  # dagster.yaml places instance state relative to the project root
-    try:
-        with dg.DagsterInstance.get() as instance:
-            result = job.execute_in_process(
-                instance=instance, run_config=run_config, raise_on_error=False
-            )
-    finally:
-        os.chdir(previous_folder)
-    if not result.success:
-        failures = [
-            f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
-            for event in result.all_events
-            if event.is_step_failure and event.step_failure_data and event.step_failure_data.error
-        ]
-        failed_checks = [
-            f"check {event.asset_check_evaluation_data.check_name} failed"
-            for event in result.all_events
-            if event.event_type_value == "ASSET_CHECK_EVALUATION"
-            and not event.asset_check_evaluation_data.passed
-        ]
-        raise CliError(
-            "pipeline run failed: " + "; ".join(failures + failed_checks or ["see logs"])
+    with dg.DagsterInstance.get() as instance:
+        fail_dead_runs(instance, lambda message: print(f"pnad : {message}", file=sys.stderr))
+        result = job.execute_in_process(
+            instance=instance, run_config=run_config, raise_on_error=False, tags=worker_tags()
         )
-    return result.run_id
+    if result.success:
+        return result.run_id
+    failures = [
+        f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
+        for event in result.all_events
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error
+    ]
+    failed_checks = [
+        f"check {event.asset_check_evaluation_data.check_name} failed"
+        for event in result.all_events
+        if event.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not event.asset_check_evaluation_data.passed
+    ]
+    reason = "pipeline run failed: " + "; ".join(failures + failed_checks or ["see logs"])
+    record_failure(paths, result.run_id, job_name, reason)
+    raise CliError(reason)
 
 
 def _root_cause(error) -> str:

@@ -14,10 +14,22 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pipelines.cli import demo, exports, hours, ingest, refresh, report, run, shares, ui
+from pipelines.cli import (
+    demo,
+    exports,
+    hours,
+    ingest,
+    refresh,
+    report,
+    run,
+    schedule,
+    shares,
+    status,
+    ui,
+)
 from pipelines.cli.common import CliError, SharedOptions
 
-COMMANDS = (demo, run, refresh, ingest, hours, shares, exports, report, ui)
+COMMANDS = (demo, run, refresh, ingest, status, schedule, hours, shares, exports, report, ui)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,12 +10,12 @@ from pipelines.cli.common import (
     CliError,
     SharedOptions,
 )
-from pipelines.common.paths import PROJECT_ROOT, PnadPaths, dagster_environment
+from pipelines.common.paths import PROJECT_ROOT, PnadPaths
+from pipelines.service.instance import dagster_environment
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    environment = dagster_environment()
-    environment["PNAD_HOME"] = str(PnadPaths.resolve().home)
+    environment = dagster_environment(PnadPaths.resolve().ensure())
     dg_cli = shutil.which("dg")
     if not dg_cli:
         raise CliError("the `dg` command is not installed: run `uv sync` (it is a dev dependency)")

@@ -70,16 +70,3 @@ class PnadPaths:
         for folder in (self.raw, self.work_db.parent, self.reports):
             folder.mkdir(parents=True, exist_ok=True)
         return self
-
-
-def dagster_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment for running Dagster with this project's ``dagster.yaml``.
-
-    DAGSTER_HOME defaults to the project root, where dagster.yaml is; that file keeps instance
-    state in ``.dagster_home/``, relative to the folder Dagster runs in (the project root).
-    A DAGSTER_HOME already set wins.
-    """
-    environ = dict(os.environ if environ is None else environ)
-    if not environ.get("DAGSTER_HOME"):
-        environ["DAGSTER_HOME"] = str(PROJECT_ROOT)
-    return environ

@@ -55,7 +55,7 @@ def validate(model: type[Model], data: dict, where: str, section: str) -> Model:
     except ValidationError as error:
         problems = []
         for item in error.errors():
-            key = ".".join([section, *(str(part) for part in item["loc"])])
+            key = ".".join(part for part in [section, *map(str, item["loc"])] if part)
             if item["type"] == "value_error":
                 reason = str(item.get("ctx", {}).get("error", item["msg"]))
             else:

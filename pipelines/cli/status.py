@@ -1,0 +1,92 @@
+"""``pnad status``: the state of the service in one screen (or ``--json``); exits 1 when
+something needs attention, so that cron and monitoring can use it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+
+from pipelines.cli.common import SharedOptions
+from pipelines.common.formatting import number_fr
+from pipelines.common.paths import PnadPaths
+
+
+def _when(value: datetime | None) -> str:
+    return "jamais" if value is None else f"{value:%d/%m/%Y %H:%M}"
+
+
+def _size(size: int) -> str:
+    for unit, scale in (("Go", 1e9), ("Mo", 1e6), ("ko", 1e3)):
+        if size >= scale:
+            return f"{number_fr(size / scale, 1)} {unit}"
+    return f"{size} o"
+
+
+def print_status(status: dict) -> None:
+    published = status["published"]
+    print(f"pnad-tracker : état du service (données sous {status['data_root']})")
+    if published:
+        print(
+            f"  base publiée : {_when(published['at'])}, {number_fr(published['contracts'])} "
+            f"contrats — {published['freshness']}"
+        )
+    else:
+        print("  base publiée : aucune")
+    last = status["last_successful_run"]
+    print(
+        "  dernière actualisation réussie : "
+        + (f"{_when(last['at'])} ({last['job']})" if last else "aucune")
+    )
+    print(f"  runs en échec ces 7 derniers jours : {len(status['failed_runs'])}")
+    for run in status["failed_runs"][:5]:
+        print(f"    {_when(run['at'])} {run['job']} (run {run['run_id'][:8]})")
+    print("  sources :")
+    for source in status["sources"] or [{"source": "(aucun téléchargement)"}]:
+        if "last_outcome" not in source:
+            print(f"    {source['source']}")
+            continue
+        flag = "en échec" if source["failing"] else "rien de neuf" if source["stale"] else "ok"
+        checksum = (source["checksum"] or "")[:12]
+        print(
+            f"    {source['source']} : dernière version {_when(source['last_release'])}"
+            f"{f', empreinte {checksum}' if checksum else ''} ; dernier essai "
+            f"{_when(source['last_attempt'])} ({source['last_outcome']}) — {flag}"
+        )
+    for item in status["files_set_aside"][:10]:
+        print(f"  mis de côté : {item['file']} — {item['reason'] or item['status']}")
+    disk = status["disk_bytes"]
+    print(
+        "  disque : "
+        + ", ".join(f"{name}/ {_size(disk[name])}" for name in ("raw", "work", "reports"))
+        + f" ; libre {_size(status['disk_free_bytes'])}"
+    )
+    if status["alerts_log"]:
+        print(f"  alertes : {status['alerts_log']}")
+    if status["attention"]:
+        print("À regarder :")
+        for reason in status["attention"]:
+            print(f"  - {reason}")
+    else:
+        print("Tout va bien.")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from pipelines.service.status import service_status
+
+    status = service_status(PnadPaths.resolve())
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False, indent=2, default=str))
+    else:
+        print_status(status)
+    return 1 if status["attention"] else 0
+
+
+def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
+    status = sub.add_parser(
+        "status",
+        help="état du service : publication, sources, runs en échec, fichiers mis de côté, "
+        "disque (code de sortie 1 quand quelque chose demande attention)",
+    )
+    status.add_argument("--json", action="store_true", help="le même état en JSON")
+    status.set_defaults(func=cmd_status)
