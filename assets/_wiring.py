@@ -2,7 +2,8 @@
 column schemas (from the data dictionary) and links to the SQL that computes them, and a
 10-row preview for materialization metadata."""
 
-from collections.abc import Iterable, Sequence
+import inspect
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 
 import dagster as dg
@@ -26,10 +27,18 @@ def column_schemas() -> dict[str, dg.TableSchema]:
     return {view: dg.TableSchema(columns=cols) for view, cols in columns.items()}
 
 
-def sql_references(sql_files: Iterable[str]) -> dict[str, dg.CodeReferencesMetadataValue]:
-    """``dagster/code_references`` to the SQL files (``sql/<name>.sql``) that compute a table;
-    the Python code behind each asset is added by ``pipelines/definitions.py``."""
-    references = [
+def code_references(
+    logic: Callable | None = None, sql_files: Iterable[str] = ()
+) -> dict[str, dg.CodeReferencesMetadataValue]:
+    """``dagster/code_references`` to where a table is computed: the plain function under
+    ``pipelines/`` that builds it, then its SQL files (``sql/<name>.sql``); the asset's own
+    wiring under ``assets/`` is added by ``pipelines/definitions.py``."""
+    references = []
+    if logic is not None:
+        source = inspect.getsourcefile(logic)
+        line = inspect.getsourcelines(logic)[1]
+        references.append(dg.LocalFileCodeReference(file_path=source, line_number=line))
+    references += [
         dg.LocalFileCodeReference(file_path=str(SQL_DIR / f"{name}.sql"), line_number=1)
         for name in sql_files
     ]
@@ -43,15 +52,17 @@ def table_spec(
     *,
     deps: Sequence[str | dg.AssetKey] = (),
     sql: Iterable[str] = (),
+    logic: Callable | None = None,
     description: str | None = None,
     group: str,
     kinds: Iterable[str] = ("duckdb",),
 ) -> dg.AssetSpec:
     """The spec of one table a user queries: its description (the published one when there is
-    none), its column schema when it is published, its SQL, owners, group and kinds."""
+    none), its column schema when it is published, the function and SQL that compute it, owners,
+    group and kinds."""
     schema = column_schemas().get(name)
     published = PUBLISHED_TABLES.get(name)
-    metadata: dict[str, object] = {**sql_references(sql)}
+    metadata: dict[str, object] = {**code_references(logic, sql)}
     if schema is not None:
         metadata["dagster/column_schema"] = schema
     return dg.AssetSpec(

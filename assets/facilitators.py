@@ -26,7 +26,13 @@ LOADING_SQL = [
 @dg.multi_asset(
     name="facilitator_exports",
     specs=[
-        table_spec(name, sql=LOADING_SQL, group=GROUP, kinds=("python", "duckdb"))
+        table_spec(
+            name,
+            sql=LOADING_SQL,
+            logic=load_pending_exports,
+            group=GROUP,
+            kinds=("python", "duckdb"),
+        )
         for name in ("facilitator_files", "facilitator_rejects", "facilitator_unrecognised_values")
     ],
     pool=WRITER_POOL,
@@ -121,6 +127,7 @@ LINK_TABLES = {
             name,
             deps=["facilitator_files", "contracts", *REFERENCE_TABLES],
             sql=sql,
+            logic=build_facilitator_links,
             group=GROUP,
         )
         for name, sql in LINK_TABLES.items()
@@ -153,7 +160,9 @@ HOURS_TABLES = {
 @dg.multi_asset(
     name="facilitator_hours",
     specs=[
-        table_spec(name, deps=list(LINK_TABLES), sql=sql, group=GROUP)
+        table_spec(
+            name, deps=list(LINK_TABLES), sql=sql, logic=build_facilitator_hours, group=GROUP
+        )
         for name, sql in HOURS_TABLES.items()
     ],
     pool=WRITER_POOL,

@@ -14,7 +14,10 @@ GROUP = "indicators"
 
 def _indicator(name: str, deps: list[str] | None = None, **more):
     """The decorator of one indicator asset: its spec (column schema, SQL, owners) and pool."""
-    spec = table_spec(name, deps=deps or ["contracts"], sql=[f"indicators/{name}"], group=GROUP)
+    logic = build_shares if name == "pnad_shares" else build_indicator
+    spec = table_spec(
+        name, deps=deps or ["contracts"], sql=[f"indicators/{name}"], logic=logic, group=GROUP
+    )
     return dg.multi_asset(name=name, specs=[spec], pool=WRITER_POOL, **more)
 
 

@@ -6,13 +6,13 @@ import os
 
 import dagster as dg
 
-from pipelines.service.settings import load_service_settings
+from pipelines.service.settings import service_settings_or_defaults
 
 # Automation (schedules and file-drop sensors) on or off from the start: service.toml, or
 # `pnad schedule on|off` afterwards.
 AUTOMATION = (
     dg.DefaultScheduleStatus.RUNNING
-    if load_service_settings().automation.enabled
+    if service_settings_or_defaults()[0].automation.enabled
     else dg.DefaultScheduleStatus.STOPPED
 )
 

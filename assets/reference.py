@@ -50,7 +50,9 @@ REFERENCE_TABLES = {
 @dg.multi_asset(
     name="reference_tables",
     specs=[
-        table_spec(name, deps=["reference_downloads"], sql=[sql], group=GROUP)
+        table_spec(
+            name, deps=["reference_downloads"], sql=[sql], logic=build_reference, group=GROUP
+        )
         for name, sql in REFERENCE_TABLES.items()
     ],
     pool=WRITER_POOL,

@@ -32,7 +32,7 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext):
     "queue never jams on ghosts.",
 )
 def dead_runs_sensor(context: dg.SensorEvaluationContext):
-    failed = fail_dead_runs(context.instance, context.log.warning)
+    failed = fail_dead_runs(context.instance, context.log.warning, PnadPaths.resolve())
     return dg.SkipReason(
         f"{len(failed)} run(s) sans processus déclarés en échec" if failed else "aucun run fantôme"
     )

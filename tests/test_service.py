@@ -20,11 +20,13 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.common.clock import paris_now
 from pipelines.common.paths import PROJECT_ROOT, PnadPaths
 from pipelines.service.alerts import ALERTS_LOG, record_failure
 from pipelines.service.instance import dagster_environment
 from pipelines.service.runs import PID_TAG, process_is_gone, worker_tags
-from pipelines.service.status import service_status
+from pipelines.service.settings import service_settings_or_defaults
+from pipelines.service.status import _freshness, service_status
 from tests.conftest import marche, write_decp_2022
 
 PNAD = str(Path(sys.executable).with_name("pnad"))
@@ -191,6 +193,7 @@ def test_status_of_a_healthy_install(healthy_home):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "à jour" in done.stdout and "Tout va bien." in done.stdout
     assert "dernière actualisation réussie :" in done.stdout and "aucune\n" not in done.stdout
+    assert "automatisation : éteinte" in done.stdout
     status = json.loads(pnad("status", "--json", home=healthy_home).stdout)
     assert status["attention"] == []
     assert status["published"]["freshness"] == "à jour"
@@ -199,10 +202,17 @@ def test_status_of_a_healthy_install(healthy_home):
 
 
 def test_status_of_a_stale_install(healthy_home):
-    later = datetime.now() + timedelta(hours=60)  # past the 54 h of service.toml
+    later = paris_now() + timedelta(hours=60)  # past the 54 h of service.toml
     status = service_status(PnadPaths.resolve(healthy_home), now=later)
     assert status["published"]["freshness"] == "périmée"
-    assert any(reason.startswith("publication périmée") for reason in status["attention"])
+    assert any(reason.startswith("base publiée périmée") for reason in status["attention"])
+    # a successful refresh that found nothing new to publish confirms the data: late from then
+    published = {"published_at": datetime(2026, 12, 1, 6, 0)}
+    refreshed = {"at": datetime(2026, 12, 2, 6, 0)}
+    settings = service_settings_or_defaults()[0].freshness
+    assert _freshness(published, None, datetime(2026, 12, 2, 20, 0), settings) == "en retard"
+    assert _freshness(published, refreshed, datetime(2026, 12, 2, 20, 0), settings) == "à jour"
+    assert _freshness(published, refreshed, datetime(2026, 12, 4, 13, 0), settings) == "périmée"
 
 
 def test_status_of_a_failing_install(tmp_path):
@@ -221,9 +231,39 @@ def test_status_of_a_failing_install(tmp_path):
     assert failed.returncode == 1
     done = pnad("status", home=home)
     assert done.returncode == 1
-    assert "runs en échec ces 7 derniers jours : 1" in done.stdout
+    assert "exécutions en échec ces 7 derniers jours : 1" in done.stdout
+    assert "échec de pnad_refresh le " in done.stdout and "sans réussite depuis" in done.stdout
     alerts = (home / ALERTS_LOG).read_text(encoding="utf-8")
     assert "\tpnad_refresh\t" in alerts and "check_accounting_records failed" in alerts
+
+
+def test_a_wrong_service_file_is_said_and_never_silences_the_service(tmp_path, webhook_server):
+    home = tmp_path / "home"
+    home.mkdir()
+    settings = home / "service.toml"
+    settings.write_text(
+        '[freshness]\nwarn_after_houres = 30\n[automation]\nenabled = "yes"\n'
+        f'[alerts]\nwebhook_url = "http://127.0.0.1:{webhook_server.server_port}/"\n',
+        encoding="utf-8",
+    )
+    done = pnad("status", home=home)
+    assert done.returncode == 1
+    assert f"réglages ignorés : {settings} : " in done.stdout
+    assert "freshness.warn_after_houres : clé inconnue (reçu : 30)" in done.stdout
+    assert "automation.enabled : doit valoir true ou false (reçu : 'yes')" in done.stdout
+    # the definitions still load (the daemon and its alert sensors keep running)
+    loaded = subprocess.run(
+        [sys.executable, "-c", "from pipelines.definitions import defs; "
+         "print(defs().resolve_sensor_def('run_failure_alert_sensor').name)"],
+        env={**os.environ, "PNAD_HOME": str(home)}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert loaded.stdout.strip() == "run_failure_alert_sensor", loaded.stderr[-2000:]
+    # an alert still reaches the log, which says why the settings were not used
+    record_failure(PnadPaths.resolve(home), "run-x", "pnad_update", "HTTP 500")
+    assert "clé inconnue" in (home / ALERTS_LOG).read_text(encoding="utf-8")
+    refused = pnad("schedule", "on", home=home)
+    assert refused.returncode == 1 and "clé inconnue" in refused.stderr
+    assert settings.read_text(encoding="utf-8").count("[automation]") == 1  # left as it was
 
 
 # --- pnad schedule -------------------------------------------------------------------------------
@@ -295,6 +335,9 @@ def test_the_next_command_fails_the_killed_run_before_its_own(tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"run {ghost.run_id} (pnad_refresh) : le processus" in done.stderr
     assert "a disparu" in _failure_message(env, ghost.run_id)
+    # the failure is heard even without the daemon
+    alerts = (paths.home / ALERTS_LOG).read_text(encoding="utf-8")
+    assert f"\tpnad_refresh\t{ghost.run_id}\tle processus" in alerts
 
 
 def test_a_killed_run_is_failed_by_the_daemon_and_the_queue_moves_on(tmp_path):

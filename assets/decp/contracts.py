@@ -29,7 +29,8 @@ IMPLAUSIBLE_SHARE_WARN = 0.02
 @dg.multi_asset(
     name="contract_model",
     specs=[
-        table_spec(name, deps=UPSTREAM, sql=sql, group=GROUP) for name, sql in MODEL_TABLES.items()
+        table_spec(name, deps=UPSTREAM, sql=sql, logic=build_contracts, group=GROUP)
+        for name, sql in MODEL_TABLES.items()
     ],
     pool=WRITER_POOL,
 )

@@ -26,7 +26,7 @@ GROUP = "decp"
             kinds={"python", "file"},
             owners=OWNERS,
         ),
-        table_spec("download_manifest", group=GROUP),
+        table_spec("download_manifest", logic=fetch_sources, group=GROUP),
     ],
     pool=WRITER_POOL,
 )

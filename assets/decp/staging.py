@@ -34,8 +34,16 @@ STAGING_SQL = [
             kinds={"duckdb"},
             owners=OWNERS,
         ),
-        table_spec("ingest_files", deps=["decp_raw_files"], sql=STAGING_SQL, group=GROUP),
-        table_spec("ingest_rejects", deps=["decp_raw_files"], sql=STAGING_SQL, group=GROUP),
+        *(
+            table_spec(
+                name,
+                deps=["decp_raw_files"],
+                sql=STAGING_SQL,
+                logic=parse_pending_files,
+                group=GROUP,
+            )
+            for name in ("ingest_files", "ingest_rejects")
+        ),
     ],
     pool=WRITER_POOL,
 )

@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import dagster as dg
 
-from assets._wiring import OWNERS, WRITER_POOL
+from assets._wiring import OWNERS, WRITER_POOL, code_references
 from assets.resources import PnadDuckDBResource
 from pipelines.publishing.dashboard import write_site
 from pipelines.publishing.database import PUBLISHED_TABLES, publish_database
-from pipelines.service.settings import load_service_settings
+from pipelines.service.settings import service_settings_or_defaults
 
 GROUP = "publishing"
-FRESHNESS = load_service_settings().freshness
+FRESHNESS = service_settings_or_defaults()[0].freshness
 # Published data is late, then stale, after so many hours without a successful refresh.
 PUBLISHED_FRESHNESS = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(hours=FRESHNESS.fail_after_hours),
@@ -28,6 +28,7 @@ INDICATORS = ["pnad_shares", "pnad_shares_monthly", "pnad_breakdowns", "buyer_sh
     kinds={"html"},
     pool=WRITER_POOL,
     owners=OWNERS,
+    metadata=code_references(write_site),
     freshness_policy=PUBLISHED_FRESHNESS,
 )
 def pnad_dashboard(duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
@@ -56,6 +57,7 @@ class PublishConfig(dg.Config):
     kinds={"duckdb"},
     pool=WRITER_POOL,
     owners=OWNERS,
+    metadata=code_references(publish_database),
     freshness_policy=PUBLISHED_FRESHNESS,
 )
 def published_database(

@@ -65,7 +65,7 @@ def run_refresh(
         "loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}},
     }
     with dg.DagsterInstance.get() as instance:
-        fail_dead_runs(instance, lambda message: print(f"pnad : {message}", file=sys.stderr))
+        fail_dead_runs(instance, lambda message: print(f"pnad : {message}", file=sys.stderr), paths)
         result = job.execute_in_process(
             instance=instance, run_config=run_config, raise_on_error=False, tags=worker_tags()
         )

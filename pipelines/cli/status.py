@@ -11,6 +11,20 @@ from pipelines.cli.common import SharedOptions
 from pipelines.common.formatting import number_fr
 from pipelines.common.paths import PnadPaths
 
+OUTCOMES_FR = {
+    "downloaded": "téléchargé",
+    "unchanged": "inchangé",
+    "not_modified": "non modifié",
+    "quarantined": "mis de côté",
+    "failed": "en échec",
+}
+RUN_STATUS_FR = {
+    "QUEUED": "en attente",
+    "STARTING": "au démarrage",
+    "STARTED": "en cours",
+    "FAILURE": "en échec",
+}
+
 
 def _when(value: datetime | None) -> str:
     return "jamais" if value is None else f"{value:%d/%m/%Y %H:%M}"
@@ -23,6 +37,37 @@ def _size(size: int) -> str:
     return f"{size} o"
 
 
+def _print_runs(status: dict) -> None:
+    last = status["last_successful_run"]
+    print(
+        "  dernière actualisation réussie : "
+        + (f"{_when(last['at'])} ({last['job']})" if last else "aucune")
+    )
+    for run in status["runs_in_progress"]:
+        print(f"  en cours : {run['job']} ({RUN_STATUS_FR[run['status']]}, {_when(run['at'])})")
+    print(f"  exécutions en échec ces 7 derniers jours : {len(status['failed_runs'])}")
+    for run in status["failed_runs"][:5]:
+        print(f"    {_when(run['at'])} {run['job']} (run {run['run_id'][:8]})")
+    automation = "allumée" if status["automation"] else "éteinte (pnad schedule on)"
+    daemon = "en marche" if status["daemon_alive"] else "arrêté"
+    print(f"  automatisation : {automation} ; démon Dagster : {daemon}")
+
+
+def _print_sources(status: dict) -> None:
+    print("  sources :")
+    if not status["sources"]:
+        print("    aucun téléchargement (données locales ou de démonstration)")
+    for source in status["sources"]:
+        state = "en échec" if source["failing"] else "rien de neuf" if source["stale"] else "à jour"
+        checksum = (source["checksum"] or "")[:12]
+        outcome = OUTCOMES_FR.get(source["last_outcome"], source["last_outcome"])
+        print(
+            f"    {source['source']} : dernière version {_when(source['last_release'])}"
+            f"{f', empreinte {checksum}' if checksum else ''} ; dernier essai "
+            f"{_when(source['last_attempt'])} ({outcome}) — {state}"
+        )
+
+
 def print_status(status: dict) -> None:
     published = status["published"]
     print(f"pnad-tracker : état du service (données sous {status['data_root']})")
@@ -33,32 +78,14 @@ def print_status(status: dict) -> None:
         )
     else:
         print("  base publiée : aucune")
-    last = status["last_successful_run"]
-    print(
-        "  dernière actualisation réussie : "
-        + (f"{_when(last['at'])} ({last['job']})" if last else "aucune")
-    )
-    print(f"  runs en échec ces 7 derniers jours : {len(status['failed_runs'])}")
-    for run in status["failed_runs"][:5]:
-        print(f"    {_when(run['at'])} {run['job']} (run {run['run_id'][:8]})")
-    print("  sources :")
-    for source in status["sources"] or [{"source": "(aucun téléchargement)"}]:
-        if "last_outcome" not in source:
-            print(f"    {source['source']}")
-            continue
-        flag = "en échec" if source["failing"] else "rien de neuf" if source["stale"] else "ok"
-        checksum = (source["checksum"] or "")[:12]
-        print(
-            f"    {source['source']} : dernière version {_when(source['last_release'])}"
-            f"{f', empreinte {checksum}' if checksum else ''} ; dernier essai "
-            f"{_when(source['last_attempt'])} ({source['last_outcome']}) — {flag}"
-        )
+    _print_runs(status)
+    _print_sources(status)
     for item in status["files_set_aside"][:10]:
         print(f"  mis de côté : {item['file']} — {item['reason'] or item['status']}")
     disk = status["disk_bytes"]
     print(
         "  disque : "
-        + ", ".join(f"{name}/ {_size(disk[name])}" for name in ("raw", "work", "reports"))
+        + ", ".join(f"{name}/ {_size(size)}" for name, size in disk.items())
         + f" ; libre {_size(status['disk_free_bytes'])}"
     )
     if status["alerts_log"]:
@@ -85,8 +112,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
     status = sub.add_parser(
         "status",
-        help="état du service : publication, sources, runs en échec, fichiers mis de côté, "
-        "disque (code de sortie 1 quand quelque chose demande attention)",
+        help="état du service : publication, sources, exécutions en échec, fichiers mis de "
+        "côté, disque (code de sortie 1 quand quelque chose demande attention)",
     )
     status.add_argument("--json", action="store_true", help="le même état en JSON")
     status.set_defaults(func=cmd_status)

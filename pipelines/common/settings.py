@@ -5,6 +5,7 @@ false (reçu : "oui")``)."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import TypeVar
@@ -42,7 +43,10 @@ def read_toml(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"{path} : TOML illisible ({error})") from error
+        # tomllib says where, in English: keep the place (line, column), in French
+        place = re.search(r"line (\d+), column (\d+)", str(error))
+        where = f" ligne {place[1]}, colonne {place[2]}" if place else ""
+        raise SettingsError(f"{path} : syntaxe TOML incorrecte{where}") from error
     except UnicodeDecodeError as error:
         raise SettingsError(f"{path} : le fichier n'est pas en UTF-8") from error
 

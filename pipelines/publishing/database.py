@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import os
 import re
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from pipelines.common.clock import paris_now
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.common.sql import string_literal
 from pipelines.common.warehouse import facilitator_fingerprint, inputs_fingerprint
@@ -294,7 +294,7 @@ def publish_database(
                 "create table publication as select $published_at::timestamp as published_at, "
                 "$run_id as run_id, $contracts::bigint as contracts, $fingerprint as fingerprint",
                 {
-                    "published_at": datetime.now(),
+                    "published_at": paris_now(),  # Paris time, whatever the host's zone
                     "run_id": run_id or "",
                     "contracts": contracts,
                     "fingerprint": fingerprint,

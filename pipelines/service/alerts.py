@@ -14,8 +14,9 @@ from email.message import EmailMessage
 
 import requests
 
+from pipelines.common.clock import paris_now
 from pipelines.common.paths import PnadPaths
-from pipelines.service.settings import Alerts, load_service_settings
+from pipelines.service.settings import Alerts, service_settings_or_defaults
 
 ALERTS_LOG = "alerts.log"
 
@@ -101,9 +102,12 @@ def record_failure(
     not fail the service it watches."""
     if already_recorded(paths, run_id):
         return None
-    failure = Failure(run_id, job_name, reason, at or datetime.now())
+    failure = Failure(run_id, job_name, reason, at or paris_now())
     _append(paths, failure.line)
-    settings = load_service_settings(paths).alerts
+    settings, problem = service_settings_or_defaults(paths)
+    settings = settings.alerts
+    if problem:  # said in the log; the shipped settings (the log only) are used
+        _append(paths, f"{paris_now():%Y-%m-%d %H:%M:%S}\talerte\t{run_id}\t{problem}")
     channels = []
     if settings.email_to and settings.smtp_host:
         channels.append(("courriel", send_email))
@@ -116,7 +120,7 @@ def record_failure(
             reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             _append(
                 paths,
-                f"{datetime.now():%Y-%m-%d %H:%M:%S}\talerte\t{run_id}\t"
+                f"{paris_now():%Y-%m-%d %H:%M:%S}\talerte\t{run_id}\t"
                 f"envoi par {name} impossible : {reason}",
             )
     return failure

@@ -13,7 +13,7 @@ import sys
 
 from pipelines.common.paths import PnadPaths
 from pipelines.service.instance import dagster_environment
-from pipelines.service.settings import override_file
+from pipelines.service.settings import load_service_settings, override_file
 
 AUTOMATED_SENSORS = ("raw_files_sensor", "facilitator_exports_sensor")
 MARK = "pnad-automation:"
@@ -47,6 +47,7 @@ def set_automation(paths: PnadPaths, enabled: bool) -> dict[str, str]:
 
     Done in a child process: reading the definitions starts a Dagster code server whose log
     lines (developers' information) would otherwise land in the command's output."""
+    load_service_settings(paths)  # a wrong service.toml is refused before anything changes
     remember_automation(paths, enabled)
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.service.automation", "on" if enabled else "off"],
@@ -56,7 +57,9 @@ def set_automation(paths: PnadPaths, enabled: bool) -> dict[str, str]:
         timeout=600,
     )
     if done.returncode != 0:
-        detail = (done.stderr.strip().splitlines() or ["sans message"])[-1]
+        # the last "SomethingError: reason" line of the child's trace says why
+        errors = re.findall(r"(?m)^[\w.]*(?:Error|Exception)\w*: (.+)$", done.stderr)
+        detail = errors[-1] if errors else "raison inconnue (voir PNAD_DEBUG=1)"
         raise RuntimeError(f"les planifications n'ont pas pu être changées : {detail}")
     # the code server's log lines share the child's output: the answer is the marked line
     answer = next(line for line in done.stdout.splitlines() if line.startswith(MARK))

@@ -14,6 +14,8 @@ import os
 import socket
 from collections.abc import Callable
 
+from pipelines.common.paths import PnadPaths
+
 PID_TAG, START_TAG, HOST_TAG = "pnad/pid", "pnad/process_start", "pnad/host"
 
 
@@ -54,8 +56,11 @@ def process_is_gone(tags: dict[str, str]) -> bool:
     return started is not None and _process_start(pid) != started
 
 
-def fail_dead_runs(instance, log: Callable[[str], None] = lambda _: None) -> list[str]:
-    """Report failed every run in progress whose process is gone; returns their run ids."""
+def fail_dead_runs(
+    instance, log: Callable[[str], None] = lambda _: None, paths: PnadPaths | None = None
+) -> list[str]:
+    """Report failed every run in progress whose process is gone (and, given the data root, send
+    the alert: the daemon's failure sensor may not be running); returns their run ids."""
     from dagster import DagsterRunStatus, RunsFilter
 
     in_progress = instance.get_runs(
@@ -77,5 +82,9 @@ def fail_dead_runs(instance, log: Callable[[str], None] = lambda _: None) -> lis
         )
         instance.report_run_failed(run, message)
         log(f"run {run.run_id} ({run.job_name}) : {message}")
+        if paths is not None:
+            from pipelines.service.alerts import record_failure
+
+            record_failure(paths, run.run_id, run.job_name, message)
         failed.append(run.run_id)
     return failed

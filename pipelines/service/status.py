@@ -1,24 +1,30 @@
 """What an operator needs to know, in one look: is the published data current, did the last runs
-succeed, what each source last delivered, which files were set aside, how much disk is used.
-Read from the published database (never the working one: a run may hold it), the data root's
-Dagster instance and the file system, so it answers while a refresh runs."""
+succeed, is the daemon alive, what each source last delivered, which files were set aside, how
+much disk is used — and what needs attention. Read from the published database (never the
+working one: a run may hold it), the data root's Dagster instance and the file system, so it
+answers while a refresh runs. Runs whose process died are failed on the way (and alerted)."""
 
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from pipelines.common.clock import paris_now, paris_time
 from pipelines.common.paths import PnadPaths
 from pipelines.service.alerts import ALERTS_LOG
-from pipelines.service.settings import load_service_settings
+from pipelines.service.instance import install_instance
+from pipelines.service.runs import fail_dead_runs
+from pipelines.service.settings import service_settings_or_defaults
 
 FAILED_RUNS_DAYS = 7
 # A source whose last release is older than this many days is flagged (data.gouv.fr sources
 # publish on working days: four days cover a long weekend).
 SOURCE_STALE_DAYS = 4
+# The daemon writes a heartbeat every few seconds; older than this, it is not running.
+DAEMON_SILENT_MINUTES = 5
+REFRESH_JOBS = ("pnad_refresh", "pnad_update")
 
 
 def _published(paths: PnadPaths) -> dict | None:
@@ -53,45 +59,58 @@ def _published(paths: PnadPaths) -> dict | None:
     }
 
 
-def _runs(paths: PnadPaths, now: datetime) -> dict:
-    """The last successful refresh and the runs failed in the last days, from the instance."""
-    instance_home = paths.home / "dagster"
-    if not (instance_home / "dagster.yaml").is_file():
-        return {"last_success": None, "failed": []}
+def _runs(paths: PnadPaths) -> dict:
+    """Runs of the data root's instance: the last successful refresh, runs in progress, failures
+    of the last days and those not followed by a success, the daemon's last heartbeat."""
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(instance_home)) as instance:
-        succeeded = instance.get_run_records(
-            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS], job_name="pnad_update"),
-            limit=1,
-        ) or instance.get_run_records(
-            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1
-        )
-        failed = instance.get_run_records(
+    with dg.DagsterInstance.from_config(str(install_instance(paths))) as instance:
+        fail_dead_runs(instance, paths=paths)
+        records = instance.get_run_records(
             filters=dg.RunsFilter(
-                statuses=[dg.DagsterRunStatus.FAILURE],
-                updated_after=now - timedelta(days=FAILED_RUNS_DAYS),
+                created_after=datetime.now(UTC) - timedelta(days=FAILED_RUNS_DAYS)
             ),
-            limit=20,
+            limit=500,
         )
-        last = succeeded[0] if succeeded else None
-        return {
-            "last_success": None
-            if last is None
-            else {"job": last.dagster_run.job_name, "at": _local(last.end_time)},
-            "failed": [
-                {
-                    "job": record.dagster_run.job_name,
-                    "run_id": record.dagster_run.run_id,
-                    "at": _local(record.end_time or record.update_timestamp.timestamp()),
-                }
-                for record in failed
-            ],
+        heartbeats = instance.get_daemon_heartbeats()
+        last_success = instance.get_run_records(
+            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS], job_name=None),
+            limit=50,
+        )
+    runs = [
+        {
+            "job": record.dagster_run.job_name,
+            "run_id": record.dagster_run.run_id,
+            "status": record.dagster_run.status.value,
+            "at": paris_time(record.end_time or record.start_time)
+            or paris_time(record.create_timestamp.timestamp()),
         }
-
-
-def _local(timestamp: float | None) -> datetime | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp)
+        for record in records
+    ]
+    refreshes = [r for r in last_success if r.dagster_run.job_name in REFRESH_JOBS and r.end_time]
+    newest_success = {}
+    for run in runs:
+        if run["status"] == "SUCCESS" and run["job"] not in newest_success:
+            newest_success[run["job"]] = run["at"]
+    beat = max((h.timestamp for h in heartbeats.values()), default=None)
+    return {
+        "last_success": None
+        if not refreshes
+        else {
+            "job": refreshes[0].dagster_run.job_name,
+            "at": paris_time(refreshes[0].end_time),
+        },
+        "in_progress": [r for r in runs if r["status"] in ("QUEUED", "STARTING", "STARTED")],
+        "failed": [r for r in runs if r["status"] == "FAILURE"],
+        # a failure still unanswered: no success of the same job since
+        "unresolved": [
+            r
+            for r in runs
+            if r["status"] == "FAILURE"
+            and (r["job"] not in newest_success or newest_success[r["job"]] < r["at"])
+        ],
+        "daemon_heartbeat": paris_time(beat),
+    }
 
 
 def disk_usage(paths: PnadPaths) -> dict[str, int]:
@@ -107,37 +126,24 @@ def disk_usage(paths: PnadPaths) -> dict[str, int]:
     return usage
 
 
-def service_status(paths: PnadPaths, now: datetime | None = None) -> dict:
-    """Everything `pnad status` says, and ``attention``: the reasons an operator must act (empty
-    when all is well)."""
-    now = now or datetime.now()
-    settings = load_service_settings(paths).freshness
-    published = _published(paths)
-    runs = _runs(paths, now)
-    attention = []
-    freshness = "absente"
-    if published is None:
-        attention.append("aucune base publiée : lancez `pnad run` (ou `pnad demo`)")
-    elif "error" in published:
-        attention.append(f"base publiée illisible : {published['error']}")
-    else:
-        age = now - published["published_at"]
-        freshness = (
-            "périmée"
-            if age > timedelta(hours=settings.fail_after_hours)
-            else "en retard"
-            if age > timedelta(hours=settings.warn_after_hours)
-            else "à jour"
-        )
-        if freshness != "à jour":
-            attention.append(
-                f"publication {freshness} : dernière le {published['published_at']:%d/%m/%Y %H:%M}"
-            )
-    sources = []
+def _freshness(published: dict, last_success: dict | None, now: datetime, settings) -> str:
+    """Current, late or stale: counted from the last time the data was confirmed current (a
+    publication, or a later successful refresh that found nothing new to publish)."""
+    confirmed = published["published_at"]
+    if last_success and last_success["at"] and last_success["at"] > confirmed:
+        confirmed = last_success["at"]
+    age = now - confirmed
+    if age > timedelta(hours=settings.fail_after_hours):
+        return "périmée"
+    if age > timedelta(hours=settings.warn_after_hours):
+        return "en retard"
+    return "à jour"
+
+
+def _source_rows(published: dict | None, now: datetime) -> list[dict]:
+    rows = []
     for source, outcome, at, checksum, reason, last_release in (published or {}).get("sources", []):
-        stale = last_release is None or now - last_release > timedelta(days=SOURCE_STALE_DAYS)
-        failing = outcome in ("failed", "quarantined")
-        sources.append(
+        rows.append(
             {
                 "source": source,
                 "last_outcome": outcome,
@@ -145,26 +151,56 @@ def service_status(paths: PnadPaths, now: datetime | None = None) -> dict:
                 "last_release": last_release,
                 "checksum": checksum,
                 "reason": reason,
-                "stale": stale,
-                "failing": failing,
+                "stale": last_release is None
+                or now - last_release > timedelta(days=SOURCE_STALE_DAYS),
+                "failing": outcome in ("failed", "quarantined"),
             }
         )
-        if failing:
-            attention.append(f"source {source} : dernier essai en échec ({reason})")
-        elif stale:
-            attention.append(
-                f"source {source} : rien de neuf depuis plus de {SOURCE_STALE_DAYS} jours"
-            )
+    return rows
+
+
+def service_status(paths: PnadPaths, now: datetime | None = None) -> dict:
+    """Everything `pnad status` says, and ``attention``: the reasons an operator must act (empty
+    when all is well)."""
+    now = now or paris_now()
+    settings, settings_problem = service_settings_or_defaults(paths)
+    published = _published(paths)
+    runs = _runs(paths)
+    attention = [f"réglages ignorés : {settings_problem}"] if settings_problem else []
+    freshness = "absente"
+    if published is None:
+        attention.append("aucune base publiée : lancez `pnad run` (ou `pnad demo`)")
+    elif "error" in published:
+        attention.append(f"base publiée illisible : {published['error']}")
+    else:
+        freshness = _freshness(published, runs["last_success"], now, settings.freshness)
+        if freshness != "à jour":
+            attention.append(f"base publiée {freshness} : dernière publication le "
+                             f"{published['published_at']:%d/%m/%Y à %H:%M}")  # fmt: skip
+        if not published["contracts"]:
+            attention.append("la base publiée ne contient aucun contrat")
+    sources = _source_rows(published, now)
+    for source in sources:
+        if source["failing"]:
+            attention.append(f"source {source['source']} : dernier essai en échec "
+                             f"({source['reason']})")  # fmt: skip
+        elif source["stale"]:
+            attention.append(f"source {source['source']} : rien de neuf depuis plus de "
+                             f"{SOURCE_STALE_DAYS} jours")  # fmt: skip
     files = [
         {"file": path, "status": status, "reason": reason}
         for path, status, reason in (published or {}).get("files", [])
     ]
     if files:
-        attention.append(f"{len(files)} fichier(s) mis de côté (voir ci-dessous)")
-    if runs["failed"]:
-        attention.append(
-            f"{len(runs['failed'])} run(s) en échec ces {FAILED_RUNS_DAYS} derniers jours"
-        )
+        attention.append(f"{len(files)} fichier(s) mis de côté (voir ci-dessus)")
+    for run in runs["unresolved"]:
+        attention.append(f"échec de {run['job']} le {run['at']:%d/%m/%Y à %H:%M}, sans "
+                         "réussite depuis")  # fmt: skip
+    daemon = runs["daemon_heartbeat"]
+    daemon_alive = daemon is not None and now - daemon < timedelta(minutes=DAEMON_SILENT_MINUTES)
+    if settings.automation.enabled and not daemon_alive:
+        attention.append("automatisation allumée mais le démon Dagster ne tourne pas "
+                         "(voir README, « In service »)")  # fmt: skip
     alerts = paths.home / ALERTS_LOG
     return {
         "data_root": str(paths.home),
@@ -178,11 +214,15 @@ def service_status(paths: PnadPaths, now: datetime | None = None) -> dict:
             "freshness": freshness,
         },
         "last_successful_run": runs["last_success"],
+        "runs_in_progress": runs["in_progress"],
         "failed_runs": runs["failed"],
+        "automation": settings.automation.enabled,
+        "daemon_alive": daemon_alive,
+        "daemon_heartbeat": daemon,
         "sources": sources,
         "files_set_aside": files,
         "alerts_log": str(alerts) if alerts.is_file() else None,
         "disk_bytes": disk_usage(paths),
-        "disk_free_bytes": shutil.disk_usage(paths.home if paths.home.exists() else Path("/")).free,
+        "disk_free_bytes": shutil.disk_usage(paths.home if paths.home.exists() else "/").free,
         "attention": attention,
     }

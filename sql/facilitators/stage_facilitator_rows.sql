@@ -1,7 +1,7 @@
 -- stg_facilitator_rows: one export's rows, typed and checked, before they reach the canonical
 -- tables. Grain: one row per data row of the export (all sheets), with its line number.
 -- Source: the text table facilitator_upload (columns already mapped to canonical names and the
--- participant pseudonymised; see pipelines/facilitators/exports.py) and facilitator_upload_values
+-- participant pseudonymised; see pipelines/facilitators/pseudonyms.py) and facilitator_upload_values
 -- (the export's own value mapping). Variables: facilitator_name.
 -- Rules: numbers and dates as French spreadsheets write them (macros french_number,
 -- french_date); coded values through the export's mapping, then facilitator_vocabulary;

@@ -3,7 +3,7 @@
 -- Grain: one row per issue, every issue listed (0 when none), in the order below. Source:
 -- contracts, contract_modifications, and for dates that could not be read the kept record's
 -- text (contract_versions, stg_decp_records). Read by the check
--- check_plausibility_amounts_dates (assets/core.py); nothing is rejected for these: amount
+-- check_plausibility_amounts_dates (assets/decp/contracts.py); nothing is rejected for these: amount
 -- views cap or exclude them through amount_quality.
 --   amount_<quality>         initial amount missing, unreadable, negative, a 0/1 placeholder or
 --                            a sentinel (contracts.amount_quality);
