@@ -28,6 +28,7 @@ from plotly.offline import get_plotlyjs
 
 from pipelines.common.formatting import number_fr, percent_fr, points_fr
 from pipelines.common.paths import PnadPaths
+from pipelines.indicators.after_2025 import build_after_2025
 from pipelines.publishing import charts, maps, svg_charts
 from pipelines.reference.outlines import load_outlines, outlines_path
 
@@ -460,6 +461,9 @@ def write_site(
     (os.replace: a reader sees a whole page, old or new), index.html last, and remove pages of
     territories that no longer have one."""
     outlines = load_outlines(outlines_path(paths))
+    # Until the after-2025 tables have their own Dagster assets (upstream of this one), the
+    # dashboard builds them from the indicators it depends on: see after_2025.AFTER_2025_TABLES.
+    build_after_2025(con, paths)
     data = load_site_data(con)
     reports = paths.reports
     staging = reports / f".site-partial-{os.getpid()}"

@@ -174,6 +174,77 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
 }
 
 
+# The tables of the after-2025 step (pipelines/indicators/after_2025.py): the final balance of
+# the PNAD 2022-2025, the 2026 obligations, silent buyers and late publications, the projection.
+# Published like the others; kept apart until each has its Dagster asset (then they join
+# PUBLISHED_TABLES, whose every entry is an asset of the definitions).
+AFTER_2025_PUBLISHED: dict[str, tuple[str, str]] = {
+    "pnad_final_balance": (
+        "select * from pnad_final_balance",
+        "Bilan final du PNAD 2022-2025 par territoire : parts 2025 face aux cibles (30 % / 100 %), "
+        "atteinte, écart, progrès depuis 2024, complétude, et date à partir de laquelle 2025 est "
+        "définitif.",
+    ),
+    "contract_obligations": (
+        "select * from contract_obligations",
+        "Pour chaque contrat : soumis ou non aux obligations en vigueur depuis le 21 août 2026 "
+        "(environnementale, sociale), indéterminé quand on ne peut le dire, avec la règle qui "
+        "a décidé, sa certitude, et la conformité.",
+    ),
+    "obligation_compliance": (
+        "select * from obligation_compliance",
+        "Conformité aux obligations de 2026 par mois, territoire, catégorie d'acheteur et type "
+        "de marché, avec le nombre de contrats indéterminés à côté.",
+    ),
+    "obligation_buyer_compliance": (
+        "select * from obligation_buyer_compliance",
+        "Conformité aux obligations de 2026 par acheteur.",
+    ),
+    "obligation_noncompliant": (
+        "select * from obligation_noncompliant",
+        "Contrats soumis à une obligation de 2026 qui ne montrent pas qu'ils la remplissent : "
+        "la liste à examiner des coordinateurs (pas une infraction constatée).",
+    ),
+    "silent_buyers": (
+        "select * from silent_buyers",
+        "Acheteurs qui ont publié une année et rien depuis, avec leur dernière publication.",
+    ),
+    "buyer_publication_delays": (
+        "select * from buyer_publication_delays",
+        "Par acheteur et année de notification : contrats publiés plus de deux mois après leur "
+        "notification (délai de publication), délais médian et maximum.",
+    ),
+    "publication_weaknesses": (
+        "select * from publication_weaknesses",
+        "Ce qui affaiblit les parts d'un territoire : publications tardives et acheteurs "
+        "silencieux, par année.",
+    ),
+    "pnad_share_projection": (
+        "select * from pnad_share_projection",
+        "Projection des parts de l'année en cours au 31 décembre, par territoire, avec sa "
+        "méthode et son intervalle à 90 % : une projection, pas une observation.",
+    ),
+    "ref_obligation_rules": (
+        "select * from ref_obligation_rules",
+        "Règles des obligations de 2026 (entrée en vigueur, champ, exclusions, considérations "
+        "qui les remplissent), chacune avec sa source juridique.",
+    ),
+    "ref_eu_thresholds": (
+        "select * from ref_eu_thresholds",
+        "Seuils européens par période, type d'acheteur et type de contrat, avec leur source.",
+    ),
+    "ref_threshold_buyer_types": (
+        "select * from ref_threshold_buyer_types",
+        "Types d'acheteur (pour les seuils) que peut être chaque catégorie d'acheteur.",
+    ),
+}
+
+
+def all_published_tables() -> dict[str, tuple[str, str]]:
+    """Every table the published database holds: PUBLISHED_TABLES and AFTER_2025_PUBLISHED."""
+    return {**PUBLISHED_TABLES, **AFTER_2025_PUBLISHED}
+
+
 DATA_DICTIONARY = REFERENCE_DIR / "data_dictionary.csv"
 
 
@@ -200,7 +271,7 @@ def write_dictionary_markdown(target: Path) -> Path:
     lines = ["# Dictionnaire des données de la base publiée (pnad.duckdb)", ""]
     with DATA_DICTIONARY.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    descriptions = {name: text for name, (_, text) in PUBLISHED_TABLES.items()}
+    descriptions = {name: text for name, (_, text) in all_published_tables().items()}
     for view in dict.fromkeys(row["view_name"] for row in rows):
         lines += [
             f"## `{view}`",
@@ -277,7 +348,7 @@ def publish_database(
             # Data in schema "store"; analysts use the views of the main schema, whose columns are
             # exactly those of the data dictionary: a stable, documented interface.
             out.execute("create schema store")
-            for table, (query, description) in PUBLISHED_TABLES.items():
+            for table, (query, description) in all_published_tables().items():
                 reader = work.execute(query).to_arrow_reader(100_000)  # noqa: F841 - scanned below
                 out.execute(f"create table store.{table} as select * from reader")  # noqa: S608
                 columns = ", ".join(dictionary[table])
