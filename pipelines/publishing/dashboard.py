@@ -30,6 +30,8 @@ from pipelines.common.formatting import number_fr, percent_fr, points_fr
 from pipelines.common.paths import PnadPaths
 from pipelines.indicators.after_2025 import build_after_2025
 from pipelines.publishing import charts, maps, svg_charts
+from pipelines.publishing.after_2025_sections import territory_sections
+from pipelines.publishing.svg_projection import projection_svg
 from pipelines.reference.outlines import load_outlines, outlines_path
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -149,6 +151,8 @@ class SiteData:
     files: list[dict]
     files_total: int
     links: dict[str, dict[str, str]] = field(default_factory=dict)  # level -> code -> href
+    # (level, code) -> balance, 2026 obligations, publication gaps, projection (national: 'FR')
+    after_2025: dict[tuple[str, str], dict] = field(default_factory=dict)
 
     def table_rows(self, level: str) -> list[dict]:
         """The reference year's row of every territory of one level (an empty one for a
@@ -322,6 +326,13 @@ def load_site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
         ),
         files_total=con.execute("select count(*) from ingest_files").fetchone()[0],
         links={level: {t.code: t.href for t in listed} for level, listed in territories.items()},
+        after_2025={
+            (level, code): territory_sections(con, level, code, LISTED)
+            for level, code in [
+                ("national", "FR"),
+                *((t.level, t.code) for listed in territories.values() for t in listed),
+            ]
+        },
     )
 
 
@@ -379,6 +390,11 @@ def _territory_charts(data: SiteData, territory: Territory, children: list[dict]
         found["trend"] = svg_charts.trend_svg(
             rows, f"{territory.name} : part des contrats avec une considération", "chart-trend"
         )
+    projection = data.after_2025.get((territory.level, territory.code), {}).get("projection")
+    if projection:
+        found["projection"] = projection_svg(
+            projection, f"{territory.name} : trajectoire {projection[0]['year']}"
+        )
     with_contracts = [c for c in children if c["contracts"]]
     if with_contracts:
         found["departements"] = svg_charts.ranking_svg(
@@ -434,14 +450,22 @@ def render_site(
                 headline=data.year_row(level, territory.code),
                 children=children,
                 buyers=data.buyers.get((level, territory.code), []),
+                after=data.after_2025.get((level, territory.code), {}),
                 opportunities=data.opportunities.get((level, territory.code), []),
             )
     yield page("methode.html.j2", "methode.html", {})
+    national = data.after_2025.get(("national", "FR"), {})
+    index_charts = _index_charts(data, outlines)
+    if national.get("projection"):
+        index_charts["projection"] = projection_svg(
+            national["projection"], f"France : trajectoire {national['projection'][0]['year']}"
+        )
     yield page(
         "index.html.j2",
         "index.html",
-        _index_charts(data, outlines),
+        index_charts,
         plotly=True,
+        after=national,
         headline=next((r for r in data.national if r["year"] == data.reference_year), None),
         has_outlines=outlines is not None,
     )
