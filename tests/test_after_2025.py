@@ -340,3 +340,37 @@ def test_projection_on_a_series_with_a_known_answer():
     assert projected == pytest.approx(0.2)
     assert high - projected == pytest.approx(1.645 * 0.5 * 0.04)
     assert projected - low == pytest.approx(1.645 * 0.5 * 0.04)
+
+
+# --- what a coordinator reads ------------------------------------------------------------------
+
+
+def test_territory_page_and_report_show_the_obligations(obligations):
+    from pipelines.common import warehouse
+    from pipelines.publishing import dashboard
+    from pipelines.publishing.database import publish_database
+    from pipelines.publishing.regional_report import ReportRequest, write_report
+
+    with warehouse.connect(obligations) as con:
+        dashboard.write_site(con, obligations)
+        publish_database(con, obligations, run_id="t")
+    page = (obligations.reports / "regions" / "84.html").read_text(encoding="utf-8")
+    for expected in (
+        "Bilan PNAD 2022-2025",
+        "Obligations en vigueur depuis le 21 août 2026",
+        "Contrats soumis qui ne montrent pas qu'ils remplissent l'obligation (4)",
+        "Travaux BELOW",
+        "critère d'attribution",
+        "rien de déclaré",
+        "Ce qui affaiblit les parts",
+    ):
+        assert expected in page, expected
+    # the environmental row: 11 notified, 6 subject, 3 compliant (50,0 %), 5 of 6 declared,
+    # 2 undetermined, 3 not subject
+    row = page.split('id="table-obligations"')[1].split("</tr>")[1]
+    cells = [c.split(">")[-1] for c in row.split("</td>")[:-1]]
+    assert cells[1:] == ["11", "6", "3", "50,0\u202f%", "83,3\u202f%", "2", "3"]
+    report = write_report(obligations, ReportRequest("region", "84", date(2026, 11, 1)))
+    text = report["html"].read_text(encoding="utf-8")
+    assert "Obligations en vigueur depuis le 21 août 2026" in text and "Travaux BELOW" in text
+    assert "Bilan PNAD 2022-2025" in text

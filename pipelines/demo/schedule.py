@@ -37,6 +37,12 @@ DEMO_CONCESSION_LAG = 180
 CONCESSION_RATE = 0.02
 MODIFICATION_RATE = 0.10
 REPUBLICATION_RATE = 0.08
+# Some buyers publish late, past the two-month deadline, most of the time: a few in a hundred.
+LATE_PUBLISHER_RATE = 0.05
+# Some buyers stop publishing (a platform change, a merger, nobody in charge): from a day between
+# March 2025 and mid-2026, their contracts go to the next buyer of the pool.
+STOPPING_BUYER_RATE = 0.04
+STOPPING_FROM = date(2025, 3, 1).toordinal()
 
 
 class Schedule:
@@ -87,6 +93,8 @@ class Schedule:
         buyer = min(
             bisect.bisect_right(self.buyer_cum, frac * self.buyer_total), len(self.buyers) - 1
         )
+        if notif >= self.stop_day(buyer):
+            buyer = (buyer + 1) % len(self.buyers)
         k = (self.key0 + i) << 8  # salts 1-3 here, 10+ in ``unit``: separate hash domains
         h1, h2, h3 = mix64(k | 1), mix64(k | 2), mix64(k | 3)
         is_conc = (h1 & 0xFFFF) < CONCESSION_RATE * 65536
@@ -98,6 +106,9 @@ class Schedule:
             if u < 0.85
             else 31 + int((u - 0.85) / 0.15 * 30)
         )
+        if (mix64(self.key0 ^ (buyer << 24) ^ 0x1A7E) & 0xFFFF) < LATE_PUBLISHER_RATE * 65536:
+            if ((h3 >> 48) & 0xFFFF) < 0.7 * 65536:
+                delay = 62 + ((h2 >> 8) & 0xFFFF) % 120
         # nothing is published after today: a late first publication is today's; modifications
         # and republications still to come are not there yet
         today = self.today_ord
@@ -123,6 +134,14 @@ class Schedule:
                 repubs = (r1,)
             repubs = tuple(r for r in repubs if r <= today)
         return notif, pub, buyer, is_conc, mods, last, repubs
+
+    def stop_day(self, buyer: int) -> float:
+        """The day (ordinal) from which buyer ``buyer`` publishes nothing more (infinity for
+        most buyers)."""
+        h = mix64(self.key0 ^ (buyer << 24) ^ 0x5170)
+        if (h & 0xFFFF) >= STOPPING_BUYER_RATE * 65536:
+            return float("inf")
+        return STOPPING_FROM + (h >> 16) % 480
 
     def launched_under_obligations(self, i: int, notif: int, procedure: str | None) -> bool:
         """Whether contract ``i``'s consultation (its true launch in the demo: notification minus

@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from pipelines.common.formatting import number_fr, percent_fr, points_fr
+from pipelines.common.formatting import number_fr, percent_fr, points_fr, trend_fr
 from pipelines.common.paths import PnadPaths
 from pipelines.indicators.after_2025 import build_after_2025
 from pipelines.publishing import charts, maps, svg_charts
@@ -62,14 +62,6 @@ def gap_fr(points: float | None) -> str:
     if points is not None and points <= 0:
         return "cible atteinte"
     return points_fr(points)
-
-
-def trend_fr(points: float | None) -> str:
-    """A change in points with its sign: '+1,4 pts', '−2,8 pts'."""
-    if points is None or points == 0:
-        return points_fr(points)
-    sign = "+" if points > 0 else "\u2212"
-    return sign + points_fr(abs(points))
 
 
 def date_fr(value: date | datetime | None) -> str:
