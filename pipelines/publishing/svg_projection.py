@@ -49,7 +49,8 @@ def projection_svg(rows: list[dict], title: str, chart_id: str = "chart-projecti
     for index, series in enumerate(SERIES):
         row = by_kind.get(series.kind)
         middle = FRAME.top + ROW * index + ROW / 2
-        parts.append(_text(FRAME.left - 10, middle + 4, series.short.capitalize(), text_anchor="end"))
+        name = series.short.capitalize()
+        parts.append(_text(FRAME.left - 10, middle + 4, name, text_anchor="end"))
         target = FRAME.x(series.target)
         parts.append(_element("line", x1=_n(target), y1=_n(middle - 22), x2=_n(target),
                               y2=_n(middle + 22), stroke=series.colour, stroke_width=1.5,
