@@ -374,3 +374,69 @@ def test_territory_page_and_report_show_the_obligations(obligations):
     text = report["html"].read_text(encoding="utf-8")
     assert "Obligations en vigueur depuis le 21 août 2026" in text and "Travaux BELOW" in text
     assert "Bilan PNAD 2022-2025" in text
+
+
+def test_projection_chart_is_hollow_labelled_and_described():
+    from pipelines.publishing.svg_projection import projection_svg
+
+    row = {
+        "consideration": "social",
+        "observed_share": 0.17,
+        "projected_share": 0.23,
+        "projected_low": 0.21,
+        "projected_high": 0.25,
+    }
+    svg = str(projection_svg([row], "France : trajectoire <2026>", "chart-projection"))
+    assert 'role="img"' in svg and "France : trajectoire &lt;2026&gt;" in svg
+    description = svg.split('<desc id="chart-projection-desc">')[1].split("</desc>")[0]
+    assert description.startswith("Projection, pas une observation")
+    assert (
+        "projection au 31 décembre 23,0\u202f% (intervalle à 90 % de 21,0\u202f% à 25,0\u202f%)"
+        in (description)
+    )
+    # the observed point is filled, the projection hollow (white fill), each with its label
+    assert svg.count('fill="#ffffff" stroke="#b5476b"') >= 2  # legend sample + the projection
+    assert "observé 17,0\u202f%" in svg and "projection 23,0\u202f%" in svg
+
+
+# --- the demo's calendar: monthly provisional flags and facilitator hours -----------------------
+
+
+def test_the_last_three_complete_months_are_provisional(pnad_paths):
+    today = date.today()
+    first = today.replace(day=1)
+
+    def months_back(n: int) -> str:
+        total = first.year * 12 + first.month - 1 - n
+        return date(total // 12, total % 12 + 1, 15).isoformat()
+
+    write_decp_2022(
+        pnad_paths.raw / "feed" / "day1.json",
+        [marche(f"M{n}", notified=months_back(n), published=months_back(n)) for n in (1, 3, 4)],
+    )
+    build_warehouse(pnad_paths)
+    flags = rows(
+        pnad_paths,
+        "select is_provisional from pnad_shares_monthly where level = 'national' order by month",
+    )
+    assert flags == [(False,), (True,), (True,)]
+
+
+def test_demo_hours_never_exceed_full_time_over_the_days_worked():
+    import random
+
+    from pipelines.demo.facilitator_exports import (
+        FULL_TIME_HOURS_PER_YEAR,
+        Marche,
+        _add_participants,
+    )
+
+    today = date(2026, 7, 1)  # a year half covered: contracts cut at 30 June
+    marche_ = Marche("F", "R1", None, COMMUNE, "Commune", "74", "Travaux", "travaux",
+                     date(2026, 3, 1), 5e6, 20_000)  # fmt: skip
+    _add_participants(marche_, random.Random(3), today)
+    assert marche_.participants
+    for p in marche_.participants:
+        days = (p["end"] - p["start"]).days + 1
+        assert p["end"] < today
+        assert p["hours"] <= FULL_TIME_HOURS_PER_YEAR * days / 365 + 0.5

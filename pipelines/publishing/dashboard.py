@@ -145,6 +145,8 @@ class SiteData:
     links: dict[str, dict[str, str]] = field(default_factory=dict)  # level -> code -> href
     # (level, code) -> balance, 2026 obligations, publication gaps, projection (national: 'FR')
     after_2025: dict[tuple[str, str], dict] = field(default_factory=dict)
+    rules: list[dict] = field(default_factory=list)  # ref_obligation_rules, with legal sources
+    thresholds: list[dict] = field(default_factory=list)  # ref_eu_thresholds
 
     def table_rows(self, level: str) -> list[dict]:
         """The reference year's row of every territory of one level (an empty one for a
@@ -318,14 +320,26 @@ def load_site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
         ),
         files_total=con.execute("select count(*) from ingest_files").fetchone()[0],
         links={level: {t.code: t.href for t in listed} for level, listed in territories.items()},
-        after_2025={
+        **_after_2025_data(con, territories),
+    )
+
+
+def _after_2025_data(con: duckdb.DuckDBPyConnection, territories: dict) -> dict:
+    """The after-2025 sections of France and of every territory with a page, and the 2026
+    obligations' rules and thresholds with their legal sources (for the method page)."""
+    return {
+        "rules": _rows(con, "select * from ref_obligation_rules order by obligation, rule_id"),
+        "thresholds": _rows(
+            con, "select * from ref_eu_thresholds order by period_start, contract_type, amount_eur"
+        ),
+        "after_2025": {
             (level, code): territory_sections(con, level, code, LISTED)
             for level, code in [
                 ("national", "FR"),
                 *((t.level, t.code) for listed in territories.values() for t in listed),
             ]
         },
-    )
+    }
 
 
 def _map_rows(data: SiteData, level: str) -> dict[str, dict]:
@@ -445,7 +459,7 @@ def render_site(
                 after=data.after_2025.get((level, territory.code), {}),
                 opportunities=data.opportunities.get((level, territory.code), []),
             )
-    yield page("methode.html.j2", "methode.html", {})
+    yield page("methode.html.j2", "methode.html", {}, rules=data.rules, thresholds=data.thresholds)
     national = data.after_2025.get(("national", "FR"), {})
     index_charts = _index_charts(data, outlines)
     if national.get("projection"):
