@@ -440,3 +440,16 @@ def test_demo_hours_never_exceed_full_time_over_the_days_worked():
         days = (p["end"] - p["start"]).days + 1
         assert p["end"] < today
         assert p["hours"] <= FULL_TIME_HOURS_PER_YEAR * days / 365 + 0.5
+
+
+def test_the_checks_the_assets_will_run_pass_on_a_consistent_build(obligations):
+    from pipelines.common import warehouse
+    from pipelines.common.sql import run_sql
+
+    with warehouse.connect(obligations) as con:
+        assert run_sql(con, "indicators/checks/obligations_add_up").fetchall() == []
+        assert run_sql(con, "indicators/checks/projection_within_bounds").fetchall() == []
+        # a contract lost from contract_obligations is caught
+        con.execute("delete from contract_obligations where contract_id = 'MAPA'")
+        problems = run_sql(con, "indicators/checks/obligations_add_up").fetchall()
+    assert problems[0][0] == "contract_obligations rows <> contracts in scope"

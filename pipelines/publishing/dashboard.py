@@ -30,7 +30,7 @@ from pipelines.common.formatting import number_fr, percent_fr, points_fr, trend_
 from pipelines.common.paths import PnadPaths
 from pipelines.indicators.after_2025 import build_after_2025
 from pipelines.publishing import charts, maps, svg_charts
-from pipelines.publishing.after_2025_sections import territory_sections
+from pipelines.publishing.after_2025_sections import empty_sections, sections_by_territory
 from pipelines.publishing.svg_projection import projection_svg
 from pipelines.reference.outlines import load_outlines, outlines_path
 
@@ -157,6 +157,10 @@ class SiteData:
             rows.append(found or _empty_row(territory))
         unplaced = self.year_row(level, None)
         return rows + ([unplaced] if unplaced else [])
+
+    def sections(self, level: str, code: str | None) -> dict:
+        """The after-2025 sections of a territory (empty ones when it has no row)."""
+        return self.after_2025.get((level, code)) or empty_sections()
 
     def year_row(self, level: str, code: str | None) -> dict | None:
         return next(
@@ -320,11 +324,11 @@ def load_site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
         ),
         files_total=con.execute("select count(*) from ingest_files").fetchone()[0],
         links={level: {t.code: t.href for t in listed} for level, listed in territories.items()},
-        **_after_2025_data(con, territories),
+        **_after_2025_data(con),
     )
 
 
-def _after_2025_data(con: duckdb.DuckDBPyConnection, territories: dict) -> dict:
+def _after_2025_data(con: duckdb.DuckDBPyConnection) -> dict:
     """The after-2025 sections of France and of every territory with a page, and the 2026
     obligations' rules and thresholds with their legal sources (for the method page)."""
     return {
@@ -332,13 +336,7 @@ def _after_2025_data(con: duckdb.DuckDBPyConnection, territories: dict) -> dict:
         "thresholds": _rows(
             con, "select * from ref_eu_thresholds order by period_start, contract_type, amount_eur"
         ),
-        "after_2025": {
-            (level, code): territory_sections(con, level, code, LISTED)
-            for level, code in [
-                ("national", "FR"),
-                *((t.level, t.code) for listed in territories.values() for t in listed),
-            ]
-        },
+        "after_2025": sections_by_territory(con, LISTED),
     }
 
 
@@ -396,7 +394,7 @@ def _territory_charts(data: SiteData, territory: Territory, children: list[dict]
         found["trend"] = svg_charts.trend_svg(
             rows, f"{territory.name} : part des contrats avec une considération", "chart-trend"
         )
-    projection = data.after_2025.get((territory.level, territory.code), {}).get("projection")
+    projection = data.sections(territory.level, territory.code)["projection"]
     if projection:
         found["projection"] = projection_svg(
             projection, f"{territory.name} : trajectoire {projection[0]['year']}"
@@ -456,11 +454,11 @@ def render_site(
                 headline=data.year_row(level, territory.code),
                 children=children,
                 buyers=data.buyers.get((level, territory.code), []),
-                after=data.after_2025.get((level, territory.code), {}),
+                after=data.sections(level, territory.code),
                 opportunities=data.opportunities.get((level, territory.code), []),
             )
     yield page("methode.html.j2", "methode.html", {}, rules=data.rules, thresholds=data.thresholds)
-    national = data.after_2025.get(("national", "FR"), {})
+    national = data.sections("national", "FR")
     index_charts = _index_charts(data, outlines)
     if national.get("projection"):
         index_charts["projection"] = projection_svg(

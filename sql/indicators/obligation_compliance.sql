@@ -70,6 +70,8 @@ select
     compliant / nullif(subject, 0) as compliance_share,
     compliant / nullif(compliant + non_compliant, 0) as compliance_share_declared,
     (compliant + non_compliant) / nullif(subject, 0) as compliance_completeness,
-    month >= (date_trunc('month', current_date) - interval 3 month)::date as is_provisional
+    -- the rows of every month since the entry into force hold its provisional last months
+    coalesce(month, current_date) >= (date_trunc('month', current_date) - interval 3 month)::date
+        as is_provisional
 from counted
 order by obligation, level, territory_code, dimension, category, month nulls first;
