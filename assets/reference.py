@@ -44,6 +44,9 @@ REFERENCE_TABLES = {
     "ref_communes": "reference/ref_communes",
     "ref_oecp_series": "reference/ref_oecp_series",
     "reference_status": "reference/reference_status",
+    "ref_obligation_rules": "reference/ref_obligation_rules",
+    "ref_eu_thresholds": "reference/ref_eu_thresholds",
+    "ref_threshold_buyer_types": "reference/ref_threshold_buyer_types",
 }
 
 

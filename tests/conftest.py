@@ -18,6 +18,7 @@ from pipelines.common.paths import PROJECT_ROOT, PnadPaths
 from pipelines.decp import landing, parsing
 from pipelines.decp.contracts import build_contracts
 from pipelines.facilitators import build
+from pipelines.indicators.after_2025 import build_after_2025
 from pipelines.indicators.build import build_indicator, build_shares
 from pipelines.reference.tables import build_reference
 
@@ -140,6 +141,8 @@ def build_warehouse(paths: PnadPaths, *, force: bool = False) -> dict[str, int]:
         # the facilitator layer, from whatever exports are loaded (none unless a test loads one)
         build.build_facilitator_links(con)
         build.build_facilitator_hours(con)
+        # the balance, the 2026 obligations, publication gaps, the projection
+        build_after_2025(con, paths)
     return counts
 
 

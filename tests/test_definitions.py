@@ -29,6 +29,9 @@ EXPECTED_ASSETS = {
     "pnad_dashboard",
     "published_database",
     "regional_report",
+    # internal tables of the after-2025 step (not published)
+    "buyer_names",
+    "contract_first_publications",
     *PUBLISHED_TABLES,
 }
 

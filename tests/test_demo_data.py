@@ -9,6 +9,7 @@ import re
 import tracemalloc
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -16,7 +17,13 @@ import pytest
 
 from pipelines.demo.buyers import demo_buyers
 from pipelines.demo.draws import luhn_ok
-from pipelines.demo.generator import MANIFEST_NAME, SHAPES, generate_demo, main
+from pipelines.demo.generator import (
+    MANIFEST_NAME,
+    SHAPES,
+    generate_demo,
+    last_complete_month_end,
+    main,
+)
 from pipelines.demo.places import REFERENCE_DIR
 from pipelines.demo.vocabulary import ENVIRONMENTAL_POSITIVE, SOCIAL_POSITIVE, TEST_BUYER_SIRET
 
@@ -46,27 +53,31 @@ def _departements() -> set[str]:
         return {r["departement_code"] for r in csv.DictReader(handle) if r["kind"] == "departement"}
 
 
+# The calendar of the runs below, fixed: the demo's default follows the real date.
+CALENDAR = {"end": date(2026, 11, 30), "today": date(2026, 12, 6)}
+
+
 @pytest.fixture(scope="module")
 def big_run(tmp_path_factory):
-    result = generate_demo(tmp_path_factory.mktemp("big"), 20_000, 42, fault_rate=0.0)
+    result = generate_demo(tmp_path_factory.mktemp("big"), 20_000, 42, fault_rate=0.0, **CALENDAR)
     return result, _read_daily(result)
 
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
-    result = generate_demo(tmp_path_factory.mktemp("small"), 2_000, 42, fault_rate=0.0)
+    result = generate_demo(tmp_path_factory.mktemp("small"), 2_000, 42, fault_rate=0.0, **CALENDAR)
     return result, _read_daily(result)
 
 
 def test_same_arguments_give_identical_bytes(tmp_path, small_run):
     first, _ = small_run
     reference = _digests(first)
-    again = generate_demo(tmp_path / "again", 2_000, 42, fault_rate=0.0)
+    again = generate_demo(tmp_path / "again", 2_000, 42, fault_rate=0.0, **CALENDAR)
     assert _digests(again) == reference
     assert (tmp_path / "again" / MANIFEST_NAME).read_bytes() == (
         first.out_dir / MANIFEST_NAME
     ).read_bytes()
-    other = _digests(generate_demo(tmp_path / "other", 2_000, 43, fault_rate=0.0))
+    other = _digests(generate_demo(tmp_path / "other", 2_000, 43, fault_rate=0.0, **CALENDAR))
     common = set(other) & set(reference)
     assert sum(other[n] != reference[n] for n in common) > 0.9 * len(common)
 
@@ -280,3 +291,64 @@ def test_command_line(tmp_path, capsys):
     assert main([str(tmp_path), "--size", "100", "--seed", "9", "--shape", "decp2022_xml"]) == 0
     assert "100 contracts" in capsys.readouterr().out
     assert all(p.suffix == ".xml" for p in tmp_path.iterdir() if p.name != MANIFEST_NAME)
+
+
+# --- the calendar follows today ------------------------------------------------------------------
+
+
+def test_default_calendar_ends_with_the_last_complete_month_and_publishes_nothing_later(tmp_path):
+    today = date.today()
+    result = generate_demo(tmp_path, 2_000, 42, fault_rate=0.0)
+    records = _read_daily(result)
+    notified = [(r.get("dateNotification") or r["dateSignature"])[:10] for _, _, r in records]
+    assert max(notified) <= last_complete_month_end(today).isoformat()
+    assert max(notified) >= (last_complete_month_end(today) - timedelta(days=10)).isoformat()
+    # no file, publication, modification or republication dated after today
+    assert max(p.name[10:20] for p in result.files) <= today.isoformat()
+    for _, _, rec in records:
+        assert rec["datePublicationDonnees"][:10] <= today.isoformat()
+        for modification in rec.get("modifications", []):
+            published = modification["modification"]["datePublicationDonneesModification"]
+            assert published[:10] <= today.isoformat()
+    manifest = json.loads((result.out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["arguments"]["today"] == today.isoformat()
+
+
+def test_last_complete_month_end():
+    assert last_complete_month_end(date(2026, 12, 6)) == date(2026, 11, 30)
+    assert last_complete_month_end(date(2027, 1, 1)) == date(2026, 12, 31)
+    assert last_complete_month_end(date(2028, 3, 31)) == date(2028, 2, 29)
+
+
+def test_obligations_raise_the_environmental_share_and_leave_some_contracts_without(big_run):
+    """Consultations launched from 21 August 2026 mostly carry an environmental consideration
+    (both kinds, mostly): the demo's contracts notified well after that date do; not all."""
+    _, records = big_run
+    late, before = [], []
+    for _, _, rec in records:
+        if _buyer_id(rec) == TEST_BUYER_SIRET:
+            continue
+        notified = (rec.get("dateNotification") or rec["dateSignature"])[:10]
+        if notified >= "2026-11-01" and rec.get("procedure") == "Procédure adaptée":
+            late.append(rec)
+        elif "2026-01-01" <= notified < "2026-06-01":
+            before.append(rec)
+
+    def share(recs, values=ENVIRONMENTAL_POSITIVE):
+        found = [
+            any(
+                v in values
+                for v in r["considerationsEnvironnementales"]["considerationEnvironnementale"]
+            )
+            for r in recs
+        ]
+        return sum(found) / len(found)
+
+    assert share(before) < 0.4
+    assert 0.75 < share(late) < 0.97  # the law raised it; a list of non-compliant ones remains
+    both = [
+        r for r in late
+        if {"Clause environnementale", "Critère environnemental"}
+        <= set(r["considerationsEnvironnementales"]["considerationEnvironnementale"])
+    ]  # fmt: skip
+    assert len(both) > 0.6 * len(late)

@@ -8,6 +8,7 @@ import dagster as dg
 
 from assets._wiring import OWNERS, WRITER_POOL, code_references
 from assets.resources import PnadDuckDBResource
+from pipelines.indicators.after_2025 import AFTER_2025_TABLES
 from pipelines.publishing.dashboard import write_site
 from pipelines.publishing.database import PUBLISHED_TABLES, publish_database
 from pipelines.service.settings import service_settings_or_defaults
@@ -19,7 +20,13 @@ PUBLISHED_FRESHNESS = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(hours=FRESHNESS.fail_after_hours),
     warn_window=timedelta(hours=FRESHNESS.warn_after_hours),
 )
-INDICATORS = ["pnad_shares", "pnad_shares_monthly", "pnad_breakdowns", "buyer_shares"]
+INDICATORS = [
+    "pnad_shares",
+    "pnad_shares_monthly",
+    "pnad_breakdowns",
+    "buyer_shares",
+    *AFTER_2025_TABLES,
+]
 
 
 @dg.asset(

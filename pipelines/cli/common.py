@@ -11,7 +11,7 @@ from datetime import date
 
 import duckdb
 
-from pipelines.common.formatting import number_fr, percent_fr
+from pipelines.common.formatting import number_fr, percent_fr, trend_fr
 from pipelines.common.paths import PnadPaths
 from pipelines.service.instance import dagster_environment
 
@@ -132,8 +132,63 @@ def print_summary(paths: PnadPaths) -> None:
             f"  {year} : {number_fr(worked)} heures ({number_fr(etp, 1)} ETP), "
             f"{marches} marchés, réalisation {percent_fr(rate, 0)} des heures prévues"
         )
+    with published(paths) as con:
+        for line in after_2025_summary(con):
+            print(line)
     print(f"base publiée : {paths.published_db}")
     print(f"tableau de bord : {paths.dashboard_html}")
+
+
+def after_2025_summary(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The national lines of the after-2025 tables: the PNAD 2022-2025 final balance, the 2026
+    obligations with the undetermined beside, publication gaps, the projection."""
+    lines = []
+    balance = con.execute(
+        "select final_year, social_share, social_target_reached, social_progress_points, "
+        "environmental_share, environmental_target_reached, environmental_progress_points, "
+        "final_from, is_provisional from pnad_final_balance where level = 'national'"
+    ).fetchone()
+    if balance:
+        year, social, social_ok, social_up, env, env_ok, env_up, final_from, provisional = balance
+        state = "provisoire" if provisional else f"définitif depuis le {final_from:%d/%m/%Y}"
+        lines.append(
+            f"bilan PNAD 2022-2025 ({year}, {state}) : social {percent_fr(social)} "
+            f"(cible 30 % {'atteinte' if social_ok else 'non atteinte'}, "
+            f"{trend_fr(social_up)} depuis {year - 1}), environnemental {percent_fr(env)} "
+            f"(cible 100 % {'atteinte' if env_ok else 'non atteinte'}, {trend_fr(env_up)})"
+        )
+    obligations = con.execute(
+        "select obligation, subject, compliance_share, undetermined, not_subject "
+        "from obligation_compliance where level = 'national' and dimension = 'total' "
+        "and month is null order by obligation"
+    ).fetchall()
+    if obligations:
+        lines.append("obligations en vigueur depuis le 21/08/2026 (contrats notifiés depuis) :")
+    for obligation, subject, share, undetermined, not_subject in obligations:
+        label = "environnementale" if obligation == "environmental" else "sociale"
+        lines.append(
+            f"  {label} : {subject} contrats soumis, {percent_fr(share)} conformes ; "
+            f"{undetermined} indéterminés, {not_subject} non soumis"
+        )
+    weak = con.execute(
+        "select year, late_share, silent_buyers from publication_weaknesses "
+        "where level = 'national' order by year desc limit 1"
+    ).fetchone()
+    if weak:
+        lines.append(
+            f"publication {weak[0]} : {percent_fr(weak[1])} des contrats publiés plus de deux "
+            f"mois après leur notification ; {weak[2]} acheteurs silencieux depuis l'an dernier"
+        )
+    for year, kind, projected, low, high in con.execute(
+        "select year, consideration, projected_share, projected_low, projected_high "
+        "from pnad_share_projection where level = 'national' order by consideration desc"
+    ).fetchall():
+        label = "sociale" if kind == "social" else "environnementale"
+        lines.append(
+            f"projection {year} au 31 décembre, part {label} : {percent_fr(projected)} "
+            f"(intervalle à 90 % : {percent_fr(low)} – {percent_fr(high)})"
+        )
+    return lines
 
 
 def fail_on_refused_exports(paths: PnadPaths) -> None:

@@ -19,7 +19,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.decp import landing
     from pipelines.demo.facilitator_exports import DEMO_FACILITATORS, write_demo_exports
     from pipelines.demo.generator import generate_demo
+    from pipelines.demo.sirene_stock import write_demo_sirene_stock
     from pipelines.facilitators import loading
+    from pipelines.reference import sirene
 
     paths = PnadPaths.resolve().ensure()
     demo_dir = paths.raw / "demo"
@@ -36,6 +38,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "republications ; les défauts injectés, comme un SIRET mal formé, font apparaître "
         "quelques contrats distincts de plus)"
     )
+    # Buyer names and establishments, as a user with the SIRENE stock file has them
+    stock = write_demo_sirene_stock(
+        paths.home / "ref" / "demo_sirene_stock.csv", args.size, args.seed
+    )
+    with warehouse.connect(paths) as con:
+        sirene.load_stock_file(con, stock)
     run_refresh(paths, allow_shrink=True, quiet=args.quiet)
     # The facilitators' exports follow marchés of the demo DECP: written from its contracts,
     # then loaded by a second (short) run, as a drop in facilitateurs/ would be.

@@ -26,3 +26,11 @@ def points_fr(points: float | None) -> str:
     if points is None or (isinstance(points, float) and math.isnan(points)):
         return "–"
     return f"{number_fr(points, 1)}{THIN_SPACE}pts"
+
+
+def trend_fr(points: float | None) -> str:
+    """A change in points with its sign: '+1,4 pts', '−2,8 pts'."""
+    if points is None or points == 0:
+        return points_fr(points)
+    sign = "+" if points > 0 else "\u2212"
+    return sign + points_fr(abs(points))

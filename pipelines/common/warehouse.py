@@ -33,6 +33,7 @@ MACROS = (
     "macros/french_number",
     "macros/french_date",
     "macros/yes_no",
+    "macros/obligation_state",
 )
 
 

@@ -84,6 +84,9 @@ SOUTH_MODALITIES = {
 }
 CLAUSES = ("Art. L2112-2 : condition d'exécution", "Art. L2112-2 + L2152-7 : exécution et critère")
 PUBLICS = ("DELD", "RSA", "TH", "Jeune -26 ans", "Senior +50 ans", "QPV")
+# A full-time year (35 h a week, legal annual duration): nobody works more in the days of a work
+# contract, so a contract cut short by today (or a year only partly covered) has fewer hours.
+FULL_TIME_HOURS_PER_YEAR = 1607
 
 
 @dataclass
@@ -179,6 +182,8 @@ def _add_participants(marche: Marche, rng: random.Random, today: date) -> None:
             continue
         end = min(end, today - timedelta(days=1))
         hours = round(remaining / (count - index) * rng.uniform(0.7, 1.3) * 2) / 2
+        full_time = round(FULL_TIME_HOURS_PER_YEAR * ((end - start).days + 1) / 365 * 2) / 2
+        hours = min(1400.0, full_time, max(7.0, hours))  # at most full time over its days
         remaining = max(0.0, remaining - hours)
         person = rng.randrange(1, 4000)  # the same person may work on several marchés
         marche.participants.append(
@@ -186,7 +191,7 @@ def _add_participants(marche: Marche, rng: random.Random, today: date) -> None:
                 "person": person,
                 "start": start,
                 "end": end,
-                "hours": min(1400.0, max(7.0, hours)),  # at most about a full-time year
+                "hours": hours,
                 "publics": [p for p in PUBLICS if rng.random() < 0.3],
                 "employer": f"Entreprise {rng.choice(('Bâti', 'Verdure', 'Propreté', 'Routes'))} "
                 f"{rng.randrange(1, 40)}",

@@ -20,7 +20,7 @@ import gc
 import heapq
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from pipelines.demo.buyers import check_size
@@ -89,14 +89,19 @@ def generate_demo(
     shape: str = "decp2022_json",
     fault_rate: float = 0.01,
     start: date = date(2024, 1, 1),
-    end: date = date(2026, 6, 30),
+    end: date | None = None,
+    today: date | None = None,
 ) -> DemoResult:
     """Write ``size`` synthetic DECP contracts (notified between ``start`` and ``end``) under
     ``out_dir`` in ``shape`` and return what was written.
 
-    Same arguments give byte-identical files. Files of a previous run listed in
+    ``today`` (default: the real date) is the calendar's present: nothing is published after
+    it. ``end`` defaults to the last day of the last complete month before ``today``. Same
+    arguments (dates included) give byte-identical files. Files of a previous run listed in
     ``out_dir/_demo_manifest.json`` are removed first; other files are left alone.
     """
+    today = today or date.today()
+    end = end or last_complete_month_end(today)
     check_size(size)
     if shape not in SHAPES:
         raise ValueError(f"unknown shape {shape!r}; valid shapes: {', '.join(SHAPES)}")
@@ -107,7 +112,8 @@ def generate_demo(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_previous_run(out_dir)
-    run = _Run(RecordBuilder(size, seed, shape, fault_rate, start, end), _writer(shape, out_dir))
+    builder = RecordBuilder(size, seed, shape, fault_rate, start, end, today)
+    run = _Run(builder, _writer(shape, out_dir))
     run.write_all(size)
     if shape == "decp_processing_parquet":
         # One consolidated version per contract: what was written is not a republication.
@@ -124,8 +130,14 @@ def generate_demo(
         faulty_records=run.faulty,
     )
     arguments = {"size": size, "seed": seed, "shape": shape, "fault_rate": fault_rate}
-    _write_manifest(result, {**arguments, "start": start.isoformat(), "end": end.isoformat()})
+    dates = {"start": start.isoformat(), "end": end.isoformat(), "today": today.isoformat()}
+    _write_manifest(result, {**arguments, **dates})
     return result
+
+
+def last_complete_month_end(today: date) -> date:
+    """The last day of the month before ``today``'s: the demo's notifications stop there."""
+    return today.replace(day=1) - timedelta(days=1)
 
 
 def _writer(shape: str, out_dir: Path):
@@ -230,7 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shape", choices=SHAPES, default="decp2022_json")
     parser.add_argument("--fault-rate", type=float, default=0.01)
     parser.add_argument("--start", type=date.fromisoformat, default=date(2024, 1, 1))
-    parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 6, 30))
+    parser.add_argument(
+        "--end",
+        type=date.fromisoformat,
+        default=None,
+        help="last notification day (default: end of the last complete month)",
+    )
     args = parser.parse_args(argv)
     try:
         result = generate_demo(

@@ -26,6 +26,10 @@ from pipelines.demo.vocabulary import (
     ID_CODES,
     NO_ENVIRONMENTAL,
     NO_SOCIAL,
+    OBLIGED_ENV_SETS_CUM,
+    OBLIGED_ENVIRONMENTAL_RATE,
+    OBLIGED_SOCIAL_RATE,
+    OBLIGED_SOCIAL_SETS_CUM,
     OPERATOR_TRADES,
     PROC_ABOVE,
     PROC_BELOW,
@@ -47,8 +51,11 @@ from pipelines.demo.vocabulary import (
 class RecordBuilder(Schedule):
     """Builds the records of one run on its schedule; holds no per-contract state."""
 
-    def __init__(self, size: int, seed: int, shape: str, fault_rate: float, start: date, end: date):
-        super().__init__(size, seed, start, end)
+    def __init__(
+        self, size: int, seed: int, shape: str, fault_rate: float, start: date, end: date,
+        today: date,
+    ):  # fmt: skip
+        super().__init__(size, seed, start, end, today)
         self.shape, self.fault_rate = shape, fault_rate
         # Supplier pools per family, plus one of concession operators (last index).
         self.companies = [max(20, int(size * f.weight / 4)) for f in FAMILIES] + [
@@ -94,13 +101,16 @@ class RecordBuilder(Schedule):
         year = int(notif_s[:4])
         day_idx = notif - self.start_ord
         if is_conc:
-            return self._build_concession(rng, buyer, notif, pub, year, seq, day_idx)
+            return self._build_concession(rng, i, buyer, notif, pub, year, seq, day_idx)
         fi, fam, objet, cpv, other = self._subject(rng, buyer, year)
         nature, techniques, modalites, id_accord, is_ac = self._nature(rng, buyer, year)
-        m, montant, procedure, duree = self._amount(rng, buyer, fam, is_ac)
+        m, montant, procedure, duree, above = self._amount(rng, buyer, fam, is_ac)
         lieu, lieu_nom = self._place(rng, buyer, other)
         titulaires, groupement = self._holders(rng, fi)
-        soc, env = self._considerations(rng, buyer, fi, day_idx)
+        obliged = nature != "Marché de défense ou de sécurité" and self.launched_under_obligations(
+            i, notif, procedure
+        )
+        soc, env = self._considerations(rng, buyer, fi, day_idx, obliged, obliged and above)
         contract_id, forme_prix, avance, offres = self._marche_terms(
             rng, buyer, year, seq, fam, modalites
         )
@@ -194,8 +204,9 @@ class RecordBuilder(Schedule):
         return nature, techniques, modalites, id_accord, is_ac
 
     def _amount(self, rng: random.Random, buyer: DemoBuyer, fam, is_ac: bool) -> tuple:
-        """(amount drawn, amount as published, procedure, duration in months): log-normal above
-        the 40 000 EUR publication threshold, the procedure by the EU threshold."""
+        """(amount drawn, amount as published, procedure, duration in months, above the EU
+        threshold?): log-normal above the 40 000 EUR publication threshold, the procedure by the
+        EU threshold."""
         rnd = rng.random
         m = fam.median * math.exp(fam.sigma * rng.gauss(0.0, 1.0))
         if rnd() < 0.02:
@@ -212,7 +223,7 @@ class RecordBuilder(Schedule):
         procedure = procs[pick(pcum, rnd())]
         lo, hi = fam.duration
         duree = int(lo + rnd() * (hi - lo + 1)) if not is_ac else 12 * (1 + int(rnd() * 4))
-        return m, montant, procedure, duree
+        return m, montant, procedure, duree, m >= threshold
 
     def _place(self, rng: random.Random, buyer: DemoBuyer, other: tuple) -> tuple[dict, str]:
         """Place of execution (usually the buyer's own commune or département) and its name."""
@@ -251,13 +262,24 @@ class RecordBuilder(Schedule):
         )
         return titulaires, groupement
 
-    def _considerations(self, rng: random.Random, buyer: DemoBuyer, fi: int, day_idx: int):
-        """Social and environmental considerations: target rate x buyer and family propensity."""
+    def _considerations(
+        self, rng: random.Random, buyer: DemoBuyer, fi: int, day_idx: int, env_obliged: bool,
+        social_obliged: bool,
+    ):  # fmt: skip
+        """Social and environmental considerations: target rate x buyer and family propensity;
+        under the 2026 obligations most buyers comply, not all (the lists of non-compliant
+        contracts are not empty), and some declare one environmental kind of the two."""
         rnd = rng.random
         p_soc = min(0.95, self.soc_base[day_idx] * buyer.social_factor * FAMILY_SOC[fi])
         p_env = min(0.95, self.env_base[day_idx] * buyer.environmental_factor * FAMILY_ENV[fi])
-        soc = SOC_WRAPPED[pick(SOCIAL_SETS_CUM, rnd())] if rnd() < p_soc else SOC_NONE
-        env = ENV_WRAPPED[pick(ENV_SETS_CUM, rnd())] if rnd() < p_env else ENV_NONE
+        soc_sets = SOCIAL_SETS_CUM
+        env_sets = ENV_SETS_CUM
+        if env_obliged:
+            p_env, env_sets = max(p_env, OBLIGED_ENVIRONMENTAL_RATE), OBLIGED_ENV_SETS_CUM
+        if social_obliged:
+            p_soc, soc_sets = max(p_soc, OBLIGED_SOCIAL_RATE), OBLIGED_SOCIAL_SETS_CUM
+        soc = SOC_WRAPPED[pick(soc_sets, rnd())] if rnd() < p_soc else SOC_NONE
+        env = ENV_WRAPPED[pick(env_sets, rnd())] if rnd() < p_env else ENV_NONE
         return soc, env
 
     def _marche_terms(self, rng, buyer: DemoBuyer, year: int, seq: int, fam, modalites) -> tuple:
@@ -337,7 +359,7 @@ class RecordBuilder(Schedule):
             return f"{year}{seq:05d}{market[0]}"
         return f"{yy:02d}{ID_CODES[market]}{seq:03d}"
 
-    def _build_concession(self, rng, buyer, notif, pub, year, seq, day_idx):
+    def _build_concession(self, rng, i, buyer, notif, pub, year, seq, day_idx):
         """A concession, in the 2022 wrapped shape."""
         rnd = rng.random
         bsoc, benv = buyer.social_factor, buyer.environmental_factor
@@ -347,6 +369,9 @@ class RecordBuilder(Schedule):
         procedure = CONCESSION_PROCEDURES[pick(CONCESSION_PROC_CUM, rnd())][0]
         p_soc = min(0.95, self.soc_base[day_idx] * bsoc)
         p_env = min(0.95, self.env_base[day_idx] * benv)
+        env_sets = ENV_SETS_CUM
+        if self.launched_under_obligations(i, notif, None):
+            p_env, env_sets = max(p_env, OBLIGED_ENVIRONMENTAL_RATE), OBLIGED_ENV_SETS_CUM
         if rnd() < p_soc:
             soc = [
                 ("Concession réservée" if v == "Marché réservé" else v)
@@ -354,7 +379,7 @@ class RecordBuilder(Schedule):
             ]
         else:
             soc = [NO_SOCIAL]
-        env = list(ENV_SETS[pick(ENV_SETS_CUM, rnd())]) if rnd() < p_env else [NO_ENVIRONMENTAL]
+        env = list(ENV_SETS[pick(env_sets, rnd())]) if rnd() < p_env else [NO_ENVIRONMENTAL]
         valeur = 2_000_000 * math.exp(1.4 * rng.gauss(0.0, 1.0))
         n_conc = 1 if rnd() < 0.9 else 2
         concessionnaires = [self._titulaire(rng, len(FAMILIES)) for _ in range(n_conc)]

@@ -11,21 +11,46 @@ from datetime import date, timedelta
 from pipelines.demo.buyers import buyer_pool
 from pipelines.demo.draws import GOLDEN, mix64
 
-# Target shares by notification date: flat in 2024, then a linear rise to mid-2026.
-SOCIAL_2024, SOCIAL_MID_2026 = 0.14, 0.22
-ENVIRONMENTAL_2024, ENVIRONMENTAL_MID_2026 = 0.18, 0.28
+# Target shares by notification date: flat in 2024, a linear rise to mid-2026, then a slower one
+# (a point or two a year) that stays well below the 30 % / 100 % targets whatever today is.
+SOCIAL_2024, SOCIAL_MID_2026, SOCIAL_CEILING = 0.14, 0.22, 0.27
+ENVIRONMENTAL_2024, ENVIRONMENTAL_MID_2026, ENVIRONMENTAL_CEILING = 0.18, 0.28, 0.36
+SOCIAL_YEARLY_AFTER, ENVIRONMENTAL_YEARLY_AFTER = 0.015, 0.03
 RAMP_START = date(2025, 1, 1).toordinal()
 RAMP_END = date(2026, 6, 30).toordinal()
+# Loi Climat et Résilience, art. 35: consultations launched from this day must carry an
+# environmental consideration (and, above the EU thresholds, a social execution condition). The
+# demo's buyers mostly comply: records.py raises the shares of the contracts it applies to.
+OBLIGATIONS_ENTRY = date(2026, 8, 21).toordinal()
+# Days from a consultation's launch to its notification, by procedure, in the demo (the pipeline
+# does not know them: it estimates them, pipelines/indicators/obligations.toml); a contract's own
+# lag is this plus or minus 20 days.
+DEMO_LAUNCH_LAG = {
+    "Procédure adaptée": 35,
+    "Appel d'offres ouvert": 80,
+    "Appel d'offres restreint": 105,
+    "Procédure avec négociation": 95,
+    "Dialogue compétitif": 180,
+    "Marché passé sans publicité ni mise en concurrence préalable": 12,
+}
+DEMO_CONCESSION_LAG = 180
 CONCESSION_RATE = 0.02
 MODIFICATION_RATE = 0.10
 REPUBLICATION_RATE = 0.08
+# Some buyers publish late, past the two-month deadline, most of the time: a few in a hundred.
+LATE_PUBLISHER_RATE = 0.05
+# Some buyers stop publishing (a platform change, a merger, nobody in charge): from a day between
+# March 2025 and mid-2026, their contracts go to the next buyer of the pool.
+STOPPING_BUYER_RATE = 0.04
+STOPPING_FROM = date(2025, 3, 1).toordinal()
 
 
 class Schedule:
     """When each contract of a run is notified and published, by whom, and its target shares."""
 
-    def __init__(self, size: int, seed: int, start: date, end: date) -> None:
+    def __init__(self, size: int, seed: int, start: date, end: date, today: date) -> None:
         self.size, self.seed = size, seed
+        self.today_ord = today.toordinal()  # nothing is published after it
         self.buyers, self.buyer_cum = buyer_pool(size, seed)
         self.buyer_total = self.buyer_cum[-1]
         self.key0 = (seed & 0xFFFFFFFF) << 32
@@ -43,11 +68,9 @@ class Schedule:
                 w *= 1.3 if day.day <= 20 else 0.4
             total += w
             cum.append(total)
-            t = max(0.0, (day.toordinal() - RAMP_START) / (RAMP_END - RAMP_START))
-            soc.append(min(0.6, SOCIAL_2024 + (SOCIAL_MID_2026 - SOCIAL_2024) * t))
-            env.append(
-                min(0.8, ENVIRONMENTAL_2024 + (ENVIRONMENTAL_MID_2026 - ENVIRONMENTAL_2024) * t)
-            )
+            social, environmental = _base_shares(day.toordinal())
+            soc.append(social)
+            env.append(environmental)
         self.cal_cum, self.cal_total, self.soc_base, self.env_base = cum, total, soc, env
         self.iso_cache: dict[int, str] = {}
         self.counters: dict[int, list[int]] = {}
@@ -70,6 +93,8 @@ class Schedule:
         buyer = min(
             bisect.bisect_right(self.buyer_cum, frac * self.buyer_total), len(self.buyers) - 1
         )
+        if notif >= self.stop_day(buyer):
+            buyer = (buyer + 1) % len(self.buyers)
         k = (self.key0 + i) << 8  # salts 1-3 here, 10+ in ``unit``: separate hash domains
         h1, h2, h3 = mix64(k | 1), mix64(k | 2), mix64(k | 3)
         is_conc = (h1 & 0xFFFF) < CONCESSION_RATE * 65536
@@ -81,9 +106,14 @@ class Schedule:
             if u < 0.85
             else 31 + int((u - 0.85) / 0.15 * 30)
         )
-        pub = notif + delay
+        if (mix64(self.key0 ^ (buyer << 24) ^ 0x1A7E) & 0xFFFF) < LATE_PUBLISHER_RATE * 65536:
+            if ((h3 >> 48) & 0xFFFF) < 0.7 * 65536:
+                delay = 62 + ((h2 >> 8) & 0xFFFF) % 120
+        # nothing is published after today: a late first publication is today's; modifications
+        # and republications still to come are not there yet
+        today = self.today_ord
+        pub = min(notif + delay, max(notif, today))
         mods: tuple = ()
-        last = pub
         if not is_conc and ((h1 >> 32) & 0xFFFF) < MODIFICATION_RATE * 65536:
             m1 = notif + 15 + (h2 & 0xFFFF) % 166
             p1 = m1 + ((h2 >> 16) & 0xFFFF) % 11
@@ -91,10 +121,10 @@ class Schedule:
                 m2 = m1 + 15 + ((h2 >> 32) & 0xFFFF) % 106
                 p2 = m2 + ((h2 >> 48) & 0xFFFF) % 11
                 mods = ((m1, p1), (m2, p2))
-                last = max(pub, p2)
             else:
                 mods = ((m1, p1),)
-                last = max(pub, p1)
+            mods = tuple(m for m in mods if m[1] <= today)
+        last = max([pub, *(p for _, p in mods)])
         repubs: tuple = ()
         if (h3 & 0xFFFF) < REPUBLICATION_RATE * 65536:
             r1 = last + 1 + ((h3 >> 16) & 0xFFFF) % 45
@@ -102,7 +132,23 @@ class Schedule:
                 repubs = (r1, r1 + 1 + ((h3 >> 48) & 0xFFFF) % 45)
             else:
                 repubs = (r1,)
+            repubs = tuple(r for r in repubs if r <= today)
         return notif, pub, buyer, is_conc, mods, last, repubs
+
+    def stop_day(self, buyer: int) -> float:
+        """The day (ordinal) from which buyer ``buyer`` publishes nothing more (infinity for
+        most buyers)."""
+        h = mix64(self.key0 ^ (buyer << 24) ^ 0x5170)
+        if (h & 0xFFFF) >= STOPPING_BUYER_RATE * 65536:
+            return float("inf")
+        return STOPPING_FROM + (h >> 16) % 480
+
+    def launched_under_obligations(self, i: int, notif: int, procedure: str | None) -> bool:
+        """Whether contract ``i``'s consultation (its true launch in the demo: notification minus
+        its procedure's lag, give or take 20 days) came after the obligations' entry into force."""
+        lag = DEMO_LAUNCH_LAG.get(procedure, DEMO_CONCESSION_LAG) if procedure else 60
+        jitter = int(self.unit(i, 60) * 41) - 20
+        return notif - max(0, lag + jitter) >= OBLIGATIONS_ENTRY
 
     def next_seq(self, buyer: int, year: int) -> int:
         c = self.counters.get(buyer)
@@ -115,3 +161,18 @@ class Schedule:
 
     def unit(self, i: int, salt: int) -> float:
         return (mix64(((self.key0 + i) << 8) | salt) >> 11) / float(1 << 53)
+
+
+def _base_shares(day: int) -> tuple[float, float]:
+    """The demo's social and environmental base rates on a notification day (ordinal)."""
+    if day <= RAMP_END:
+        t = max(0.0, (day - RAMP_START) / (RAMP_END - RAMP_START))
+        return (
+            SOCIAL_2024 + (SOCIAL_MID_2026 - SOCIAL_2024) * t,
+            ENVIRONMENTAL_2024 + (ENVIRONMENTAL_MID_2026 - ENVIRONMENTAL_2024) * t,
+        )
+    years = (day - RAMP_END) / 365.25
+    return (
+        min(SOCIAL_CEILING, SOCIAL_MID_2026 + SOCIAL_YEARLY_AFTER * years),
+        min(ENVIRONMENTAL_CEILING, ENVIRONMENTAL_MID_2026 + ENVIRONMENTAL_YEARLY_AFTER * years),
+    )

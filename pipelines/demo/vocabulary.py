@@ -184,6 +184,14 @@ ENV_SETS = (
 ENV_SETS_CUM = cumulative((0.3, 0.4, 0.3))
 
 
+# Under the 2026 obligations (consultations launched from 21 August 2026): the share of contracts
+# declaring an environmental (social, above the EU thresholds) consideration, and how it is made
+# up: most declare both an execution clause and an award criterion, as the law asks; some only one.
+OBLIGED_ENVIRONMENTAL_RATE, OBLIGED_SOCIAL_RATE = 0.86, 0.7
+OBLIGED_ENV_SETS_CUM = cumulative((0.08, 0.07, 0.85))
+OBLIGED_SOCIAL_SETS_CUM = cumulative((0.55, 0.05, 0.1, 0.2, 0.05, 0.05))
+
+
 # Wrapped sub-objects that no later step mutates (faults replace them whole) are shared.
 SOC_WRAPPED = tuple({"considerationSociale": list(v)} for v in SOCIAL_SETS)
 

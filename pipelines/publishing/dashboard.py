@@ -26,9 +26,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from pipelines.common.formatting import number_fr, percent_fr, points_fr
+from pipelines.common.formatting import number_fr, percent_fr, points_fr, trend_fr
 from pipelines.common.paths import PnadPaths
 from pipelines.publishing import charts, maps, svg_charts
+from pipelines.publishing.after_2025_sections import empty_sections, sections_by_territory
+from pipelines.publishing.svg_projection import projection_svg
 from pipelines.reference.outlines import load_outlines, outlines_path
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -59,14 +61,6 @@ def gap_fr(points: float | None) -> str:
     if points is not None and points <= 0:
         return "cible atteinte"
     return points_fr(points)
-
-
-def trend_fr(points: float | None) -> str:
-    """A change in points with its sign: '+1,4 pts', '−2,8 pts'."""
-    if points is None or points == 0:
-        return points_fr(points)
-    sign = "+" if points > 0 else "\u2212"
-    return sign + points_fr(abs(points))
 
 
 def date_fr(value: date | datetime | None) -> str:
@@ -148,6 +142,10 @@ class SiteData:
     files: list[dict]
     files_total: int
     links: dict[str, dict[str, str]] = field(default_factory=dict)  # level -> code -> href
+    # (level, code) -> balance, 2026 obligations, publication gaps, projection (national: 'FR')
+    after_2025: dict[tuple[str, str], dict] = field(default_factory=dict)
+    rules: list[dict] = field(default_factory=list)  # ref_obligation_rules, with legal sources
+    thresholds: list[dict] = field(default_factory=list)  # ref_eu_thresholds
 
     def table_rows(self, level: str) -> list[dict]:
         """The reference year's row of every territory of one level (an empty one for a
@@ -158,6 +156,10 @@ class SiteData:
             rows.append(found or _empty_row(territory))
         unplaced = self.year_row(level, None)
         return rows + ([unplaced] if unplaced else [])
+
+    def sections(self, level: str, code: str | None) -> dict:
+        """The after-2025 sections of a territory (empty ones when it has no row)."""
+        return self.after_2025.get((level, code)) or empty_sections()
 
     def year_row(self, level: str, code: str | None) -> dict | None:
         return next(
@@ -321,7 +323,20 @@ def load_site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
         ),
         files_total=con.execute("select count(*) from ingest_files").fetchone()[0],
         links={level: {t.code: t.href for t in listed} for level, listed in territories.items()},
+        **_after_2025_data(con),
     )
+
+
+def _after_2025_data(con: duckdb.DuckDBPyConnection) -> dict:
+    """The after-2025 sections of France and of every territory with a page, and the 2026
+    obligations' rules and thresholds with their legal sources (for the method page)."""
+    return {
+        "rules": _rows(con, "select * from ref_obligation_rules order by obligation, rule_id"),
+        "thresholds": _rows(
+            con, "select * from ref_eu_thresholds order by period_start, contract_type, amount_eur"
+        ),
+        "after_2025": sections_by_territory(con, LISTED),
+    }
 
 
 def _map_rows(data: SiteData, level: str) -> dict[str, dict]:
@@ -378,6 +393,11 @@ def _territory_charts(data: SiteData, territory: Territory, children: list[dict]
         found["trend"] = svg_charts.trend_svg(
             rows, f"{territory.name} : part des contrats avec une considération", "chart-trend"
         )
+    projection = data.sections(territory.level, territory.code)["projection"]
+    if projection:
+        found["projection"] = projection_svg(
+            projection, f"{territory.name} : trajectoire {projection[0]['year']}"
+        )
     with_contracts = [c for c in children if c["contracts"]]
     if with_contracts:
         found["departements"] = svg_charts.ranking_svg(
@@ -433,14 +453,22 @@ def render_site(
                 headline=data.year_row(level, territory.code),
                 children=children,
                 buyers=data.buyers.get((level, territory.code), []),
+                after=data.sections(level, territory.code),
                 opportunities=data.opportunities.get((level, territory.code), []),
             )
-    yield page("methode.html.j2", "methode.html", {})
+    yield page("methode.html.j2", "methode.html", {}, rules=data.rules, thresholds=data.thresholds)
+    national = data.sections("national", "FR")
+    index_charts = _index_charts(data, outlines)
+    if national.get("projection"):
+        index_charts["projection"] = projection_svg(
+            national["projection"], f"France : trajectoire {national['projection'][0]['year']}"
+        )
     yield page(
         "index.html.j2",
         "index.html",
-        _index_charts(data, outlines),
+        index_charts,
         plotly=True,
+        after=national,
         headline=next((r for r in data.national if r["year"] == data.reference_year), None),
         has_outlines=outlines is not None,
     )

@@ -174,6 +174,73 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
 }
 
 
+# The tables of the after-2025 step (pipelines/indicators/after_2025.py): the final balance of
+# the PNAD 2022-2025, the 2026 obligations, silent buyers and late publications, the projection.
+AFTER_2025_PUBLISHED: dict[str, tuple[str, str]] = {
+    "pnad_final_balance": (
+        "select * from pnad_final_balance",
+        "Bilan final du PNAD 2022-2025 par territoire : parts 2025 face aux cibles (30 % / 100 %), "
+        "atteinte, écart, progrès depuis 2024, complétude, et date à partir de laquelle 2025 est "
+        "définitif.",
+    ),
+    "contract_obligations": (
+        "select * from contract_obligations",
+        "Pour chaque contrat : soumis ou non aux obligations en vigueur depuis le 21 août 2026 "
+        "(environnementale, sociale), indéterminé quand on ne peut le dire, avec la règle qui "
+        "a décidé, sa certitude, et la conformité.",
+    ),
+    "obligation_compliance": (
+        "select * from obligation_compliance",
+        "Conformité aux obligations de 2026 par mois, territoire, catégorie d'acheteur et type "
+        "de marché, avec le nombre de contrats indéterminés à côté.",
+    ),
+    "obligation_buyer_compliance": (
+        "select * from obligation_buyer_compliance",
+        "Conformité aux obligations de 2026 par acheteur.",
+    ),
+    "obligation_noncompliant": (
+        "select * from obligation_noncompliant",
+        "Contrats soumis à une obligation de 2026 qui ne montrent pas qu'ils la remplissent : "
+        "la liste à examiner des coordinateurs (pas une infraction constatée).",
+    ),
+    "silent_buyers": (
+        "select * from silent_buyers",
+        "Acheteurs qui ont publié une année et rien depuis, avec leur dernière publication.",
+    ),
+    "buyer_publication_delays": (
+        "select * from buyer_publication_delays",
+        "Par acheteur et année de notification : contrats publiés plus de deux mois après leur "
+        "notification (délai de publication), délais médian et maximum.",
+    ),
+    "publication_weaknesses": (
+        "select * from publication_weaknesses",
+        "Ce qui affaiblit les parts d'un territoire : publications tardives et acheteurs "
+        "silencieux, par année.",
+    ),
+    "pnad_share_projection": (
+        "select * from pnad_share_projection",
+        "Projection des parts de l'année en cours au 31 décembre, par territoire, avec sa "
+        "méthode et son intervalle à 90 % : une projection, pas une observation.",
+    ),
+    "ref_obligation_rules": (
+        "select * from ref_obligation_rules",
+        "Règles des obligations de 2026 (entrée en vigueur, champ, exclusions, considérations "
+        "qui les remplissent), chacune avec sa source juridique.",
+    ),
+    "ref_eu_thresholds": (
+        "select * from ref_eu_thresholds",
+        "Seuils européens par période, type d'acheteur et type de contrat, avec leur source.",
+    ),
+    "ref_threshold_buyer_types": (
+        "select * from ref_threshold_buyer_types",
+        "Types d'acheteur (pour les seuils) que peut être chaque catégorie d'acheteur.",
+    ),
+}
+
+
+PUBLISHED_TABLES |= AFTER_2025_PUBLISHED  # every entry is an asset of the definitions
+
+
 DATA_DICTIONARY = REFERENCE_DIR / "data_dictionary.csv"
 
 
@@ -258,7 +325,10 @@ def publish_database(
 
     Skipped when the published file was made from the same inputs (a no-op run stays fast).
     """
-    fingerprint = f"{inputs_fingerprint(work)}:{facilitator_fingerprint(work)}"
+    # the day is part of it: the projection and the provisional months follow today's date
+    fingerprint = (
+        f"{inputs_fingerprint(work)}:{facilitator_fingerprint(work)}:{paris_now():%Y-%m-%d}"
+    )
     if not force and published_fingerprint(paths.published_db) == fingerprint:
         return {"skipped": 1}
     contracts = work.execute("select count(*) from contracts").fetchone()[0]

@@ -22,11 +22,13 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pipelines.common.formatting import number_fr, percent_fr, points_fr
+from pipelines.common.formatting import number_fr, percent_fr, points_fr, trend_fr
 from pipelines.common.paths import PnadPaths
 from pipelines.common.sql import run_sql
-from pipelines.publishing.dashboard import gap_fr
+from pipelines.publishing.after_2025_sections import territory_sections
+from pipelines.publishing.dashboard import date_fr, gap_fr
 from pipelines.publishing.svg_charts import ranking_svg, trend_svg
+from pipelines.publishing.svg_projection import projection_svg
 
 TEMPLATES = Path(__file__).with_name("templates")
 LEVELS = ("region", "departement")
@@ -111,6 +113,7 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
         "unfollowed": unfollowed[:LISTED],
         "unfollowed_count": len(unfollowed),
         **_provenance(con, params, year),
+        "after": territory_sections(con, request.level, request.code, LISTED),
     }
 
 
@@ -343,6 +346,11 @@ def report_charts(data: dict) -> dict[str, str]:
     """Inline SVG charts of the report (the dashboard's territory charts: no script, small,
     printable); each has its table beside it in the template."""
     charts = {"trend": trend_svg(data["shares"], f"{data['name']} : parts par année")}
+    projection = data["after"]["projection"]
+    if projection:
+        charts["projection"] = projection_svg(
+            projection, f"{data['name']} : trajectoire {projection[0]['year']}"
+        )
     if data["children"]:
         children = [
             {**row, "is_provisional": (data["current"] or {}).get("is_provisional")}
@@ -368,6 +376,8 @@ def _environment() -> Environment:
         plural=lambda n, one, many: one if (n or 0) <= 1 else many,
         category=lambda c: CATEGORY_LABELS.get(c, c or "–"),
         day=lambda d: f"{d:%d/%m/%Y}" if d else "–",
+        date_fr=date_fr,
+        trend=trend_fr,
     )
     return env
 

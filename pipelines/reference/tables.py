@@ -23,6 +23,9 @@ REFERENCE_TABLES = {
     "ref_labour_intensive_cpv": "labour_intensive_cpv.csv",
     "ref_postal_code_exceptions": "postal_code_exceptions.csv",
     "facilitator_vocabulary": "facilitator_vocabulary.csv",
+    "ref_obligation_rules": "obligation_rules.csv",
+    "ref_eu_thresholds": "eu_thresholds.csv",
+    "ref_threshold_buyer_types": "threshold_buyer_types.csv",
 }
 
 

@@ -3,7 +3,8 @@
 -- Scope: all contracts in_pnad_scope (marchés + concessions), as the headline.
 -- Unité : nombre de contrats. Source des données : table contracts.
 -- Mode de calcul : as pnad_shares, within the month. is_provisional: the current month and the
---   two before it (buyers have two months to publish: these months are still filling in).
+--   three before it — the last three complete months, as the pages say (buyers have two months
+--   to publish, and late publications keep the latest months filling in).
 create or replace table pnad_shares_monthly as
 with in_scope as (
     select
@@ -38,6 +39,6 @@ select
     social_declared / contracts as social_completeness,
     environmental_yes / contracts as environmental_share,
     environmental_declared / contracts as environmental_completeness,
-    month >= (date_trunc('month', current_date) - interval 2 month)::date as is_provisional
+    month >= (date_trunc('month', current_date) - interval 3 month)::date as is_provisional
 from counted
 order by month, level, territory_code;
