@@ -479,17 +479,22 @@ def test_text_from_data_is_escaped_in_pages_and_figures(site):
             assert str(escape(MARKUP)) in charts_text, path
 
 
-def test_site_is_rewritten_page_by_page_and_stale_pages_go(site):
+def test_site_is_published_whole_and_stale_pages_go(site):
+    """A new site is a new publication made current in one rename: the old one stays whole for
+    whoever has it open, pages of territories that are gone disappear, the database and its
+    dictionary are kept beside the new pages."""
+    first = site.reports.resolve()
     stale = site.reports / "departements" / "999.html"
     stale.write_text("old", encoding="utf-8")
-    other = site.reports / "dictionnaire_des_donnees.md"
-    other.write_text("kept", encoding="utf-8")
-    before = (site.reports / "methode.html").stat().st_mtime_ns
+    (site.reports / "dictionnaire_des_donnees.md").write_text("kept", encoding="utf-8")
     result = write_site(site)
     assert result.pages == 121
-    assert not stale.exists() and other.read_text(encoding="utf-8") == "kept"
-    assert (site.reports / "methode.html").stat().st_mtime_ns >= before
+    assert site.reports.is_symlink() and site.reports.resolve() != first
+    assert not (site.reports / "departements" / "999.html").exists()
+    assert (first / "departements" / "999.html").exists()  # the previous publication, untouched
+    assert (site.reports / "dictionnaire_des_donnees.md").read_text(encoding="utf-8") == "kept"
     assert not [p for p in site.reports.iterdir() if p.name.startswith(".")]
+    assert not [p for p in (site.home / "publications").iterdir() if p.name.startswith(".")]
 
 
 def test_site_draws_the_real_outlines_when_they_are_cached(pnad_paths):

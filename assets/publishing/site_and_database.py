@@ -9,6 +9,7 @@ import dagster as dg
 from assets._wiring import OWNERS, WRITER_POOL, code_references
 from assets.resources import PnadDuckDBResource
 from pipelines.indicators.after_2025 import AFTER_2025_TABLES
+from pipelines.publishing import publications
 from pipelines.publishing.dashboard import write_site
 from pipelines.publishing.database import PUBLISHED_TABLES, publish_database
 from pipelines.service.settings import service_settings_or_defaults
@@ -38,12 +39,16 @@ INDICATORS = [
     metadata=code_references(write_site),
     freshness_policy=PUBLISHED_FRESHNESS,
 )
-def pnad_dashboard(duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
+def pnad_dashboard(
+    context: dg.AssetExecutionContext, duckdb: PnadDuckDBResource
+) -> dg.MaterializeResult:
     """PNAD_HOME/reports/: index.html (France), one page per région and per département,
     methode.html; each chart with its data table; plotly.js embedded once in index.html (no
     CDN), inline SVG charts elsewhere; opens from the file system."""
+    paths = duckdb.paths()
+    folder = publications.start(paths, publications.new_version(context.run.run_id))
     with duckdb.get_connection() as con:
-        site = write_site(con, duckdb.paths())
+        site = write_site(con, paths, folder=folder)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(site.index)),
@@ -76,7 +81,11 @@ def published_database(
     paths = duckdb.paths()
     with duckdb.get_connection() as con:
         counts = publish_database(
-            con, paths, run_id=context.run.run_id, allow_shrink=config.allow_shrink
+            con,
+            paths,
+            run_id=context.run.run_id,
+            allow_shrink=config.allow_shrink,
+            site=publications.staged(paths, context.run.run_id),
         )
     if counts.get("skipped"):
         return dg.MaterializeResult(

@@ -67,6 +67,7 @@ class PnadPaths:
         return self.home / ".pnad_secret"
 
     def ensure(self) -> PnadPaths:
-        for folder in (self.raw, self.work_db.parent, self.reports):
+        # reports/ is made by the first publication (a link to the current one)
+        for folder in (self.raw, self.work_db.parent):
             folder.mkdir(parents=True, exist_ok=True)
         return self

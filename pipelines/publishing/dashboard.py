@@ -11,9 +11,7 @@ plotly figures (charts.plain) and in the SVG charts (svg_charts escapes every te
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +26,7 @@ from plotly.offline import get_plotlyjs
 
 from pipelines.common.formatting import number_fr, percent_fr, points_fr, trend_fr
 from pipelines.common.paths import PnadPaths
-from pipelines.publishing import charts, maps, svg_charts
+from pipelines.publishing import charts, maps, publications, svg_charts
 from pipelines.publishing.after_2025_sections import empty_sections, sections_by_territory
 from pipelines.publishing.svg_projection import projection_svg
 from pipelines.reference.outlines import load_outlines, outlines_path
@@ -482,30 +480,32 @@ class SiteResult:
 
 
 def write_site(
-    con: duckdb.DuckDBPyConnection, paths: PnadPaths, *, generated_at: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    paths: PnadPaths,
+    *,
+    generated_at: datetime | None = None,
+    folder: Path | None = None,
 ) -> SiteResult:
-    """Render the site into a staging folder, then move each page over its old version
-    (os.replace: a reader sees a whole page, old or new), index.html last, and remove pages of
-    territories that no longer have one."""
+    """Render the site into ``folder``, a partial publication of this run that the publication
+    step makes current together with the database (``publications.py``). Without a folder, the
+    pages alone are published at once, beside the current database."""
+    standalone = folder is None
+    if standalone:
+        folder = publications.start(paths, publications.new_version(None))
     outlines = load_outlines(outlines_path(paths))
     data = load_site_data(con)
-    reports = paths.reports
-    staging = reports / f".site-partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    written: list[str] = []
+    pages = 0
     try:
         for relative, chunks in render_site(data, outlines=outlines, generated_at=generated_at):
-            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-            with (staging / relative).open("w", encoding="utf-8") as out:
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            with (folder / relative).open("w", encoding="utf-8") as out:
                 out.writelines(chunks)
-            written.append(relative)
-        for relative in written:
-            (reports / relative).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / relative, reports / relative)
-        for folder in LEVEL_FOLDERS.values():
-            for stale in (reports / folder).glob("*.html"):
-                if f"{folder}/{stale.name}" not in written:
-                    stale.unlink()
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return SiteResult(reports / "index.html", len(written), outlines is not None)
+            pages += 1
+        if standalone:
+            publications.copy_current_database(paths, folder)
+            publications.switch(paths, folder)
+    except BaseException:
+        publications.discard(folder)
+        raise
+    index = paths.reports / "index.html" if standalone else folder / "index.html"
+    return SiteResult(index, pages, outlines is not None)

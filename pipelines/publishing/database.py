@@ -18,6 +18,7 @@ from pipelines.common.clock import paris_now
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.common.sql import string_literal
 from pipelines.common.warehouse import facilitator_fingerprint, inputs_fingerprint
+from pipelines.publishing import publications
 
 # Published table -> (query on the working database, description). Fixed list: identifiers never
 # come from data.
@@ -320,61 +321,88 @@ def publish_database(
     allow_shrink: bool = False,
     min_ratio: float = 0.5,
     force: bool = False,
+    site: Path | None = None,
 ) -> dict[str, int]:
-    """Write the published database beside the old one and swap it in atomically.
+    """Publish the database (and the dashboard staged in ``site`` by the same run) as one new
+    publication, made current in one rename (``publications.py``): readers see the previous
+    publication, whole, until then; a refused or failed run changes nothing they see.
 
-    Skipped when the published file was made from the same inputs (a no-op run stays fast).
+    The database is not written again when it was made from the same inputs the same day (a
+    no-op run stays fast): the new pages are then published with the current database.
     """
     # the day is part of it: the projection and the provisional months follow today's date
     fingerprint = (
         f"{inputs_fingerprint(work)}:{facilitator_fingerprint(work)}:{paris_now():%Y-%m-%d}"
     )
     if not force and published_fingerprint(paths.published_db) == fingerprint:
+        if site is not None:
+            publications.copy_current_database(paths, site)
+            publications.switch(paths, site)
         return {"skipped": 1}
     contracts = work.execute("select count(*) from contracts").fetchone()[0]
     previous = published_contract_count(paths.published_db)
     if not allow_shrink and previous and contracts < min_ratio * previous:
+        if site is not None:
+            publications.discard(site)
         raise PublishRefusedError(
             f"refusing to publish {contracts} contracts where the last publication had "
             f"{previous} (below {min_ratio:.0%}); check the run, or publish with allow_shrink"
         )
-    partial = paths.published_db.with_name(f".{paths.published_db.name}.partial-{os.getpid()}")
-    partial.unlink(missing_ok=True)
-    counts = {}
+    folder = site
+    if folder is None:  # the database alone: the current pages stay
+        folder = publications.start(paths, publications.new_version(run_id))
+        publications.copy_current_site(paths, folder)
     try:
-        dictionary = data_dictionary()
-        with duckdb.connect(str(partial)) as out:
-            # Data in schema "store"; analysts use the views of the main schema, whose columns are
-            # exactly those of the data dictionary: a stable, documented interface.
-            out.execute("create schema store")
-            for table, (query, description) in PUBLISHED_TABLES.items():
-                reader = work.execute(query).to_arrow_reader(100_000)  # noqa: F841 - scanned below
-                out.execute(f"create table store.{table} as select * from reader")  # noqa: S608
-                columns = ", ".join(dictionary[table])
-                out.execute(f"create view {table} as select {columns} from store.{table}")  # noqa: S608
-                # COMMENT takes no bound parameter; the text is the project's own constant.
-                out.execute(f"comment on view {table} is {string_literal(description)}")
-                counts[table] = out.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
-            out.execute(
-                "create table data_dictionary as select * from read_csv($path, header = true, "
-                "all_varchar = true)",
-                {"path": str(DATA_DICTIONARY)},
-            )
-            out.execute(
-                "create table publication as select $published_at::timestamp as published_at, "
-                "$run_id as run_id, $contracts::bigint as contracts, $fingerprint as fingerprint",
-                {
-                    "published_at": paris_now(),  # Paris time, whatever the host's zone
-                    "run_id": run_id or "",
-                    "contracts": contracts,
-                    "fingerprint": fingerprint,
-                },
-            )
-            out.execute("checkpoint")
-        with partial.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(partial, paths.published_db)
-        write_dictionary_markdown(paths.reports / "dictionnaire_des_donnees.md")
-    finally:
-        partial.unlink(missing_ok=True)
+        counts = _write_database(
+            work, folder / publications.DATABASE, run_id, contracts, fingerprint
+        )
+        write_dictionary_markdown(folder / "dictionnaire_des_donnees.md")
+        publications.switch(paths, folder)
+    except BaseException:
+        publications.discard(folder)
+        raise
+    return counts
+
+
+def _write_database(
+    work: duckdb.DuckDBPyConnection,
+    target: Path,
+    run_id: str | None,
+    contracts: int,
+    fingerprint: str,
+) -> dict[str, int]:
+    """The published tables and their views (columns exactly those of the data dictionary) in a
+    new database file ``target``."""
+    counts = {}
+    dictionary = data_dictionary()
+    with duckdb.connect(str(target)) as out:
+        # Data in schema "store"; analysts use the views of the main schema, whose columns are
+        # exactly those of the data dictionary: a stable, documented interface.
+        out.execute("create schema store")
+        for table, (query, description) in PUBLISHED_TABLES.items():
+            reader = work.execute(query).to_arrow_reader(100_000)  # noqa: F841 - scanned below
+            out.execute(f"create table store.{table} as select * from reader")  # noqa: S608
+            columns = ", ".join(dictionary[table])
+            out.execute(f"create view {table} as select {columns} from store.{table}")  # noqa: S608
+            # COMMENT takes no bound parameter; the text is the project's own constant.
+            out.execute(f"comment on view {table} is {string_literal(description)}")
+            counts[table] = out.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+        out.execute(
+            "create table data_dictionary as select * from read_csv($path, header = true, "
+            "all_varchar = true)",
+            {"path": str(DATA_DICTIONARY)},
+        )
+        out.execute(
+            "create table publication as select $published_at::timestamp as published_at, "
+            "$run_id as run_id, $contracts::bigint as contracts, $fingerprint as fingerprint",
+            {
+                "published_at": paris_now(),  # Paris time, whatever the host's zone
+                "run_id": run_id or "",
+                "contracts": contracts,
+                "fingerprint": fingerprint,
+            },
+        )
+        out.execute("checkpoint")
+    with target.open("rb+") as handle:
+        os.fsync(handle.fileno())
     return counts

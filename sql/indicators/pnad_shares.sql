@@ -70,9 +70,13 @@ counted as (
         count(*) filter (where list_contains(environmental_kinds, 'critere'))
             as environmental_critere,
         count(usable_amount) as contracts_with_usable_amount,
-        sum(usable_amount) as usable_amount,
-        sum(usable_amount) filter (where social_status = 'yes') as social_yes_amount,
-        sum(usable_amount) filter (where environmental_status = 'yes') as environmental_yes_amount
+        -- amounts summed to the cent in DECIMAL: a sum of doubles depends on row order, and the
+        -- same contracts must give the same share whichever run or file order produced them
+        sum(usable_amount::decimal(38, 2)) as usable_amount,
+        sum(usable_amount::decimal(38, 2)) filter (where social_status = 'yes')
+            as social_yes_amount,
+        sum(usable_amount::decimal(38, 2)) filter (where environmental_status = 'yes')
+            as environmental_yes_amount
     from in_scope
     where scope is not null
     group by grouping sets (
@@ -111,9 +115,9 @@ select
     round(100 * (0.30 - counted.social_yes / counted.contracts), 1) as social_gap_points,
     round(100 * (1.00 - counted.environmental_yes / counted.contracts), 1)
         as environmental_gap_points,
-    coalesce(counted.social_yes_amount, 0) / nullif(counted.usable_amount, 0)
+    (coalesce(counted.social_yes_amount, 0) / nullif(counted.usable_amount, 0))::double
         as social_share_by_amount,
-    coalesce(counted.environmental_yes_amount, 0) / nullif(counted.usable_amount, 0)
+    (coalesce(counted.environmental_yes_amount, 0) / nullif(counted.usable_amount, 0))::double
         as environmental_share_by_amount,
     counted.contracts_with_usable_amount / counted.contracts as amount_coverage,
     counted.year >= year(current_date) as is_provisional
