@@ -144,7 +144,7 @@ def test_a_part_duckdb_refuses_quarantines_the_file_and_leaves_no_record(
     monkeypatch.setattr(json_reading, "PART_BYTES", 3000)
     build_warehouse(pnad_paths)
     (status,) = query("select status || ': ' || status_reason from ingest_files")
-    assert status[0].startswith("quarantined: unreadable JSON")
+    assert status[0].startswith("quarantined: JSON illisible")
     assert query("select count(*) from stg_decp_records") == [(0,)]
 
 

@@ -14,10 +14,18 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pipelines.cli import demo, exports, hours, ingest, refresh, report, run, shares, ui
-from pipelines.cli.common import CliError, SharedOptions
+from pipelines.cli import demo, exports, hours, ingest, refresh, report, retry, run, shares, ui
+from pipelines.cli.common import CliError, SharedOptions, writing
 
-COMMANDS = (demo, run, refresh, ingest, hours, shares, exports, report, ui)
+COMMANDS = (demo, run, refresh, ingest, hours, shares, exports, report, ui, retry)
+
+
+# Commands that write in the data root: one at a time (the writer lock, writer_lock.py).
+WRITING_COMMANDS = ("demo", "run", "refresh", "ingest", "retry")
+
+
+def writes(args: argparse.Namespace) -> bool:
+    return args.command in WRITING_COMMANDS or bool(getattr(args, "withdraw", None))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.WARNING if getattr(args, "quiet", False) else logging.INFO
     )
     try:
+        if writes(args):
+            with writing(f"pnad {args.command}"):
+                return args.func(args)
         return args.func(args)
     except BrokenPipeError:  # `pnad hours | head`: the reader has what it wanted
         sys.stderr.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.common import progress as progress_display
-from pipelines.common.paths import PnadPaths
+from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.common.sql import checkpoint_after_bulk_write, insert_rows, run_sql
 from pipelines.decp import json_reading
 from pipelines.decp.formats import (
@@ -419,6 +419,12 @@ def read_file_alone(file_id: str, path: str, fmt: str, scratch: Path) -> None:
         for macro in MACROS:
             run_sql(con, macro)
         run_sql(con, "decp/staging/create_ingest_tables")
+        # the schema's keys tell schema drift (insert_batch_unknown_keys)
+        run_sql(
+            con,
+            "reference/decp_record_keys",
+            {"path": str(REFERENCE_DIR / "decp_record_keys.csv")},
+        )
         con.execute(
             "insert into ingest_files (file_id, source, relative_path, size_bytes, "
             "registered_at, ingest_seq, status) values ($id, 'alone', $path, 0, now(), 1, "

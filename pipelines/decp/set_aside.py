@@ -12,6 +12,7 @@ then reads the file for real; a signal, the memory bound or the time bound sets 
 from __future__ import annotations
 
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -22,6 +23,10 @@ import duckdb
 
 from pipelines.common.limits import limits
 from pipelines.common.paths import PROJECT_ROOT, PnadPaths
+
+# The line of a Python trace that names the error ("_duckdb.IOException: ...").
+ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b")
+
 
 # The child's exit status when the reading needed more memory than allowed.
 EXIT_OUT_OF_MEMORY = 3
@@ -71,7 +76,8 @@ def read_alone_in_child(paths: PnadPaths, file_id: str, path: str, fmt: str) -> 
             f"la lecture de ce fichier seul arrête le processus (signal {name}) : mis de côté "
             "pour que les autres fichiers soient lus ; " + retry
         )
-    last = (done.stderr.strip().splitlines() or ["sans message"])[-1][:200]
+    errors = [line for line in done.stderr.splitlines() if ERROR_LINE.match(line)]
+    last = (errors or done.stderr.strip().splitlines() or ["sans message"])[-1][:200]
     return f"la lecture de ce fichier seul a échoué (code {done.returncode} : {last}) ; " + retry
 
 
