@@ -65,9 +65,10 @@ def _parse_batch(
     fmt: str,
     scratch: Path,
     progress: ParseProgress,
+    repair: bool = False,
 ) -> None:
     """Parse a batch of files of one format (stored in one transaction, a large file in one per
-    part); raises if a file is unreadable.
+    part); raises if a file is unreadable. ``repair``: see json_parts.
 
     XML files are first converted (safely, streaming) into JSON documents under ``scratch``. A
     batch is read in one or more parts (a large file in several), each part's records stored
@@ -84,7 +85,7 @@ def _parse_batch(
         insert_rows(con, "batch_files", ("file_id", "path"), batch)
         _start_batch_counts(con)
         if fmt in ("decp-json", "decp-xml"):
-            parts = json_parts(con, batch, scratch, temporary, progress)
+            parts = json_parts(con, batch, scratch, temporary, progress, repair)
         else:
             parts = tabular_parts(con, batch, fmt, scratch, temporary)
         # Each part is read outside any transaction (an insert reading a temporary table written
@@ -182,6 +183,34 @@ def _parse_reencoded(
     return True
 
 
+def _parse_repaired(
+    con: duckdb.DuckDBPyConnection,
+    file_id: str,
+    path: str,
+    fmt: str,
+    scratch: Path,
+    progress: ParseProgress,
+) -> bool:
+    """A JSON file DuckDB refused is read record by record, each written again as valid JSON
+    (a raw control character, a key given twice): a record no reader can use is rejected with
+    its reason, the others are read; True when that worked (its status_reason says so)."""
+    if fmt != "decp-json":
+        return False
+    try:
+        _parse_batch_attempt(con, [(file_id, path)], fmt, scratch, progress, repair=True)
+    except (*FILE_ERRORS, UnusableFileError):
+        return False
+    con.execute(
+        "update ingest_files set status_reason = $note where file_id = $file_id",
+        {
+            "note": "JSON refusé d'un bloc (caractère de contrôle, clé en double...) : lu "
+            "enregistrement par enregistrement, les illisibles rejetés (ingest_rejects)",
+            "file_id": file_id,
+        },
+    )
+    return True
+
+
 def _start_batch_counts(con: duckdb.DuckDBPyConnection) -> None:
     """Empty running totals for the batch's parts (see sql/decp/staging/insert_batch_counts.sql)."""
     con.execute(
@@ -262,6 +291,7 @@ def _parse_batch_attempt(
     fmt: str,
     scratch: Path,
     progress: ParseProgress,
+    repair: bool = False,
 ) -> None:
     """_parse_batch, with the attempt recorded in ingest_parse_attempts while it runs: only a
     process that dies while reading (a crash inside DuckDB's reader, a kill) leaves it there."""
@@ -273,7 +303,7 @@ def _parse_batch_attempt(
         {"ids": ids},
     )
     try:
-        _parse_batch(con, batch, fmt, scratch, progress)
+        _parse_batch(con, batch, fmt, scratch, progress, repair)
     finally:
         con.execute(
             "delete from ingest_parse_attempts where file_id in (select unnest($ids))",
@@ -332,6 +362,8 @@ def _parse_alone(
         return
     except (*FILE_ERRORS, UnusableFileError) as error:
         if _parse_reencoded(con, file_id, path, fmt, scratch, progress):
+            return
+        if _parse_repaired(con, file_id, path, fmt, scratch, progress):
             return
         detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
         reason = f"{FORMAT_LABELS[fmt]} illisible : {detail or type(error).__name__}"

@@ -322,11 +322,15 @@ def forget_facilitators(con: duckdb.DuckDBPyConnection, names: list[str]) -> int
 def withdraw_export(con: duckdb.DuckDBPyConnection, file_id: str) -> dict:
     """Take a loaded export back (sent by mistake, or to another installation): its lines go,
     its record stays with status 'withdrawn'. ``file_id`` may be a prefix of 6 or more digits."""
-    if len(file_id) < 6:
-        raise FacilitatorExportError("give at least the first 6 characters of the export's id")
+    if not re.fullmatch(r"[0-9a-fA-F]{6,64}", file_id):
+        raise FacilitatorExportError(
+            "donnez au moins les 6 premiers caractères de l'identifiant de l'export "
+            "(chiffres et lettres a à f, `pnad exports` les liste)"
+        )
     matches = con.execute(
-        "select file_id, file_name, status from facilitator_files where file_id like $prefix",
-        {"prefix": file_id.lower() + "%"},
+        "select file_id, file_name, status from facilitator_files "
+        "where starts_with(file_id, $prefix)",
+        {"prefix": file_id.lower()},
     ).fetchall()
     if len(matches) != 1:
         raise FacilitatorExportError(

@@ -107,7 +107,7 @@ def binary_content(head: bytes) -> str | None:
     """What a file is when its first bytes are not text (an image, an archive, a program…), in
     French; None for text (UTF-16 and UTF-32 are text)."""
     what = next((name for magic, name in formats.MAGIC_NUMBERS if head.startswith(magic)), None)
-    if what is None and b"\x00" in formats.as_utf8_text(head):
+    if what is None and formats.is_binary(formats.as_utf8_text(head)):
         what = "un fichier binaire"
     return what
 
