@@ -134,8 +134,7 @@ def as_utf8_text(head: bytes) -> bytes:
     encoding = unicode_encoding(head)
     if encoding is None:
         return head
-    codec = encoding.split("-")[0] + ("-be" if encoding.endswith("be") else "-le")
-    return head.decode(codec, errors="ignore").lstrip("\ufeff").encode("utf-8")
+    return head.decode(encoding, errors="ignore").lstrip("\ufeff").encode("utf-8")
 
 
 # Bytes no text file holds (control characters other than tab, line feed, form feed, carriage

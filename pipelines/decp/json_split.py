@@ -25,8 +25,17 @@ _NON_SPACE = re.compile(r"[^ \t\n\r]")
 _DECODER = json.JSONDecoder()  # NaN and Infinity accepted, as DuckDB's reader accepts them
 
 
-# Repairing: control characters inside strings accepted (a raw NUL byte in an objet).
-_LENIENT = json.JSONDecoder(strict=False)
+def _first_wins(pairs: list[tuple[str, object]]) -> dict:
+    """An object's members, a key given twice keeping its first value (as DuckDB's reader)."""
+    members: dict = {}
+    for key, value in pairs:
+        members.setdefault(key, value)
+    return members
+
+
+# Repairing: control characters inside strings accepted (a raw NUL byte in an objet), a key
+# given twice kept once.
+_LENIENT = json.JSONDecoder(strict=False, object_pairs_hook=_first_wins)
 
 
 # A record longer than this is not a DECP record (the longest real ones are a few hundred KB): it
@@ -124,13 +133,14 @@ class _Text:
             except (json.JSONDecodeError, ValueError) as error:
                 if self.ended:
                     raise InvalidJson(str(error)) from error
-                if ahead > MAX_RECORD_CHARS:
+                if len(self.window) - self.pos > MAX_RECORD_CHARS:
                     raise RecordTooLarge(
                         f"une valeur du document dépasse {MAX_RECORD_CHARS // (1 << 20)} Mo : "
                         "pas un enregistrement DECP"
                     ) from error
-                # a value longer than the window: read more of the text and try again
-                ahead = 2 * max(ahead, len(self.window) - self.pos)
+                # a value longer than the window: read more of the text (never more than a
+                # record may hold) and try again
+                ahead = min(2 * max(ahead, len(self.window) - self.pos), MAX_RECORD_CHARS + 1)
                 continue
             if end == len(self.window) and not self.ended:
                 ahead = 2 * max(ahead, len(self.window) - self.pos)  # a number may go on
@@ -215,7 +225,7 @@ class _Parts:
 
     def _repaired(self, record: str) -> str:
         """The record written again as valid JSON (control characters escaped, a key given
-        twice kept once: its last value, as DuckDB keeps it)."""
+        twice kept once: its first value, as DuckDB keeps it)."""
         try:
             clean = json.dumps(_LENIENT.decode(record), ensure_ascii=False)
         except (json.JSONDecodeError, ValueError, RecursionError) as error:

@@ -94,7 +94,7 @@ def define_tabular_rows(
         selected[1] = "left(cast(uid as varchar), 14) as buyer_id"
     if selected[0].startswith("null") or selected[1].startswith("null"):
         raise UnusableFileError(
-            "tabular file without DECP columns (needs id and acheteur_id, or uid)"
+            "fichier tabulaire sans colonnes DECP (il faut id et acheteur_id, ou uid)"
         )
     con.execute(
         "create or replace temp macro tabular_rows(path) as table "  # noqa: S608 - identifiers from TABULAR_COLUMNS
