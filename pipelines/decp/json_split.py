@@ -43,6 +43,12 @@ _LENIENT = json.JSONDecoder(strict=False, object_pairs_hook=_first_wins)
 MAX_RECORD_CHARS = 64 * 1024 * 1024
 
 
+_TOO_LARGE = (
+    f"une valeur du document dépasse {MAX_RECORD_CHARS // (1 << 20)} Mo : "
+    "pas un enregistrement DECP"
+)
+
+
 class RecordTooLarge(Exception):
     """A value of the document is longer than MAX_RECORD_CHARS (French message)."""
 
@@ -134,14 +140,13 @@ class _Text:
                 if self.ended:
                     raise InvalidJson(str(error)) from error
                 if len(self.window) - self.pos > MAX_RECORD_CHARS:
-                    raise RecordTooLarge(
-                        f"une valeur du document dépasse {MAX_RECORD_CHARS // (1 << 20)} Mo : "
-                        "pas un enregistrement DECP"
-                    ) from error
+                    raise RecordTooLarge(_TOO_LARGE) from error
                 # a value longer than the window: read more of the text (never more than a
                 # record may hold) and try again
                 ahead = min(2 * max(ahead, len(self.window) - self.pos), MAX_RECORD_CHARS + 1)
                 continue
+            if end - self.pos > MAX_RECORD_CHARS:
+                raise RecordTooLarge(_TOO_LARGE)
             if end == len(self.window) and not self.ended:
                 ahead = 2 * max(ahead, len(self.window) - self.pos)  # a number may go on
                 continue
