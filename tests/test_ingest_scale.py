@@ -168,11 +168,13 @@ def test_tabular_file_read_in_parts_gives_the_same_tables(tmp_path, monkeypatch)
         }
     )
     homes = {}
-    for name, part_rows in (("whole", 500_000), ("parts", 7)):
+    # read in parts of rows, and folded into contracts in parts (a contract's rows together)
+    for name, part_rows, fold_rows in (("whole", 500_000, 500_000), ("parts", 7, 11)):
         paths = PnadPaths.resolve(tmp_path / name).ensure()
         (paths.raw / "t").mkdir(parents=True)
         pq.write_table(table, paths.raw / "t" / "decp.parquet")
         monkeypatch.setattr(tabular, "TABULAR_PART_ROWS", part_rows)
+        monkeypatch.setattr(tabular, "FOLD_PART_ROWS", fold_rows)
         build_warehouse(paths)
         homes[name] = tables(paths.home)
     assert homes["parts"] == homes["whole"]
