@@ -19,6 +19,7 @@ from pipelines.common import warehouse
 from pipelines.common.paths import PnadPaths
 from pipelines.common.writer_lock import writer_lock
 from pipelines.decp.set_aside import files_needing_attention, retry_files
+from pipelines.decp.sources import Source, fetch_sources
 from tests.fuzz_corpus import (
     non_utf8_name,
     record,
@@ -138,6 +139,24 @@ def test_personal_data_is_never_landed_nor_published(tmp_path):
     for path in home.rglob("*"):
         if path.is_file() and path.suffix in (".duckdb", ".html", ".md", ".json"):
             assert b"Zorglubeau" not in path.read_bytes(), path
+
+
+def test_a_local_folder_source_never_copies_personal_data(pnad_paths, tmp_path):
+    folder = tmp_path / "partage"
+    folder.mkdir()
+    write_participants_list(folder / "participants.csv")
+    (folder / "day.json").write_text(wrapped(record("L1")), encoding="utf-8")
+    source = Source(name="partage", kind="local_folder", path=str(folder))
+    with warehouse.connect(pnad_paths) as con:
+        outcomes = {
+            Path(result.url).name: (result.outcome, result.reason)
+            for _, result in fetch_sources(con, pnad_paths, [source], log=lambda _: None)
+        }
+    assert outcomes["day.json"] == ("downloaded", None)
+    outcome, reason = outcomes["participants.csv"]
+    assert outcome == "failed" and reason.startswith("données personnelles probables")
+    landed = list((pnad_paths.raw / "partage").iterdir())
+    assert len(landed) == 1 and b"Zorglubeau" not in landed[0].read_bytes()
 
 
 def test_bad_files_in_the_drop_folder_are_named_and_never_stop_the_refresh(tmp_path):

@@ -19,7 +19,9 @@ import requests
 
 from pipelines.common.download import FetchResult, Previous, fetch, make_session
 from pipelines.common.paths import PnadPaths
+from pipelines.common.personal_data import personal_columns
 from pipelines.common.progress import DownloadProgress
+from pipelines.decp.formats import DamagedGzipError, read_head
 from pipelines.decp.landing import copy_atomically, is_data_file, sha256_of
 
 SHIPPED_SOURCES = Path(__file__).with_name("sources.toml")
@@ -191,6 +193,14 @@ def _copy_local(paths: PnadPaths, source: Source) -> list[FetchResult]:
     target_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for file in sorted(p for p in folder.rglob("*") if p.is_file() and is_data_file(p.name)):
+        try:
+            personal = personal_columns(read_head(file).split(b"\n", 1)[0])
+        except DamagedGzipError:
+            personal = []  # copied: reading it sets it aside with that reason
+        if personal:  # never landed: it may hold names
+            reason = f"données personnelles probables (colonnes {', '.join(personal)}) : non copié"
+            results.append(FetchResult(url=str(file), outcome="failed", reason=reason))
+            continue
         digest = sha256_of(file)
         target = target_dir / f"{source.name}-{digest[:16]}{file.suffix.lower()}"
         outcome = "unchanged" if target.exists() else "downloaded"
