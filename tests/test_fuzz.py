@@ -277,3 +277,26 @@ def test_a_value_too_large_for_a_record_is_refused_before_memory_follows(tmp_pat
         return
     with pytest.raises(json_split.RecordTooLarge, match="dépasse 64 Mo"):
         json_split.split_document(source, tmp_path / "parts", 1 << 20)
+
+
+def test_a_file_with_a_name_that_is_not_utf8_in_the_landing_zone_is_set_aside(pnad_paths):
+    from pipelines.decp import landing
+
+    folder = pnad_paths.raw / "x"
+    folder.mkdir(parents=True)
+    non_utf8_name(folder, wrapped(record("N8")))
+    (folder / "good.json").write_text(wrapped(record("G8")), encoding="utf-8")
+    for _ in range(2):  # registered once, and not again
+        with warehouse.connect(pnad_paths) as con:
+            landing.register_raw_files(con, pnad_paths)
+            rows = con.execute(
+                "select original_name, status, status_reason from ingest_files order by 1"
+            ).fetchall()
+    assert rows == [
+        ("good.json", "registered", None),
+        (
+            "march\ufffds.json",
+            "quarantined",
+            "nom de fichier illisible (octets hors UTF-8) : renommez le fichier pour qu'il soit lu",
+        ),
+    ]
