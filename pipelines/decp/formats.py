@@ -230,7 +230,8 @@ def content_problem(path: Path) -> str | None:
 
 
 def _size_fr(size: int) -> str:
-    return f"{size / 1e9:.1f} Go".replace(".", ",") if size >= 10**8 else f"{size / 1e6:.1f} Mo"
+    text = f"{size / 1e9:.1f} Go" if size >= 10**8 else f"{size / 1e6:.1f} Mo"
+    return text.replace(".", ",")
 
 
 def has_marches_key(path: Path) -> bool:
