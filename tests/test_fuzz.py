@@ -300,3 +300,19 @@ def test_a_file_with_a_name_that_is_not_utf8_in_the_landing_zone_is_set_aside(pn
             "nom de fichier illisible (octets hors UTF-8) : renommez le fichier pour qu'il soit lu",
         ),
     ]
+
+
+def test_a_demo_with_another_seed_replaces_the_earlier_demo_exports(tmp_path):
+    from pipelines.facilitators.loading import file_id_of
+
+    home = tmp_path / "home"
+    for seed in ("42", "43"):
+        result, _, _ = pnad("demo", "--size", "300", "--seed", seed, "--quiet", home=home)
+        assert result.returncode == 0, result.stderr[-2000:]
+    dropped = sorted(file_id_of(p) for p in (home / "facilitateurs").rglob("*") if p.is_file())
+    with duckdb.connect(str(home / "pnad.duckdb"), read_only=True) as con:
+        loaded = con.execute(
+            "select file_id from facilitator_files where status = 'active' order by file_id"
+        ).fetchall()
+    # only seed 43's two exports count: seed 42's are gone from the drop folder and the tables
+    assert len(dropped) == 2 and [file_id for (file_id,) in loaded] == dropped

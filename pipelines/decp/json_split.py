@@ -233,9 +233,11 @@ class _Parts:
         twice kept once: its first value, as DuckDB keeps it)."""
         try:
             clean = json.dumps(_LENIENT.decode(record), ensure_ascii=False)
-        except (json.JSONDecodeError, ValueError, RecursionError) as error:
+            clean.encode("utf-8")  # a lone surrogate (\ud800) is valid JSON, not UTF-8 text
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeEncodeError
             # not a record any reader can use: a text that the staging SQL rejects, with why
-            clean = json.dumps(f"enregistrement illisible ({error}) : {record[:200]}")
+            excerpt = record[:200].encode("utf-8", "replace").decode("utf-8")
+            clean = json.dumps(f"enregistrement illisible ({error}) : {excerpt}")
         self.repaired += clean != record
         return clean
 
