@@ -978,8 +978,12 @@ def test_a_decp_contract_followed_by_two_facilitators_is_one_marche(
 
 def test_a_withdrawn_export_no_longer_counts_and_can_come_back(loaded, pnad_paths, tmp_path, query):
     with warehouse.connect(pnad_paths) as con:
-        with pytest.raises(mapping.FacilitatorExportError, match="at least the first 6"):
+        with pytest.raises(
+            mapping.FacilitatorExportError, match="au moins les 6 premiers caractères"
+        ):
             loading.withdraw_export(con, "abc")
+        with pytest.raises(mapping.FacilitatorExportError, match="au moins les 6 premiers"):
+            loading.withdraw_export(con, "%%%%%%")  # not a pattern matching every export
         report = loading.withdraw_export(con, loaded["file_id"][:8])
     build_facilitator(pnad_paths)
     assert report["status"] == "withdrawn"

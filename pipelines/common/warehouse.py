@@ -14,6 +14,7 @@ import duckdb
 
 from pipelines.common.paths import REFERENCE_DIR, SQL_DIR, PnadPaths
 from pipelines.common.sql import run_sql, sql_text, string_literal
+from pipelines.common.writer_lock import writer_lock
 
 MACROS = (
     "macros/spelling_key",
@@ -100,8 +101,17 @@ def _upgrade_storage(paths: PnadPaths) -> None:
 
 @contextmanager
 def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the working database with the project's macros and bookkeeping tables in place."""
+    """Open the working database with the project's macros and bookkeeping tables in place,
+    under the data root's writer lock (one writer at a time: a second one waits, see
+    writer_lock.py)."""
     paths.ensure()
+    with writer_lock(paths, "traitement pnad"):
+        with _connect(paths) as con:
+            yield con
+
+
+@contextmanager
+def _connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
     con = _open(paths)
     if _version_key(storage_version(con)) < _version_key(WORK_DB_STORAGE_VERSION):
         con.execute("checkpoint")  # everything in the file, nothing left in the write-ahead log
@@ -123,6 +133,7 @@ def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
             run_sql(con, macro)
         _migrate(con, paths)
         run_sql(con, "decp/staging/create_ingest_tables")
+        run_sql(con, "decp/staging/create_parse_attempts")
         run_sql(con, "facilitators/create_facilitator_tables")
         run_sql(con, "reference/create_sirene_cache")  # contracts.sql reads it, even when empty
         yield con

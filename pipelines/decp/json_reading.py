@@ -12,7 +12,7 @@ import duckdb
 
 from pipelines.common.sql import insert_rows, run_sql
 from pipelines.decp.formats import content_size, json_root_shape
-from pipelines.decp.json_split import InvalidJson, NotSplittable, split_document
+from pipelines.decp.json_split import InvalidJson, NotSplittable, RecordTooLarge, split_document
 from pipelines.decp.parts import FILE_ERRORS, Part, UnusableFileError
 from pipelines.decp.xml_records import XmlRejected, xml_to_decp_json
 
@@ -69,21 +69,32 @@ def json_parts(
     scratch: Path,
     temporary: list[Path],
     progress: ParseProgress,
+    repair: bool = False,
 ) -> list[Part]:
     """How a batch of DECP JSON files is read: the steps that each fill batch_records.
 
     A batch of ordinary files is one step. A large file (alone in its batch) is split, streaming,
-    into parts read one after the other, so that memory does not follow its size.
+    into parts read one after the other, so that memory does not follow its size. With
+    ``repair`` (a file alone that DuckDB refused), the file is split with each record written
+    again as valid JSON: a record no reader can use is rejected, the others are read.
     """
-    if len(batch) == 1 and is_large_json(Path(batch[0][1])):
+    if len(batch) == 1 and (repair or is_large_json(Path(batch[0][1]))):
         ((file_id, path),) = batch
         directory = scratch / f"{file_id}.parts"
         temporary.append(directory)
         try:
             document = split_document(
-                Path(path), directory, PART_BYTES, lambda chars: progress.within_file(chars)
+                Path(path),
+                directory,
+                PART_BYTES,
+                lambda chars: progress.within_file(chars),
+                repair=repair,
             )
+        except RecordTooLarge as error:
+            raise UnusableFileError(str(error)) from error
         except (NotSplittable, InvalidJson) as error:
+            if repair:
+                raise UnusableFileError(f"JSON invalide : {error}") from error
             # not the usual shape, or not JSON to the json module: read whole, as a small file
             # is, and let DuckDB's reader decide (the same reasons, the same outcome)
             progress.log(f"{Path(path).name} read whole: {error}")

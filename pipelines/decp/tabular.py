@@ -94,7 +94,7 @@ def define_tabular_rows(
         selected[1] = "left(cast(uid as varchar), 14) as buyer_id"
     if selected[0].startswith("null") or selected[1].startswith("null"):
         raise UnusableFileError(
-            "tabular file without DECP columns (needs id and acheteur_id, or uid)"
+            "fichier tabulaire sans colonnes DECP (il faut id et acheteur_id, ou uid)"
         )
     con.execute(
         "create or replace temp macro tabular_rows(path) as table "  # noqa: S608 - identifiers from TABULAR_COLUMNS
@@ -103,6 +103,32 @@ def define_tabular_rows(
     )
     rows = con.execute("select count(*) from read_parquet($path)", {"path": path}).fetchone()[0]
     return path, rows
+
+
+# Rows of a tabular file folded into contracts at once (tabular_contract_folds.sql): the folds'
+# list aggregates (holders, acts, modifications) held 3 M rows at once over the default 2 GB
+# memory limit in 3 runs of 15; in parts, their memory follows the part.
+FOLD_PART_ROWS = 750_000
+
+
+def fold_contracts(con: duckdb.DuckDBPyConnection, rows: int) -> None:
+    """Fill tabular_contract_folds from tabular_row_keys, in parts of about FOLD_PART_ROWS rows
+    (the contracts of a part chosen by a hash of their key: a contract's rows stay together)."""
+    parts = max(1, -(-rows // FOLD_PART_ROWS))
+    for part in range(parts):
+        run_sql(
+            con,
+            "decp/staging/tabular_contract_folds",
+            {"fold_parts": parts, "fold_part": part},
+        )
+        if part == 0:
+            con.execute(
+                "create or replace temp table tabular_contract_folds as "
+                "from tabular_contract_folds_part"
+            )
+        else:
+            con.execute("insert into tabular_contract_folds from tabular_contract_folds_part")
+    con.execute("drop table tabular_contract_folds_part")
 
 
 def tabular_parts(
@@ -120,7 +146,7 @@ def tabular_parts(
     if source != path:
         temporary.append(Path(source))
     run_sql(con, "decp/staging/tabular_row_keys", {"path": source})
-    run_sql(con, "decp/staging/tabular_contract_folds")
+    fold_contracts(con, rows)
     parts = []
     for first in range(1, max(rows, 1) + 1, TABULAR_PART_ROWS):
         params = {

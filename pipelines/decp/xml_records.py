@@ -31,11 +31,16 @@ OBJECT_LISTS = {
 
 # What each refusal of defusedxml means, in words.
 UNSAFE_XML = {
-    "EntitiesForbidden": "the document declares entities (<!ENTITY ...>)",
-    "DTDForbidden": "the document has a DTD (<!DOCTYPE ... [...]>)",
-    "ExternalReferenceForbidden": "the document refers to an external resource",
-    "NotSupportedError": "the document uses an XML feature refused for safety",
+    "EntitiesForbidden": "le document déclare des entités (<!ENTITY ...>)",
+    "DTDForbidden": "le document a une DTD (<!DOCTYPE ... [...]>)",
+    "ExternalReferenceForbidden": "le document renvoie à une ressource externe",
+    "NotSupportedError": "le document utilise une fonction XML refusée par sécurité",
 }
+
+
+# Levels of elements inside a record: a DECP record has fewer than ten; a document nested far
+# deeper is junk (or an attack on the reader) and is refused before it is converted.
+MAX_RECORD_DEPTH = 64
 
 
 class XmlRejected(Exception):
@@ -46,14 +51,18 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _value(element: Element) -> object:
+def _value(element: Element, depth: int = 0) -> object:
     """An element as JSON: text for a leaf, a dict for children (repeated tags become lists)."""
     children = list(element)
     if not children:
         return (element.text or "").strip()
+    if depth > MAX_RECORD_DEPTH:
+        raise XmlRejected(
+            f"XML trop imbriqué : plus de {MAX_RECORD_DEPTH} niveaux dans un enregistrement"
+        )
     converted: dict[str, object] = {}
     for child in children:
-        key, value = _local(child.tag), _value(child)
+        key, value = _local(child.tag), _value(child, depth + 1)
         if key in converted:
             previous = converted[key]
             converted[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
@@ -102,7 +111,9 @@ def xml_to_decp_json(source: Path, target: Path) -> int:
                     if root is None:
                         root = element
                         if _local(root.tag) != "marches" and _local(root.tag) not in RECORD_TAGS:
-                            raise XmlRejected(f"XML root is <{_local(root.tag)}>, not <marches>")
+                            raise XmlRejected(
+                                f"la racine XML est <{_local(root.tag)}>, pas <marches>"
+                            )
                     continue
                 kind = RECORD_TAGS.get(_local(element.tag))
                 # a record is a child of <marches>, or the root itself in a one-record file
@@ -115,15 +126,15 @@ def xml_to_decp_json(source: Path, target: Path) -> int:
                     if element is not root:
                         root.remove(element)  # keep memory flat on large files
         if root is None:
-            raise XmlRejected("empty XML document")
+            raise XmlRejected("document XML vide")
     except DefusedXmlException as error:
         what = UNSAFE_XML.get(type(error).__name__, type(error).__name__)
         raise XmlRejected(
-            f"unsafe XML refused: {what} (entity expansion and external references are "
-            "disabled; a DECP file needs neither)"
+            f"XML refusé par sécurité : {what} (l'expansion d'entités et les références "
+            "externes sont désactivées ; un fichier DECP n'en a pas besoin)"
         ) from error
     except (ParseError, OSError, EOFError) as error:
-        raise XmlRejected(f"malformed XML: {error}") from error
+        raise XmlRejected(f"XML mal formé : {error}") from error
     finally:
         for handle in handles.values():
             handle.close()

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipelines.common.files import printable
+from pipelines.common.personal_data import personal_columns
 from pipelines.decp import formats
 from pipelines.facilitators.mapping import (
     HEADER_SEARCH_ROWS,
@@ -70,24 +72,44 @@ def read_grids(path: Path) -> list[tuple[str, list[list[str]]]]:
     """Every sheet of the file as rows of text cells (a CSV is one sheet named after the file)."""
     if path.suffix.lower() == ".xls":
         raise FacilitatorExportError(
-            f"{path.name}: old Excel format (.xls) is not read; save it as .xlsx or .csv"
+            f"{printable(path.name)}: old Excel format (.xls) is not read; save it as .xlsx or .csv"
         )
     if is_excel(path):
         try:
             sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
         except Exception as error:  # openpyxl raises many kinds on damaged workbooks
             raise FacilitatorExportError(
-                f"{path.name}: unreadable Excel workbook ({error})"
+                f"{printable(path.name)}: unreadable Excel workbook ({error})"
             ) from error
         return [
             (str(name), [[_cell(v) for v in row] for row in frame.itertuples(index=False)])
             for name, frame in sheets.items()
         ]
-    text = _decode(path.read_bytes())
+    raw = path.read_bytes()
+    what = binary_content(raw[: formats.SNIFF_BYTES])
+    if what:
+        raise FacilitatorExportError(
+            f"{printable(path.name)} : ce fichier est {what}, pas un export (CSV ou classeur Excel)"
+        )
+    text = _decode(raw)
     lines = text.splitlines()
     delimiter = _delimiter(lines[:HEADER_SEARCH_ROWS])
-    rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        rows = [
+            [c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+        ]
+    except csv.Error as error:
+        raise FacilitatorExportError(f"{printable(path.name)} : CSV illisible ({error})") from error
     return [(path.stem, rows)]
+
+
+def binary_content(head: bytes) -> str | None:
+    """What a file is when its first bytes are not text (an image, an archive, a program…), in
+    French; None for text (UTF-16 and UTF-32 are text)."""
+    what = next((name for magic, name in formats.MAGIC_NUMBERS if head.startswith(magic)), None)
+    if what is None and formats.is_binary(formats.as_utf8_text(head)):
+        what = "un fichier binaire"
+    return what
 
 
 def sheets_of(path: Path, mappings: list[Mapping]) -> list[Sheet]:
@@ -121,19 +143,29 @@ DECP_TABLE_COLUMNS = ("acheteur_id", "acheteur.id", "datenotification", "codecpv
 
 
 def looks_like_export(path: Path) -> bool:
-    """True for an Excel workbook, a table whose header names insertion hours, or any other
-    CSV that is not a DECP table: such a file is a facilitator's export to map (refused with a
-    mapping template when it cannot be), never landed as a DECP file — it may hold names."""
+    """True for an Excel workbook, a table whose header names insertion hours or a person (name,
+    birth date), or any other CSV that is not a DECP table: such a file is a facilitator's
+    export to map (refused with a mapping template when it cannot be), never landed as a DECP
+    file — it may hold names. A binary file is not an export (it is set aside as DECP input)."""
     if path.suffix.lower() not in EXPORT_SUFFIXES:
         return False
     if is_excel(path):
         return True
-    head = _decode(path.read_bytes()[:65536]).splitlines()[:HEADER_SEARCH_ROWS]
-    grid = list(csv.reader(head, delimiter=_delimiter(head)))
+    with path.open("rb") as handle:
+        raw = handle.read(65536)
+    if binary_content(raw):
+        return False  # landed as a DECP file, and set aside there with what it is
+    head = _decode(formats.as_utf8_text(raw)).splitlines()[:HEADER_SEARCH_ROWS]
+    try:
+        grid = list(csv.reader(head, delimiter=_delimiter(head)))
+    except csv.Error:
+        return False
     index = locate_header(grid)
     fields = set(recognised(grid[index]).values()) if index is not None else set()
     if fields & {"hours_worked", "hours_planned"}:
         return True
+    if any(personal_columns(row) for row in head[:HEADER_SEARCH_ROWS]):
+        return True  # names or birth dates: read only as an export, pseudonymised, never landed
     first = head[0].lower().replace('"', "") if head else ""
     if formats.is_decp_csv_header(first.encode()):
         return False

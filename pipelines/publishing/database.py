@@ -101,8 +101,12 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "ou orthographiées autrement, considérations non reconnues), avec le nombre d'occurrences.",
     ),
     "ingest_rejects": (
-        "select * from ingest_rejects",
-        "Enregistrements ou fichiers écartés, avec leur position et la raison.",
+        # a record's text is shown only for a file read as DECP data (one record used at
+        # least): a file taken for DECP by mistake may hold anything, personal data included
+        "select r.* replace (case when r.file_id in (select file_id from stg_decp_records) "
+        "then r.raw_excerpt end as raw_excerpt) from ingest_rejects as r",
+        "Enregistrements ou fichiers écartés, avec leur position et la raison (l'extrait "
+        "seulement pour un fichier dont au moins un enregistrement a été lu comme DECP).",
     ),
     "ref_departements": (
         "select * from ref_departements",

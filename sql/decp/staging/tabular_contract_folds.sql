@@ -10,7 +10,10 @@
 -- initial data (modification id 0) are the contract's; a modification's rows name its holders
 -- (titulaires, absolute, as in the JSON), or idTitulaireModification does. Acts of
 -- subcontracting: one per row that names one (data.economie.gouv.fr 2022 exports), each once.
-create or replace temp table tabular_contract_folds as
+-- Folded in $fold_parts parts by a hash of record_key (this is part $fold_part), so that the
+-- aggregates' memory follows a part, not the file: at 3 M rows in one piece it went over the
+-- default 2 GB memory limit in 3 runs of 15. The caller adds each part to tabular_contract_folds.
+create or replace temp table tabular_contract_folds_part as
 with modification_values as (
     select
         record_key,
@@ -34,7 +37,8 @@ with modification_values as (
                 filter (where modification_id > 0 and row_holders is not null)))
             as titulaires
     from tabular_row_keys
-    where modification_id > 0 or inline_modification
+    where (modification_id > 0 or inline_modification)
+        and hash(record_key) % $fold_parts = $fold_part
     group by record_key, greatest(modification_id, 1)
 ),
 modification_lists as (
@@ -71,6 +75,7 @@ folds as (
         min({'modification_id': modification_id, 'row_number': row_number}).row_number
             as initial_row_number
     from tabular_row_keys
+    where hash(record_key) % $fold_parts = $fold_part
     group by record_key
 )
 select
