@@ -992,3 +992,14 @@ def test_a_withdrawn_export_no_longer_counts_and_can_come_back(loaded, pnad_path
     with warehouse.connect(pnad_paths) as con:
         again = loading.load_export(con, pnad_paths, write_abc_export(tmp_path))
     assert (again["status"], again["loaded"]) == ("active", 7)
+
+
+@pytest.mark.parametrize(("written", "departement"), [("974", "974"), ("971 Guadeloupe", "971")])
+def test_an_overseas_departement_keeps_its_three_digits(
+    pnad_paths, tmp_path, query, written, departement
+):
+    # the operation's « Département » was padded with lpad(code, 2), which cut 974 to 97
+    line = ABC_LINES[0].replace(";Commune;74;", f";Commune;{written};")
+    with warehouse.connect(pnad_paths) as con:
+        loading.load_export(con, pnad_paths, write_abc_export(tmp_path, [line]))
+    assert query("select departement_code from facilitator_operations") == [(departement,)]

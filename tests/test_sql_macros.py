@@ -110,6 +110,10 @@ def test_siren_departement_code(con, siret, departement):
         ("97209", "Code commune", "972"),
         ("93", "Code département", "93"),
         ("5", "CODE DEPARTEMENT", "05"),
+        ("974", "Code département", "974"),  # padded to two characters, never cut to 97
+        ("2A", "Code département", "2A"),
+        ("98714", "Code postal", "987"),  # Papeete: a collectivité's three digits, like 97x
+        ("98735", "Code commune", "987"),
         ("84", "Code région", None),  # ambiguous: région 84 or département 84
         ("99134", "Code pays", None),
         ("(29) Finistère", "Code département", None),
@@ -117,3 +121,11 @@ def test_siren_departement_code(con, siret, departement):
 )
 def test_place_departement_code(con, code, type_code, departement):
     assert value(con, "place_departement_code($c, $t)", {"c": code, "t": type_code}) == departement
+
+
+@pytest.mark.parametrize(
+    ("code", "width", "padded"),
+    [("5", 2, "05"), ("74", 2, "74"), ("974", 2, "974"), ("1000", 5, "01000"), ("", 2, "00")],
+)
+def test_zero_pad_pads_and_never_cuts(con, code, width, padded):
+    assert value(con, "zero_pad($c, $w)", {"c": code, "w": width}) == padded

@@ -17,6 +17,7 @@ from pipelines.common.sql import run_sql, sql_text, string_literal
 
 MACROS = (
     "macros/spelling_key",
+    "macros/zero_pad",
     "macros/decp_list",
     "macros/siret_is_valid",
     "macros/siren_departement_code",
