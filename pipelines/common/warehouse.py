@@ -19,6 +19,7 @@ MACROS = (
     "macros/spelling_key",
     "macros/zero_pad",
     "macros/decp_list",
+    "macros/json_unflatten",
     "macros/siret_is_valid",
     "macros/siren_departement_code",
     "macros/place_departement_code",
