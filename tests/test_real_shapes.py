@@ -121,3 +121,43 @@ def test_dotted_holder_columns_of_a_tabular_file(pnad_paths, query):
     )
     build_warehouse(pnad_paths)
     assert query("select holder_id, holder_id_type from contract_holders") == [(HOLDER, "SIRET")]
+
+
+OLD_XML_RECORD = """<?xml version="1.0" encoding="UTF-8"?>
+<marches>
+  <marche>
+    <id>2017-0042</id>
+    <acheteur><id>21350238800019</id><nom>Ville de Rennes</nom></acheteur>
+    <nature>Marché</nature><objet>Entretien des jardins municipaux</objet>
+    <codeCPV>77313000</codeCPV><procedure>Procédure adaptée</procedure>
+    <lieuExecution><code>35238</code><typeCode>Code commune</typeCode></lieuExecution>
+    <dureeMois>24</dureeMois><dateNotification>2017-08-13</dateNotification>
+    <datePublicationDonnees>2017-08-19</datePublicationDonnees>
+    <datePublicationDonnees>2018-02-01+01:00</datePublicationDonnees>
+    <datePublicationDonnees>2017-12-24</datePublicationDonnees>
+    <montant>127000</montant>
+    <titulaires><titulaire><typeIdentifiant>SIRET</typeIdentifiant><id>81223113200026</id>
+    </titulaire></titulaires>
+  </marche>
+  <marche>
+    <id>2017-0043</id>
+    <acheteur><id>21350238800019</id></acheteur>
+    <dateNotification>2017-09-01</dateNotification>
+    <datePublicationDonnees>2017-09-05</datePublicationDonnees>
+  </marche>
+</marches>
+"""
+
+
+def test_a_repeated_publication_date_in_xml_keeps_the_latest_and_says_so(pnad_paths, query):
+    raw = pnad_paths.raw / "x"
+    raw.mkdir(parents=True)
+    (raw / "old.xml").write_text(OLD_XML_RECORD, encoding="utf-8")
+    build_warehouse(pnad_paths)
+    assert query("select contract_id, publication_date::varchar from contracts order by 1") == [
+        ("2017-0042", "2018-02-01"),
+        ("2017-0043", "2017-09-05"),
+    ]
+    assert query("select status, status_reason, records_read from ingest_files") == [
+        ("parsed", "1 record(s) with datePublicationDonnees repeated: the latest kept", 2)
+    ]
