@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from tests.conftest import build_warehouse
 
 STATE_BUYER = "13000548100010"
@@ -160,4 +163,52 @@ def test_a_repeated_publication_date_in_xml_keeps_the_latest_and_says_so(pnad_pa
     ]
     assert query("select status, status_reason, records_read from ingest_files") == [
         ("parsed", "1 record(s) with datePublicationDonnees repeated: the latest kept", 2)
+    ]
+
+
+def test_an_extract_without_modification_id_dates_a_contract_by_its_earliest_row(pnad_paths, query):
+    # decp.parquet's rows are contract x holder x modification, a modification's row carrying
+    # its own date in dateNotification; this extract left modification_id out, and its first
+    # row of M1 happens to be a modification's
+    raw = pnad_paths.raw / "extract"
+    raw.mkdir(parents=True)
+    rows = [
+        # (id, holder, dateNotification, montant, dureeMois)
+        ("M1", "11111111111111", "2025-01-10", 120000.0, 18),
+        ("M1", "11111111111111", "2024-12-20", 100000.0, 12),
+        ("M1", "22222222222222", "2024-12-20", 100000.0, 12),
+        ("M2", "33333333333333", "2024-06-01", 50000.0, 6),
+        ("M1", "11111111111111", "2025-03-01", 130000.0, None),
+        ("M2", "44444444444444", "2024-06-01", 50000.0, 6),
+    ]
+    columns = ("id", "titulaire_id", "dateNotification", "montant", "dureeMois")
+    table = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
+    table["uid"] = [STATE_BUYER + row[0] for row in rows]
+    table["acheteur_id"] = [STATE_BUYER] * len(rows)
+    table["datePublicationDonnees"] = ["2025-03-05"] * len(rows)
+    pq.write_table(pa.table(table), raw / "decp_extract.parquet")
+    build_warehouse(pnad_paths)
+    assert query(
+        "select contract_id, notification_date::varchar, notification_year, initial_amount, "
+        "current_amount, duration_months, modifications from contracts order by 1"
+    ) == [
+        ("M1", "2024-12-20", 2024, 100000.0, 130000.0, 18, 2),
+        ("M2", "2024-06-01", 2024, 50000.0, 50000.0, 6, 0),
+    ]
+    assert query(
+        "select modification_date::varchar, new_amount from contract_modifications "
+        "order by modification_order"
+    ) == [("2025-01-10", 120000.0), ("2025-03-01", 130000.0)]
+    # the initial holders are those of the earliest rows
+    assert query(
+        "select c.contract_id, h.holder_id from contract_holders as h join contracts as c "
+        "using (uid) where h.modification_order is null order by 1, h.holder_order"
+    ) == [
+        ("M1", "11111111111111"),
+        ("M1", "22222222222222"),
+        ("M2", "33333333333333"),
+        ("M2", "44444444444444"),
+    ]
+    assert query("select records_read, loaded, duplicates, rejected from ingest_accounting") == [
+        (6, 2, 4, 0)
     ]
