@@ -18,6 +18,7 @@ from pipelines.common.sql import run_sql, sql_text, string_literal
 MACROS = (
     "macros/spelling_key",
     "macros/zero_pad",
+    "macros/contract_base_uid",
     "macros/decp_list",
     "macros/json_unflatten",
     "macros/siret_is_valid",

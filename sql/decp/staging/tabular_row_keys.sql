@@ -70,7 +70,7 @@ select
     row_number,
     contract_id,
     buyer_id,
-    coalesce(regexp_replace(buyer_id, '\s', '', 'g') || contract_id, '#row' || row_number)
+    coalesce(contract_base_uid(buyer_id, contract_id), '#row' || row_number)
         as record_key,
     modification_id,
     holder_id,
