@@ -387,7 +387,7 @@ def test_working_database_made_before_techniques_reads_every_file_again(pnad_pat
             con.execute(f"alter table stg_decp_records drop column {column}")
         con.execute(
             "update warehouse_meta set value = $old where key = 'staging_layout'",
-            {"old": warehouse.MIGRATED_LAYOUTS[-1]},
+            {"old": warehouse.MIGRATED_LAYOUTS[2]},  # before techniques, modalities, publisher
         )
     with warehouse.connect(pnad_paths) as con:
         assert con.execute("select distinct status from ingest_files").fetchall() == [

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.common import warehouse
 from tests.conftest import build_warehouse
 
 STATE_BUYER = "13000548100010"
@@ -212,3 +214,39 @@ def test_an_extract_without_modification_id_dates_a_contract_by_its_earliest_row
     assert query("select records_read, loaded, duplicates, rejected from ingest_accounting") == [
         (6, 2, 4, 0)
     ]
+
+
+def test_a_working_database_staged_before_reads_its_files_again(pnad_paths, query):
+    raw = pnad_paths.raw / "consolidated"
+    raw.mkdir(parents=True)
+    (raw / "decp.json").write_text(
+        json.dumps({"marches": [consolidated_2019_record("2019-A")]}), encoding="utf-8"
+    )
+    (raw / "older.json").write_text(
+        json.dumps({"marches": [consolidated_2019_record("2019-OLD")]}), encoding="utf-8"
+    )
+    build_warehouse(pnad_paths)
+    with duckdb.connect(str(pnad_paths.work_db)) as con:
+        # what the release before left for decp.json: its flattened record rejected
+        (file_id,) = con.execute(
+            "select file_id from ingest_files where relative_path like '%decp.json'"
+        ).fetchone()
+        con.execute("delete from stg_decp_records where file_id = $id", {"id": file_id})
+        con.execute(
+            "insert into ingest_rejects values ($id, 1, "
+            "'missing buyer id (acheteur.id / autoriteConcedante.id)', null)",
+            {"id": file_id},
+        )
+        con.execute(
+            "update ingest_files set records_rejected = 1 where file_id = $id", {"id": file_id}
+        )
+        con.execute(
+            "update warehouse_meta set value = $old where key = 'staging_layout'",
+            {"old": warehouse.MIGRATED_LAYOUTS[-1]},
+        )
+    (raw / "older.json").unlink()  # a file no longer under raw/ keeps its records
+    build_warehouse(pnad_paths)  # migrated when opened: decp.json is parsed again
+    assert query("select count(*), sum(loaded), sum(rejected) from ingest_accounting") == [
+        (2, 2, 0)
+    ]
+    assert query("select contract_id from contracts order by 1") == [("2019-A",), ("2019-OLD",)]
