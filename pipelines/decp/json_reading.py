@@ -121,16 +121,20 @@ def is_large_json(path: Path) -> bool:
 
 def xml_as_json(
     batch: list[tuple[str, str]], scratch: Path, temporary: list[Path]
-) -> list[tuple[str, str]]:
-    """The batch's XML files converted (safely, streaming) into JSON documents under scratch."""
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The batch's XML files converted (safely, streaming) into JSON documents under scratch,
+    and the reading note of each file that has one (file_id -> note)."""
     scratch.mkdir(parents=True, exist_ok=True)
     json_batch = []
+    notes = {}
     for file_id, path in batch:
         target = scratch / f"{file_id}.json"
         temporary.append(target)
         try:
-            xml_to_decp_json(Path(path), target)
+            note = xml_to_decp_json(Path(path), target).note()
         except XmlRejected as error:
             raise UnusableFileError(str(error)) from error
         json_batch.append((file_id, str(target)))
-    return json_batch
+        if note:
+            notes[file_id] = note
+    return json_batch, notes

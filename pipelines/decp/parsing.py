@@ -75,9 +75,10 @@ def _parse_batch(
     before the next is read; the files' counts are recorded once every part is read.
     """
     temporary: list[Path] = []
+    notes: dict[str, str] = {}
     try:
         if fmt == "decp-xml":
-            batch = xml_as_json(batch, scratch, temporary)
+            batch, notes = xml_as_json(batch, scratch, temporary)
         con.execute(
             "create or replace temp table batch_files "
             "(file_id varchar, path varchar, position_base bigint default 0)"
@@ -107,6 +108,8 @@ def _parse_batch(
             if several:
                 _forget_parsed_rows(con, [file_id for file_id, _ in batch])
             raise
+        for file_id, note in notes.items():  # what was read differently from the file
+            _note(con, file_id, note)
     finally:
         for path in temporary:
             if path.is_dir():
@@ -209,6 +212,15 @@ def _parse_repaired(
         },
     )
     return True
+
+
+def _note(con: duckdb.DuckDBPyConnection, file_id: str, note: str) -> None:
+    """Say, on a parsed file's row, what was read differently from the file (status_reason)."""
+    con.execute(
+        "update ingest_files set status_reason = $note where file_id = $file_id "
+        "and status = 'parsed'",
+        {"note": note, "file_id": file_id},
+    )
 
 
 def _start_batch_counts(con: duckdb.DuckDBPyConnection) -> None:

@@ -76,6 +76,9 @@ def load_export(
     declared = facilitator or next(
         (m.mapping.facilitator for m in mapped if m.mapping.facilitator), None
     )
+    # the title block of the export ("Facilitateur : PLIE Est Hérault") names the file's
+    titled = sorted({m.sheet.title_facilitator for m in mapped if m.sheet.title_facilitator})
+    declared = declared or " + ".join(titled) or None
     frame = staged_frame(mapped, installation_secret(paths), declared or "")
     declared = declared or _named_facilitator(paths, path, frame)
     override = _parse_period(period)
@@ -159,14 +162,15 @@ def _mapped_sheets(paths: PnadPaths, path: Path) -> tuple[list[MappedSheet], lis
 
 def _named_facilitator(paths: PnadPaths, path: Path, frame) -> str:
     """The facilitator(s) the export's « Facilitateur » column names; refused when it names
-    none: the facilitator is the key a corrected export replaces the earlier one by, and
-    guessing it (from a file name) would count a renamed correction twice."""
+    none (nor its title block, nor the caller): the facilitator is the key a corrected export
+    replaces the earlier one by, and guessing it (from a file name) would count a renamed
+    correction twice."""
     named = sorted(set(frame.loc[~frame["is_total_row"], "facilitator"].dropna()))
     if not named:
         raise FacilitatorExportError(
             f"{printable(path.name)}: the file does not say which facilitator sent it (no "
-            "« Facilitateur » column): give --facilitator NAME, or put it in "
-            f"{paths.facilitator_drop}/<NAME>/"
+            "« Facilitateur » column, no « Facilitateur : NOM » line above the header): give "
+            f"--facilitator NAME, or put it in {paths.facilitator_drop}/<NAME>/"
         )
     return " + ".join(named)
 

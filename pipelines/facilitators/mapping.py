@@ -129,6 +129,8 @@ class Sheet:
     header_line: int  # 1-based line (CSV) or row (Excel) of the header
     headers: list[str]
     rows: list[tuple[int, list[str]]]  # (1-based line number, cells)
+    # the facilitator the title block above the header names ("Facilitateur : PLIE ...")
+    title_facilitator: str | None = None
 
 
 def recognised(headers: list[str]) -> dict[int, str]:

@@ -4,6 +4,7 @@ telling an export from a DECP table by its content."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -45,11 +46,34 @@ def _cell(value: object) -> str:
 
 
 def _decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252: the two encodings exports come in."""
+    """UTF-16 told by its byte-order mark (Excel's « Texte Unicode », .txt), UTF-8 (with or
+    without BOM), else Windows-1252: the encodings exports come in."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # (errors replaced: the first bytes of a file, read to sniff it, may cut a character)
+        return raw.decode("utf-16", errors="replace")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode("cp1252", errors="replace")
+
+
+# A title line naming the facilitator: "Facilitateur : PLIE Est Hérault" in one cell, or
+# "Facilitateur :" / "Facilitatrice" and the name in the next cell.
+TITLE_FACILITATOR = re.compile(r"facilitat(?:eur|rice)\s*(?::\s*(.*))?", re.IGNORECASE)
+
+
+def title_facilitator(title_rows: list[list[str]]) -> str | None:
+    """The facilitator the title block above an export's header names, or None."""
+    for row in title_rows:
+        cells = [cell.strip() for cell in row]
+        for index, cell in enumerate(cells):
+            match = TITLE_FACILITATOR.fullmatch(cell)
+            if not match:
+                continue
+            name = (match.group(1) or "").strip() or next((c for c in cells[index + 1 :] if c), "")
+            if name:
+                return name
+    return None
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -134,7 +158,7 @@ def sheets_of(path: Path, mappings: list[Mapping]) -> list[Sheet]:
             for offset, row in enumerate(grid[index + 1 :])
             if any(cell for cell in row)
         ]
-        sheets.append(Sheet(name, index + 1, grid[index], rows))
+        sheets.append(Sheet(name, index + 1, grid[index], rows, title_facilitator(grid[:index])))
     return sheets
 
 

@@ -59,11 +59,11 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
     "contract_sources": (
         "select v.uid, v.base_uid, v.shared_id_group, v.file_id, v.position, v.source, "
         "r.publisher, f.original_name, v.publication_date, v.is_kept, v.kept_rule, "
-        "v.versions_seen from contract_versions as v "
+        "v.versions_seen, v.identity_rule from contract_versions as v "
         "join stg_decp_records as r using (file_id, position) "
         "join ingest_files as f using (file_id)",
-        "Chaque publication lue d'un contrat (une ligne par enregistrement), et la règle qui a "
-        "choisi la version retenue.",
+        "Chaque publication lue d'un contrat (une ligne par enregistrement), ce qui l'a "
+        "rattachée à son contrat, et la règle qui a choisi la version retenue.",
     ),
     "contract_modifications": (
         # new_holders (JSON as published) is read into contract_holders

@@ -3,7 +3,8 @@
 -- subcontracting, the initial row and the modifications.
 -- Grain: one row per contract (record_key). Source: tabular_row_keys (tabular_row_keys.sql).
 -- The initial row is the row of the lowest modification id (0 = initial data), the first such
--- row on a tie; later modification ids become modifications with their absolute amount and
+-- row on a tie (a file without modification ids has them from its rows' dates first:
+-- tabular_dated_modifications.sql); later modification ids become modifications with their absolute amount and
 -- duration, each value taken from the first of the modification's rows that gives it; a
 -- modification given beside the initial values (inline_modification, data.economie.gouv.fr
 -- exports) is modification 1. Holders (id, type, name, in published order): those of the
