@@ -146,6 +146,16 @@ def build_warehouse(paths: PnadPaths, *, force: bool = False) -> dict[str, int]:
     return counts
 
 
+def build_and_publish(paths: PnadPaths, run_id: str) -> Path:
+    """build_warehouse, then the published database (returned) as a run would write it."""
+    from pipelines.publishing.database import publish_database
+
+    build_warehouse(paths)
+    with warehouse.connect(paths) as con:
+        publish_database(con, paths, run_id=run_id)
+    return paths.published_db
+
+
 @pytest.fixture
 def query(pnad_paths: PnadPaths) -> Iterator:
     """Run a read query on the working database: query(sql, params) -> list of tuples."""

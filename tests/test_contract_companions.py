@@ -17,8 +17,13 @@ from pipelines.common import warehouse
 from pipelines.common.paths import PnadPaths
 from pipelines.decp import contracts as decp_contracts
 from pipelines.decp import landing
-from pipelines.publishing.database import publish_database
-from tests.conftest import build_warehouse, marche, sample_data_dir, write_decp_2022
+from tests.conftest import (
+    build_and_publish,
+    build_warehouse,
+    marche,
+    sample_data_dir,
+    write_decp_2022,
+)
 
 SAMPLES = (
     "decp2024/dematis_2024-07/dematis16.json",  # 2022 wrapped titulaires, actesSousTraitance
@@ -211,10 +216,7 @@ def test_companion_tables_are_published(real, tmp_path):
     decp, _ = real
     paths = PnadPaths.resolve(tmp_path / "home").ensure()
     landing.land_local_files(paths, [decp / "official_examples/v2.0.3/Marche.xml"])
-    build_warehouse(paths)
-    with warehouse.connect(paths) as con:
-        publish_database(con, paths, run_id="companions")
-    with duckdb.connect(str(paths.published_db), read_only=True) as con:
+    with duckdb.connect(str(build_and_publish(paths, "companions")), read_only=True) as con:
         assert con.execute(
             "select uid, holder_id, holder_id_type, is_current from contract_holders"
         ).fetchall() == [("21750001630040TEST2022", "55204599900869", "SIRET", True)]
@@ -385,7 +387,7 @@ def test_working_database_made_before_techniques_reads_every_file_again(pnad_pat
             con.execute(f"alter table stg_decp_records drop column {column}")
         con.execute(
             "update warehouse_meta set value = $old where key = 'staging_layout'",
-            {"old": warehouse.MIGRATED_LAYOUTS[-1]},
+            {"old": warehouse.MIGRATED_LAYOUTS[2]},  # before techniques, modalities, publisher
         )
     with warehouse.connect(pnad_paths) as con:
         assert con.execute("select distinct status from ingest_files").fetchall() == [

@@ -192,9 +192,9 @@ def test_unreadable_files_are_quarantined_with_reason(fixture_files, query):
             "from ingest_files where status <> 'parsed'"
         )
     )
-    assert rows["empty.json"] == "quarantined: empty file"
-    assert rows["error_page.json"].startswith("quarantined: HTML page")
-    assert rows["broken.json"].startswith("quarantined: unreadable JSON")
+    assert rows["empty.json"] == "quarantined: fichier vide (ou seulement des blancs)"
+    assert rows["error_page.json"].startswith("quarantined: page HTML")
+    assert rows["broken.json"].startswith("quarantined: JSON illisible")
 
 
 def test_national_shares_exact(fixture_files, query):

@@ -131,7 +131,7 @@ def test_connection_cut_mid_body_is_retried(server, tmp_path):
 
 def test_body_always_cut_is_quarantined_and_never_lands(server, tmp_path):
     result = get(server, "/always-cut.json", tmp_path, body_attempts=2)
-    assert result.outcome == "quarantined" and result.reason.startswith("truncated body: ")
+    assert result.outcome == "quarantined" and result.reason.startswith("corps tronqué : ")
     assert result.path.parent == tmp_path / "quarantine"
     assert result.path.stat().st_size < len(BODY)
     assert not list((tmp_path / "raw").glob("*"))
@@ -146,7 +146,7 @@ def test_html_error_page_is_quarantined(server, tmp_path):
     result = get(server, "/error-page.json", tmp_path)
     assert (result.outcome, result.reason) == (
         "quarantined",
-        "HTML page where a data file was expected",
+        "page HTML au lieu du fichier de données attendu",
     )
     assert result.path.parent == tmp_path / "quarantine"
     assert not list((tmp_path / "raw").glob("*.json"))
@@ -154,12 +154,12 @@ def test_html_error_page_is_quarantined(server, tmp_path):
 
 def test_empty_body_is_quarantined(server, tmp_path):
     result = get(server, "/empty.json", tmp_path)
-    assert (result.outcome, result.reason) == ("quarantined", "empty body")
+    assert (result.outcome, result.reason) == ("quarantined", "corps vide")
 
 
 def test_checksum_mismatch_is_quarantined(server, tmp_path):
     result = get(server, "/decp.json", tmp_path, checksum=("sha1", "0" * 40))
-    assert result.outcome == "quarantined" and "sha1 checksum mismatch" in result.reason
+    assert result.outcome == "quarantined" and "empreinte sha1 différente" in result.reason
     good = get(server, "/decp.json", tmp_path, checksum=("sha1", hashlib.sha1(BODY).hexdigest()))
     assert good.outcome == "downloaded"
 

@@ -464,69 +464,71 @@ def test_a_later_period_from_the_same_facilitator_adds_up(loaded, pnad_paths, tm
 # --- other layouts and encodings ------------------------------------------------------------
 
 
+# Another layout: headers in other words, names instead of an identifier, hours by month.
+TAB_EXPORT_ROWS = [
+    [
+        "N° Marché",
+        "Objet",
+        "SIRET acheteur",
+        "HEURES PRÉVUES",
+        "Nom",
+        "Prénom",
+        "Date de naissance",
+        "Modalité d'insertion",
+        "Type de contrat",
+        "Mois",
+        "Nombre d'heures réalisées",
+        "Publics",
+    ],
+    [
+        "B-1",
+        "Voirie",
+        BUYER,
+        "400",
+        "DUPONTEL",
+        "Jeanne",
+        "1990-05-04",
+        "ETTI",
+        "CTTI",
+        "2024-01",
+        "100,5",
+        "DELD; RSA",
+    ],
+    [
+        "B-1",
+        "Voirie",
+        BUYER,
+        "400",
+        "Dupontel",
+        "JEANNE",
+        "04/05/1990",
+        "ETTI",
+        "CTTI",
+        "02/2024",
+        "80",
+        "DELD; RSA",
+    ],
+    [
+        "B-1",
+        "Voirie",
+        BUYER,
+        "400",
+        "Martinez",
+        "Paulo",
+        "1985-01-01",
+        "Embauche directe",
+        "CDI",
+        "2024-02",
+        "150",
+        "Jeune -26 ans",
+    ],
+]
+
+
 def write_tab_export(folder: Path) -> Path:
-    """Another layout: tab-separated UTF-8 with BOM, ISO dates, headers in other words, names
-    instead of an identifier, hours by month."""
-    rows = [
-        [
-            "N° Marché",
-            "Objet",
-            "SIRET acheteur",
-            "HEURES PRÉVUES",
-            "Nom",
-            "Prénom",
-            "Date de naissance",
-            "Modalité d'insertion",
-            "Type de contrat",
-            "Mois",
-            "Nombre d'heures réalisées",
-            "Publics",
-        ],
-        [
-            "B-1",
-            "Voirie",
-            BUYER,
-            "400",
-            "DUPONTEL",
-            "Jeanne",
-            "1990-05-04",
-            "ETTI",
-            "CTTI",
-            "2024-01",
-            "100,5",
-            "DELD; RSA",
-        ],
-        [
-            "B-1",
-            "Voirie",
-            BUYER,
-            "400",
-            "Dupontel",
-            "JEANNE",
-            "04/05/1990",
-            "ETTI",
-            "CTTI",
-            "02/2024",
-            "80",
-            "DELD; RSA",
-        ],
-        [
-            "B-1",
-            "Voirie",
-            BUYER,
-            "400",
-            "Martinez",
-            "Paulo",
-            "1985-01-01",
-            "Embauche directe",
-            "CDI",
-            "2024-02",
-            "150",
-            "Jeune -26 ans",
-        ],
-    ]
+    """TAB_EXPORT_ROWS tab-separated in UTF-8 with BOM, ISO dates."""
     path = folder / "plie.txt.csv"
-    path.write_bytes(("\ufeff" + "\n".join("\t".join(r) for r in rows)).encode("utf-8"))
+    path.write_bytes(("\ufeff" + "\n".join("\t".join(r) for r in TAB_EXPORT_ROWS)).encode("utf-8"))
     return path
 
 
@@ -978,8 +980,12 @@ def test_a_decp_contract_followed_by_two_facilitators_is_one_marche(
 
 def test_a_withdrawn_export_no_longer_counts_and_can_come_back(loaded, pnad_paths, tmp_path, query):
     with warehouse.connect(pnad_paths) as con:
-        with pytest.raises(mapping.FacilitatorExportError, match="at least the first 6"):
+        with pytest.raises(
+            mapping.FacilitatorExportError, match="au moins les 6 premiers caractères"
+        ):
             loading.withdraw_export(con, "abc")
+        with pytest.raises(mapping.FacilitatorExportError, match="au moins les 6 premiers"):
+            loading.withdraw_export(con, "%%%%%%")  # not a pattern matching every export
         report = loading.withdraw_export(con, loaded["file_id"][:8])
     build_facilitator(pnad_paths)
     assert report["status"] == "withdrawn"

@@ -117,7 +117,7 @@ def test_unsafe_xml_is_refused_and_quarantined(pnad_paths, query, name, content)
     (pnad_paths.raw / "x" / name).write_text(content, encoding="utf-8")
     write_decp_2022(pnad_paths.raw / "x" / "good.json", [marche("G1")])
     build_warehouse(pnad_paths)
-    assert statuses(query)[name].startswith("quarantined: unreadable XML: unsafe XML refused")
+    assert statuses(query)[name].startswith("quarantined: XML illisible : XML refusé par sécurité")
     assert query("select count(*) from contracts") == [(1,)]  # the good file is not lost
 
 
@@ -125,7 +125,7 @@ def test_malformed_xml_is_quarantined(pnad_paths, query):
     (pnad_paths.raw / "x").mkdir(parents=True)
     (pnad_paths.raw / "x" / "cut.xml").write_text("<marches><marche><id>1</id>", encoding="utf-8")
     build_warehouse(pnad_paths)
-    assert statuses(query)["cut.xml"].startswith("quarantined: unreadable XML: malformed XML")
+    assert statuses(query)["cut.xml"].startswith("quarantined: XML illisible : XML mal formé")
 
 
 def test_bom_and_tabular_list_encodings_normalise_identically(pnad_paths, query):
@@ -416,5 +416,5 @@ def test_files_saved_in_windows_1252_are_read(pnad_paths, query):
         "from ingest_files order by 1"
     ) == [
         ("cp1252.csv", "parsed", None, 1),
-        ("cp1252.json", "parsed", "not UTF-8: read as Windows-1252", 1),
+        ("cp1252.json", "parsed", "pas en UTF-8 : lu comme Windows-1252", 1),
     ]

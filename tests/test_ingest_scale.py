@@ -130,7 +130,7 @@ def test_split_document_unusual_shapes(tmp_path, content, outcome):
         assert part.path.read_text() == outcome
 
 
-def test_a_part_duckdb_refuses_quarantines_the_file_and_leaves_no_record(
+def test_a_record_duckdb_refuses_in_a_part_is_rejected_and_the_others_staged_once(
     pnad_paths, query, monkeypatch
 ):
     raw = pnad_paths.raw / "big"
@@ -143,9 +143,14 @@ def test_a_part_duckdb_refuses_quarantines_the_file_and_leaves_no_record(
     monkeypatch.setattr(json_reading, "LARGE_JSON_BYTES", 1000)
     monkeypatch.setattr(json_reading, "PART_BYTES", 3000)
     build_warehouse(pnad_paths)
+    # the parts read before the refused one are removed, then the file is read record by
+    # record: the refused record is rejected, the others are staged once (behaviour changed:
+    # the whole file was quarantined for one record)
     (status,) = query("select status || ': ' || status_reason from ingest_files")
-    assert status[0].startswith("quarantined: unreadable JSON")
-    assert query("select count(*) from stg_decp_records") == [(0,)]
+    assert status[0].startswith("parsed: JSON refusé d'un bloc")
+    assert query("select count(*), count(distinct position) from stg_decp_records") == [(19, 19)]
+    ((position, excerpt),) = query("select position, raw_excerpt from ingest_rejects")
+    assert position == 20 and "enregistrement illisible" in excerpt
 
 
 def test_tabular_file_read_in_parts_gives_the_same_tables(tmp_path, monkeypatch):
@@ -168,11 +173,13 @@ def test_tabular_file_read_in_parts_gives_the_same_tables(tmp_path, monkeypatch)
         }
     )
     homes = {}
-    for name, part_rows in (("whole", 500_000), ("parts", 7)):
+    # read in parts of rows, and folded into contracts in parts (a contract's rows together)
+    for name, part_rows, fold_rows in (("whole", 500_000, 500_000), ("parts", 7, 11)):
         paths = PnadPaths.resolve(tmp_path / name).ensure()
         (paths.raw / "t").mkdir(parents=True)
         pq.write_table(table, paths.raw / "t" / "decp.parquet")
         monkeypatch.setattr(tabular, "TABULAR_PART_ROWS", part_rows)
+        monkeypatch.setattr(tabular, "FOLD_PART_ROWS", fold_rows)
         build_warehouse(paths)
         homes[name] = tables(paths.home)
     assert homes["parts"] == homes["whole"]

@@ -1,7 +1,7 @@
 """SIRENE lookups against a real HTTP server on 127.0.0.1 that plays the API Recherche
 d'entreprises (``/search?q=<siret>``), and bulk loads from hand-written INSEE stock files.
 
-Names are those of real public bodies; SIRETs, addresses and codes are made up (Luhn-valid)."""
+Names are those of real public bodies; SIRETs, addresses and codes are made up (valid: the SIREN and the SIRET pass the Luhn check)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ METROPOLE = "20005480700017"  # 200… intercommunality, only its siege in the a
 PARIS = "13002526500021"  # State service, Paris 8e (75108)
 AJACCIO = "21200004600012"  # Corsica, 2A004
 REUNION = "23974001200012"  # overseas, 97411
-UNKNOWN = "21700000000018"  # empty results
+UNKNOWN = "21700000900019"  # empty results
 BUSY = "21200004600038"  # 429 with Retry-After: 0 on the first call
 BROKEN = "20005480700041"  # always 500
 OTHER_ETAB = "13002526500039"  # the company comes back, but not this establishment
-DOWN = ("99999999900017", "99999999900025", "99999999900033")  # always 500
+DOWN = ("99999999800019", "99999999800027", "99999999800035")  # always 500
 
 
 def etab(siret: str, commune: str, code_postal: str, libelle: str, *, siege: bool = False) -> dict:
@@ -170,7 +170,7 @@ class FakeSirene(BaseHTTPRequestHandler):
             return self._send(404, {"erreur": "not found"})
         if q == BUSY and count == 1:
             return self._send(429, {"erreur": "too many requests"}, {"Retry-After": "0"})
-        if q == BROKEN or q.startswith("999999999"):
+        if q == BROKEN or q.startswith("999999998"):
             return self._send(500, {"erreur": "internal error"})
         return self._send(200, ANSWERS.get(q, page()))
 

@@ -171,7 +171,7 @@ def test_no_checksum_but_the_same_published_last_modified_is_not_downloaded_agai
         ((_, again),) = fetch_sources(con, pnad_paths, [source], log=lambda _: None)
         assert (again.outcome, again.reason) == (
             "unchanged",
-            "published last_modified unchanged: not downloaded",
+            "date de mise à jour publiée inchangée : pas téléchargé",
         )
         assert FakeDataGouv.hits["/files/day2.json"] == 1
         # the resource is republished: fetched again (same content here: nothing new lands)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import random
+
 import duckdb
 import pytest
+from stdnum import luhn as stdnum_luhn
+from stdnum.fr import siret as stdnum_siret
 
 from pipelines.common.sql import run_sql
 from pipelines.common.warehouse import MACROS
+from pipelines.reference import sirene
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +62,62 @@ def test_decp_list_of_missing_field_is_null(con):
         ("28741020300016", False),  # wrong check digit
         ("2874102030001", False),  # 13 characters
         ("287410203 00015", False),  # embedded space
-        ("35600000000048", True),  # La Poste: accepted on its SIREN whatever the checksum
+        ("35600000000048", True),  # La Poste's head office: the Luhn check
+        ("35600000049837", True),  # a La Poste establishment: digits add up to 45
+        ("35600000000055", False),  # La Poste's SIREN, digits add up to 24: no longer accepted
+        ("12345678100012", False),  # the SIRET passes Luhn, its SIREN does not
         (None, False),
     ],
 )
 def test_siret_is_valid(con, siret, valid):
     assert value(con, "siret_is_valid($s)", {"s": siret}) is valid
+    assert sirene.siret_is_valid(siret) is valid  # the Python twin that filters SIRENE queries
+
+
+def generated_sirets(count: int) -> list[str]:
+    """Numbers of every kind the check must tell apart: random digits, La Poste's SIREN with
+    random establishment numbers, SIRETs made Luhn-valid (with Luhn-valid SIRENs or not), and
+    near misses (a wrong length, a letter)."""
+    draw = random.Random(20250115)
+    numbers = []
+    for index in range(count):
+        digits = "".join(draw.choice("0123456789") for _ in range(14))
+        kind = index % 5
+        if kind == 1:
+            digits = "356000000" + digits[9:]
+        elif kind in (2, 3):
+            body = digits[:13]
+            digits = next(body + d for d in "0123456789" if stdnum_luhn.is_valid(body + d))
+            if kind == 3:  # a Luhn-valid SIREN too
+                siren = next(
+                    digits[:8] + d for d in "0123456789" if stdnum_luhn.is_valid(digits[:8] + d)
+                )
+                digits = next(
+                    siren + digits[9:13] + d
+                    for d in "0123456789"
+                    if stdnum_luhn.is_valid(siren + digits[9:13] + d)
+                )
+        elif kind == 4:
+            digits = draw.choice([digits[:13], digits + "0", digits[:6] + "A" + digits[7:]])
+        numbers.append(digits)
+    return numbers
+
+
+def test_siret_check_agrees_with_python_stdnum_on_generated_numbers(con):
+    numbers = generated_sirets(20_000)
+    checked = dict(
+        con.execute(
+            "select n, siret_is_valid(n) from unnest($numbers::varchar[]) as t(n)",
+            {"numbers": numbers},
+        ).fetchall()
+    )
+    expected = {n: stdnum_siret.is_valid(n) for n in numbers}
+    assert checked == expected
+    assert {n: sirene.siret_is_valid(n) for n in numbers} == expected
+    # the sample covers both outcomes of every branch, La Poste's included
+    la_poste = [n for n in numbers if n.startswith("356000000") and len(n) == 14]
+    assert 500 < sum(expected[n] for n in la_poste) < len(la_poste) - 500
+    assert 3000 < sum(expected.values()) < len(numbers) - 3000
 
 
 @pytest.mark.parametrize(
@@ -110,6 +165,10 @@ def test_siren_departement_code(con, siret, departement):
         ("97209", "Code commune", "972"),
         ("93", "Code département", "93"),
         ("5", "CODE DEPARTEMENT", "05"),
+        ("974", "Code département", "974"),  # padded to two characters, never cut to 97
+        ("2A", "Code département", "2A"),
+        ("98714", "Code postal", "987"),  # Papeete: a collectivité's three digits, like 97x
+        ("98735", "Code commune", "987"),
         ("84", "Code région", None),  # ambiguous: région 84 or département 84
         ("99134", "Code pays", None),
         ("(29) Finistère", "Code département", None),
@@ -117,3 +176,11 @@ def test_siren_departement_code(con, siret, departement):
 )
 def test_place_departement_code(con, code, type_code, departement):
     assert value(con, "place_departement_code($c, $t)", {"c": code, "t": type_code}) == departement
+
+
+@pytest.mark.parametrize(
+    ("code", "width", "padded"),
+    [("5", 2, "05"), ("74", 2, "74"), ("974", 2, "974"), ("1000", 5, "01000"), ("", 2, "00")],
+)
+def test_zero_pad_pads_and_never_cuts(con, code, width, padded):
+    assert value(con, "zero_pad($c, $w)", {"c": code, "w": width}) == padded

@@ -23,6 +23,10 @@ PLACES = [
     ("ORSAY", ("94390", "Code postal"), "91", "11"),  # a 94 code whose only commune is in 91
     ("STBARTH", ("97133", "Code postal"), "977", "977"),  # Saint-Barthélemy (COM)
     ("REGION_HOLDING_DEP", ("74", "Code région"), "74", "84"),  # 74 is no région code
+    # three-digit départements as written: lpad(code, 2) cut them to 97, which none has
+    ("REUNION_DEP", ("974", "Code département"), "974", "04"),
+    ("MAYOTTE_IN_REGION_FIELD", ("976", "Code région"), "976", "06"),
+    ("PAPEETE", ("98714", "Code postal"), "987", "987"),  # Polynésie française (COM)
     ("REGION_AMBIGUOUS", ("84", "Code région"), None, None),  # région 84 or département 84?
     ("COUNTRY", ("99134", "Code pays"), None, None),
     ("FREE_TEXT", ("(29) Finistère", "Code département"), None, None),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,6 +35,20 @@ class SharedOptions:
 
 class CliError(Exception):
     """A failure to report to the user in one line (exit code 1)."""
+
+
+@contextmanager
+def writing(command: str) -> Iterator[None]:
+    """Hold the data root's writer lock for a command that writes (a second one waits, then
+    refuses in French)."""
+    from pipelines.common.writer_lock import WriterBusyError, writer_lock
+
+    paths = PnadPaths.resolve().ensure()
+    try:
+        with writer_lock(paths, command):
+            yield
+    except WriterBusyError as error:
+        raise CliError(str(error)) from error
 
 
 def run_refresh(
@@ -192,21 +208,37 @@ def after_2025_summary(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def fail_on_refused_exports(paths: PnadPaths) -> None:
-    """Exports of the drop folder that could not be loaded: each with its reason, and a
-    non-zero exit (the rest is published all the same)."""
+    """Exports of the drop folder that could not be loaded, and DECP files set aside because
+    reading them, alone, stopped the process: each with its reason, and a non-zero exit (the
+    rest is published all the same)."""
     from pipelines.common import warehouse
+    from pipelines.decp.set_aside import files_needing_attention
 
     with warehouse.connect(paths) as con:
         con.execute(
             "create table if not exists facilitator_load_errors (file varchar, error varchar)"
         )
         refused = con.execute("select file, error from facilitator_load_errors").fetchall()
+        set_aside = [f for f in files_needing_attention(con) if f["state"] == "set_aside"]
     for file, error in refused:
         print(f"export non chargé : {file}\n  {error}", file=sys.stderr)
+    for file in set_aside:
+        print(
+            f"fichier mis de côté : {file['relative_path']} ({file['original_name']})\n"
+            f"  {file['reason']}",
+            file=sys.stderr,
+        )
+    problems = []
     if refused:
+        problems.append(f"{len(refused)} export(s) de {paths.facilitator_drop} non chargé(s)")
+    if set_aside:
+        problems.append(
+            f"{len(set_aside)} fichier(s) DECP mis de côté car leur lecture arrête le processus "
+            "(pnad retry FICHIER les relit)"
+        )
+    if problems:
         raise CliError(
-            f"{len(refused)} export(s) of {paths.facilitator_drop} could not be loaded "
-            "(reasons above); the other data is published"
+            " ; ".join(problems) + " (raisons ci-dessus) ; les autres données sont publiées"
         )
 
 

@@ -17,7 +17,11 @@ from pipelines.common.paths import PnadPaths
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.common import warehouse
     from pipelines.decp import landing
-    from pipelines.demo.facilitator_exports import DEMO_FACILITATORS, write_demo_exports
+    from pipelines.demo.facilitator_exports import (
+        DEMO_FACILITATORS,
+        demo_export_paths,
+        write_demo_exports,
+    )
     from pipelines.demo.generator import generate_demo
     from pipelines.demo.sirene_stock import write_demo_sirene_stock
     from pipelines.facilitators import loading
@@ -29,6 +33,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         landing.forget_source(con, "demo")  # the demo is regenerated whole each time
         loading.forget_facilitators(con, list(DEMO_FACILITATORS))
     shutil.rmtree(demo_dir, ignore_errors=True)
+    # the earlier demo's exports go too: left in the drop folder, the first run below would
+    # load them again beside the new ones (another seed's hours counted twice)
+    for export in demo_export_paths(paths.facilitator_drop):
+        export.unlink(missing_ok=True)
     print(
         f"génération de {args.size} contrats de démonstration (graine {args.seed}) dans {demo_dir}"
     )

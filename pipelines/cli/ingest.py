@@ -15,6 +15,7 @@ from pipelines.cli.common import (
     run_refresh,
     warn_if_demo_mixed,
 )
+from pipelines.common.files import printable
 from pipelines.common.paths import PnadPaths
 
 
@@ -166,9 +167,28 @@ def _land(paths: PnadPaths, decp_inputs: list[Path]) -> tuple[list, dict[str, da
             known_before = dict(
                 con.execute("select left(file_id, 32), registered_at from ingest_files").fetchall()
             )
-            return landing.land_local_files(paths, decp_inputs, con), known_before
+            landed = landing.land_local_files(paths, decp_inputs, con)
+            _retry_set_aside(con, paths, [target.name[:32] for _, target in landed])
+            return landed, known_before
     except FileNotFoundError as error:
         raise CliError(str(error)) from error
+
+
+def _retry_set_aside(con, paths: PnadPaths, keys: list[str]) -> None:
+    """A file given again whose reading, alone, stopped the process is read again (alone
+    first): given again, it is the operator asking for it (as ``pnad retry`` does)."""
+    from pipelines.decp.set_aside import retry_files
+
+    ids = [
+        row[0]
+        for row in con.execute(
+            "select file_id from ingest_parse_attempts where set_aside_at is not null "
+            "and left(file_id, 32) in (select unnest($keys))",
+            {"keys": keys},
+        ).fetchall()
+    ]
+    if ids:
+        retry_files(con, paths, ids)
 
 
 def _decp_report(paths: PnadPaths, landed: list, known_before: dict[str, datetime]) -> list[dict]:
@@ -206,7 +226,7 @@ def _decp_report(paths: PnadPaths, landed: list, known_before: dict[str, datetim
         path, fmt, status, reason, read, loaded, dup, rejected, versions = rows[key]
         report.append(
             {
-                "file": str(source),
+                "file": printable(str(source)),
                 "stored_as": path,
                 "format": fmt,
                 # the regime and shape of its records: decp-2022, decp-2022-flat, decp-2019,
@@ -225,7 +245,7 @@ def _decp_report(paths: PnadPaths, landed: list, known_before: dict[str, datetim
                 else None,
             }
         )
-        first_given.setdefault(key, str(source))
+        first_given.setdefault(key, printable(str(source)))
     return report
 
 

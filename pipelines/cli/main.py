@@ -21,15 +21,24 @@ from pipelines.cli import (
     ingest,
     refresh,
     report,
+    retry,
     run,
     schedule,
     shares,
     status,
     ui,
 )
-from pipelines.cli.common import CliError, SharedOptions
+from pipelines.cli.common import CliError, SharedOptions, writing
 
-COMMANDS = (demo, run, refresh, ingest, status, schedule, hours, shares, exports, report, ui)
+COMMANDS = (demo, run, refresh, ingest, retry, status, schedule, hours, shares, exports, report, ui)
+
+
+# Commands that write in the data root: one at a time (the writer lock, writer_lock.py).
+WRITING_COMMANDS = ("demo", "run", "refresh", "ingest", "retry")
+
+
+def writes(args: argparse.Namespace) -> bool:
+    return args.command in WRITING_COMMANDS or bool(getattr(args, "withdraw", None))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.WARNING if getattr(args, "quiet", False) else logging.INFO
     )
     try:
+        if writes(args):
+            with writing(f"pnad {args.command}"):
+                return args.func(args)
         return args.func(args)
     except BrokenPipeError:  # `pnad hours | head`: the reader has what it wanted
         sys.stderr.close()

@@ -13,3 +13,9 @@ def copy_atomically(source: Path, target: Path) -> None:
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     shutil.copyfile(source, partial)
     os.replace(partial, target)
+
+
+def printable(text: str) -> str:
+    """A file name as it can be stored and shown: bytes that are not UTF-8 in a name (the
+    system gives them as surrogates, which DuckDB and the terminal refuse) become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

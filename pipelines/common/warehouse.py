@@ -14,10 +14,14 @@ import duckdb
 
 from pipelines.common.paths import REFERENCE_DIR, SQL_DIR, PnadPaths
 from pipelines.common.sql import run_sql, sql_text, string_literal
+from pipelines.common.writer_lock import writer_lock
 
 MACROS = (
     "macros/spelling_key",
+    "macros/zero_pad",
+    "macros/contract_base_uid",
     "macros/decp_list",
+    "macros/json_unflatten",
     "macros/siret_is_valid",
     "macros/siren_departement_code",
     "macros/place_departement_code",
@@ -100,8 +104,17 @@ def _upgrade_storage(paths: PnadPaths) -> None:
 
 @contextmanager
 def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the working database with the project's macros and bookkeeping tables in place."""
+    """Open the working database with the project's macros and bookkeeping tables in place,
+    under the data root's writer lock (one writer at a time: a second one waits, see
+    writer_lock.py)."""
     paths.ensure()
+    with writer_lock(paths, "traitement pnad"):
+        with _connect(paths) as con:
+            yield con
+
+
+@contextmanager
+def _connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
     con = _open(paths)
     if _version_key(storage_version(con)) < _version_key(WORK_DB_STORAGE_VERSION):
         con.execute("checkpoint")  # everything in the file, nothing left in the write-ahead log
@@ -123,6 +136,7 @@ def connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
             run_sql(con, macro)
         _migrate(con, paths)
         run_sql(con, "decp/staging/create_ingest_tables")
+        run_sql(con, "decp/staging/create_parse_attempts")
         run_sql(con, "facilitators/create_facilitator_tables")
         run_sql(con, "reference/create_sirene_cache")  # contracts.sql reads it, even when empty
         yield con
@@ -143,12 +157,22 @@ REBUILT_ON_LAYOUT_CHANGE = (
 
 # Staging layouts (digests of create_ingest_tables.sql, as _migrate computes them) of earlier
 # releases that are migrated, not reset: the columns stg_decp_records gained since are added
-# (STAGED_COLUMNS_ADDED), and every file still under raw/ is parsed again to fill them. A file
-# no longer there keeps its records (the new fields unknown) instead of vanishing with a reset.
+# (STAGED_COLUMNS_ADDED), and every file still under raw/ is parsed again to fill them (or to
+# stage what the release reads differently in them: create_ingest_tables.sql then says what).
+# A file no longer there keeps its records (the new fields unknown) instead of vanishing with a
+# reset.
 # - 9f00f423ea1bf291: before the actes de sous-traitance (subcontracting);
 # - bd1722962cac8e12: before tabular holders' names and types and tabular acts;
-# - cafac9bc0c865efe: before techniques, execution modalities and publisher.
-MIGRATED_LAYOUTS = ("9f00f423ea1bf291", "bd1722962cac8e12", "cafac9bc0c865efe")
+# - cafac9bc0c865efe: before techniques, execution modalities and publisher;
+# - 25cdb28b2a967acb: the same columns, staged before dotted keys were read as nested fields
+#   (flattened 2019 records were rejected), before a tabular file without modification ids had
+#   its rows told apart by date, and before a repeated XML publication date gave the latest.
+MIGRATED_LAYOUTS = (
+    "9f00f423ea1bf291",
+    "bd1722962cac8e12",
+    "cafac9bc0c865efe",
+    "25cdb28b2a967acb",
+)
 
 
 # Digests of earlier create_ingest_tables.sql texts whose tables are those of the current one

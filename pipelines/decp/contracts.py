@@ -19,6 +19,7 @@ from pipelines.common.warehouse import (
 # The contract model in build order: each file creates the table (or, for the per-value lookups,
 # the temporary table) of its name.
 CONTRACT_MODEL = (
+    "decp/contracts/contract_identities",
     "decp/contracts/contract_versions",
     "decp/contracts/contract_modifications",
     "decp/contracts/contract_holders",
@@ -121,8 +122,9 @@ def _prepare_increment(con: duckdb.DuckDBPyConnection) -> bool:
     An increment needs: the last build's logic and SIRENE answers; every file it read still
     there with the same status (only new files since); few new records. Touched are the
     base_uids of the new records, and the contracts notified since the last build's day (the
-    date plausibility reads current_date). Their records are run through the same SQL files as
-    a full build, against only those records: per base_uid, the result is the same.
+    date plausibility reads current_date), with their families (ids equal up to trailing
+    '#<digits>', which a shared id's uids must not take). Their records are run through the same
+    SQL files as a full build, against only those records: per family, the result is the same.
     """
     row = con.execute("select fingerprint from build_state where step = 'contracts_increment'")
     previous = row.fetchone()

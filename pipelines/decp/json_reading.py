@@ -12,7 +12,7 @@ import duckdb
 
 from pipelines.common.sql import insert_rows, run_sql
 from pipelines.decp.formats import content_size, json_root_shape
-from pipelines.decp.json_split import InvalidJson, NotSplittable, split_document
+from pipelines.decp.json_split import InvalidJson, NotSplittable, RecordTooLarge, split_document
 from pipelines.decp.parts import FILE_ERRORS, Part, UnusableFileError
 from pipelines.decp.xml_records import XmlRejected, xml_to_decp_json
 
@@ -69,21 +69,32 @@ def json_parts(
     scratch: Path,
     temporary: list[Path],
     progress: ParseProgress,
+    repair: bool = False,
 ) -> list[Part]:
     """How a batch of DECP JSON files is read: the steps that each fill batch_records.
 
     A batch of ordinary files is one step. A large file (alone in its batch) is split, streaming,
-    into parts read one after the other, so that memory does not follow its size.
+    into parts read one after the other, so that memory does not follow its size. With
+    ``repair`` (a file alone that DuckDB refused), the file is split with each record written
+    again as valid JSON: a record no reader can use is rejected, the others are read.
     """
-    if len(batch) == 1 and is_large_json(Path(batch[0][1])):
+    if len(batch) == 1 and (repair or is_large_json(Path(batch[0][1]))):
         ((file_id, path),) = batch
         directory = scratch / f"{file_id}.parts"
         temporary.append(directory)
         try:
             document = split_document(
-                Path(path), directory, PART_BYTES, lambda chars: progress.within_file(chars)
+                Path(path),
+                directory,
+                PART_BYTES,
+                lambda chars: progress.within_file(chars),
+                repair=repair,
             )
+        except RecordTooLarge as error:
+            raise UnusableFileError(str(error)) from error
         except (NotSplittable, InvalidJson) as error:
+            if repair:
+                raise UnusableFileError(f"JSON invalide : {error}") from error
             # not the usual shape, or not JSON to the json module: read whole, as a small file
             # is, and let DuckDB's reader decide (the same reasons, the same outcome)
             progress.log(f"{Path(path).name} read whole: {error}")
@@ -110,16 +121,20 @@ def is_large_json(path: Path) -> bool:
 
 def xml_as_json(
     batch: list[tuple[str, str]], scratch: Path, temporary: list[Path]
-) -> list[tuple[str, str]]:
-    """The batch's XML files converted (safely, streaming) into JSON documents under scratch."""
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The batch's XML files converted (safely, streaming) into JSON documents under scratch,
+    and the reading note of each file that has one (file_id -> note)."""
     scratch.mkdir(parents=True, exist_ok=True)
     json_batch = []
+    notes = {}
     for file_id, path in batch:
         target = scratch / f"{file_id}.json"
         temporary.append(target)
         try:
-            xml_to_decp_json(Path(path), target)
+            note = xml_to_decp_json(Path(path), target).note()
         except XmlRejected as error:
             raise UnusableFileError(str(error)) from error
         json_batch.append((file_id, str(target)))
-    return json_batch
+        if note:
+            notes[file_id] = note
+    return json_batch, notes

@@ -25,6 +25,34 @@ _NON_SPACE = re.compile(r"[^ \t\n\r]")
 _DECODER = json.JSONDecoder()  # NaN and Infinity accepted, as DuckDB's reader accepts them
 
 
+def _first_wins(pairs: list[tuple[str, object]]) -> dict:
+    """An object's members, a key given twice keeping its first value (as DuckDB's reader)."""
+    members: dict = {}
+    for key, value in pairs:
+        members.setdefault(key, value)
+    return members
+
+
+# Repairing: control characters inside strings accepted (a raw NUL byte in an objet), a key
+# given twice kept once.
+_LENIENT = json.JSONDecoder(strict=False, object_pairs_hook=_first_wins)
+
+
+# A record longer than this is not a DECP record (the longest real ones are a few hundred KB): it
+# is refused before memory follows it (a 3 GB string in a 3 MB gzip file).
+MAX_RECORD_CHARS = 64 * 1024 * 1024
+
+
+_TOO_LARGE = (
+    f"une valeur du document dépasse {MAX_RECORD_CHARS // (1 << 20)} Mo : "
+    "pas un enregistrement DECP"
+)
+
+
+class RecordTooLarge(Exception):
+    """A value of the document is longer than MAX_RECORD_CHARS (French message)."""
+
+
 class NotSplittable(Exception):
     """Not a single JSON object with a "marches" key: the file is read whole instead."""
 
@@ -48,6 +76,7 @@ class Part:
 class SplitDocument:
     parts: list[Part] = field(default_factory=list)
     records: dict[str | None, int] = field(default_factory=dict)  # per list
+    repaired: int = 0  # records written again as valid JSON (split_document's repair)
 
     def position_base(self, part: Part) -> int:
         """Records of the file before the part's first one: marchés come first, then concessions
@@ -60,8 +89,13 @@ class SplitDocument:
 class _Text:
     """The document's text, read in chunks into a window the decoder scans."""
 
-    def __init__(self, handle: TextIO, on_progress: Callable[[int], None] | None) -> None:
-        self.handle, self.on_progress = handle, on_progress
+    def __init__(
+        self,
+        handle: TextIO,
+        on_progress: Callable[[int], None] | None,
+        decoder: json.JSONDecoder = _DECODER,
+    ) -> None:
+        self.handle, self.on_progress, self.decoder = handle, on_progress, decoder
         self.window, self.pos, self.ended, self.chars_read = "", 0, False, 0
 
     def _read_more(self, ahead: int) -> None:
@@ -101,13 +135,18 @@ class _Text:
         while True:
             self._read_more(ahead)
             try:
-                _, end = _DECODER.raw_decode(self.window, self.pos)
+                _, end = self.decoder.raw_decode(self.window, self.pos)
             except (json.JSONDecodeError, ValueError) as error:
                 if self.ended:
                     raise InvalidJson(str(error)) from error
-                # a value longer than the window: read more of the text and try again
-                ahead = 2 * max(ahead, len(self.window) - self.pos)
+                if len(self.window) - self.pos > MAX_RECORD_CHARS:
+                    raise RecordTooLarge(_TOO_LARGE) from error
+                # a value longer than the window: read more of the text (never more than a
+                # record may hold) and try again
+                ahead = min(2 * max(ahead, len(self.window) - self.pos), MAX_RECORD_CHARS + 1)
                 continue
+            if end - self.pos > MAX_RECORD_CHARS:
+                raise RecordTooLarge(_TOO_LARGE)
             if end == len(self.window) and not self.ended:
                 ahead = 2 * max(ahead, len(self.window) - self.pos)  # a number may go on
                 continue
@@ -139,8 +178,9 @@ class _Text:
 class _Parts:
     """Writes the records into part files of about ``part_chars`` characters each."""
 
-    def __init__(self, directory: Path, part_chars: int) -> None:
-        self.directory, self.part_chars = directory, part_chars
+    def __init__(self, directory: Path, part_chars: int, repair: bool = False) -> None:
+        self.directory, self.part_chars, self.repair = directory, part_chars, repair
+        self.repaired = 0
         self.result = SplitDocument()
         self.handle: TextIO | None = None
 
@@ -180,11 +220,26 @@ class _Parts:
             self.path = path
         else:
             self.handle.write(",\n")
+        if self.repair:
+            record = self._repaired(record)
         self.handle.write(record)
         self.count += 1
         self.chars += len(record)
         if self.chars >= self.part_chars:
             self._close()
+
+    def _repaired(self, record: str) -> str:
+        """The record written again as valid JSON (control characters escaped, a key given
+        twice kept once: its first value, as DuckDB keeps it)."""
+        try:
+            clean = json.dumps(_LENIENT.decode(record), ensure_ascii=False)
+            clean.encode("utf-8")  # a lone surrogate (\ud800) is valid JSON, not UTF-8 text
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeEncodeError
+            # not a record any reader can use: a text that the staging SQL rejects, with why
+            excerpt = record[:200].encode("utf-8", "replace").decode("utf-8")
+            clean = json.dumps(f"enregistrement illisible ({error}) : {excerpt}")
+        self.repaired += clean != record
+        return clean
 
     def _close(self) -> None:
         if self.handle is None:
@@ -200,21 +255,25 @@ def split_document(
     directory: Path,
     part_chars: int,
     on_progress: Callable[[int], None] | None = None,
+    repair: bool = False,
 ) -> SplitDocument:
     """Split a DECP JSON document into parts under ``directory``, each read like a small file.
 
     Raises NotSplittable when the file is not one JSON object with a "marches" key whose value
     is read through lists, and InvalidJson when the json module finds it invalid: the caller then
     reads it whole, and DuckDB's reader says what it makes of it. ``on_progress`` receives the
-    characters read so far.
+    characters read so far. With ``repair``, each record is written again as valid JSON (a
+    file DuckDB refused for one record: that record is rejected, the others are read), and
+    ``repaired`` on the result counts the records written differently. Raises RecordTooLarge
+    for a value longer than MAX_RECORD_CHARS.
     """
     directory.mkdir(parents=True, exist_ok=True)
     with source.open("rb") as probe:
         opener = gzip.open if probe.read(2) == b"\x1f\x8b" else open
-    parts = _Parts(directory, part_chars)
+    parts = _Parts(directory, part_chars, repair)
     try:
         with opener(source, "rt", encoding="utf-8-sig", newline="") as handle:
-            text = _Text(handle, on_progress)
+            text = _Text(handle, on_progress, _LENIENT if repair else _DECODER)
             if text.peek() != "{":
                 raise NotSplittable("the document is not a JSON object")
             seen_marches = False
@@ -240,6 +299,7 @@ def split_document(
     finally:
         if parts.handle is not None:
             parts.handle.close()
+    parts.result.repaired = parts.repaired
     return parts.result
 
 

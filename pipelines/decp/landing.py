@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.common.files import copy_atomically
+from pipelines.common.files import copy_atomically, printable
 from pipelines.common.paths import PnadPaths
 from pipelines.common.sql import insert_rows
 from pipelines.decp.formats import GZIP_MAGIC, SUFFIX_BY_FORMAT, sniff_format
@@ -100,7 +100,10 @@ def land_local_files(
             if con is not None:
                 con.execute(
                     "insert or replace into local_landings values ($path, $original, now())",
-                    {"path": target.relative_to(paths.home).as_posix(), "original": str(source)},
+                    {
+                        "path": target.relative_to(paths.home).as_posix(),
+                        "original": printable(str(source)),
+                    },
                 )
     return landed
 
@@ -125,9 +128,9 @@ def register_raw_files(
         (p for p in paths.raw.rglob("*") if p.is_file() and is_data_file(p.name)),
         key=lambda p: (p.stat().st_mtime_ns, p.as_posix()),
     )
-    rows = []
+    rows, badly_named = [], []
     for path in candidates:
-        relative = path.relative_to(paths.home).as_posix()
+        relative = printable(path.relative_to(paths.home).as_posix())
         size = path.stat().st_size
         if known.get(relative) == size:
             unchanged += 1  # raw files are immutable: same path and size means already registered
@@ -139,7 +142,9 @@ def register_raw_files(
         next_seq += 1
         parts = path.relative_to(paths.raw).parts
         source = parts[0] if len(parts) > 1 else "raw"
-        original = Path(given_names.get(relative, path.name)).name  # information only
+        original = Path(given_names.get(relative, printable(path.name))).name  # information only
+        if relative != path.relative_to(paths.home).as_posix():
+            badly_named.append(checksum)  # its path cannot be stored: set aside, to be renamed
         rows.append(
             (checksum, source, relative, original, size, datetime.now(), next_seq, "registered")
         )
@@ -163,6 +168,12 @@ def register_raw_files(
                     "status",
                 ),
                 rows,
+            )
+            con.execute(
+                "update ingest_files set status = 'quarantined', status_reason = "
+                "'nom de fichier illisible (octets hors UTF-8) : renommez le fichier pour qu''il "
+                "soit lu' where file_id in (select unnest($ids))",
+                {"ids": badly_named},
             )
             con.execute("commit")
         except Exception:

@@ -1,17 +1,18 @@
 """Parsing the registered DECP files into ``stg_decp_records``: files grouped in batches by
 format, each batch stored in one transaction, an unreadable file isolated and set aside with its
-reason (``ingest_files.status_reason``), a file whose reading stops the process read alone.
-SQL: ``sql/decp/staging/``."""
+reason (``ingest_files.status_reason``, in French), a file whose reading stopped the process read
+alone in a child process first (``set_aside.py``). SQL: ``sql/decp/staging/``."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import duckdb
 
 from pipelines.common import progress as progress_display
-from pipelines.common.paths import PnadPaths
+from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.common.sql import checkpoint_after_bulk_write, insert_rows, run_sql
 from pipelines.decp import json_reading
 from pipelines.decp.formats import (
@@ -25,6 +26,7 @@ from pipelines.decp.formats import (
 from pipelines.decp.json_reading import json_parts, xml_as_json
 from pipelines.decp.landing import Log, quiet
 from pipelines.decp.parts import FILE_ERRORS, Part, UnusableFileError
+from pipelines.decp.set_aside import read_alone_in_child, record_set_aside
 from pipelines.decp.tabular import tabular_parts
 
 # JSON bytes per parsing batch of ordinary files (a daily file is a few MB): bounds the memory a
@@ -32,8 +34,9 @@ from pipelines.decp.tabular import tabular_parts
 BATCH_BYTES = 128 * 1024 * 1024
 
 
-# A file whose reading stopped the process this many times is quarantined (ingest_parse_attempts).
-MAX_INTERRUPTED_READS = 2
+# Errors that mean "reading this file costs more than it may": the file is set aside with the
+# reason, the others are read (a deeply nested document, a record larger than the memory bound).
+RESOURCE_ERRORS = (RecursionError, MemoryError, duckdb.OutOfMemoryException)
 
 
 def _set_status(
@@ -52,7 +55,7 @@ def _set_status(
         con.execute(
             "insert into ingest_rejects (file_id, position, reason, raw_excerpt) "
             "values ($file_id, null, $reason, null)",
-            {"file_id": file_id, "reason": f"whole file quarantined: {reason}"},
+            {"file_id": file_id, "reason": f"fichier entier mis de côté : {reason}"},
         )
 
 
@@ -62,18 +65,20 @@ def _parse_batch(
     fmt: str,
     scratch: Path,
     progress: ParseProgress,
+    repair: bool = False,
 ) -> None:
     """Parse a batch of files of one format (stored in one transaction, a large file in one per
-    part); raises if a file is unreadable.
+    part); raises if a file is unreadable. ``repair``: see json_parts.
 
     XML files are first converted (safely, streaming) into JSON documents under ``scratch``. A
     batch is read in one or more parts (a large file in several), each part's records stored
     before the next is read; the files' counts are recorded once every part is read.
     """
     temporary: list[Path] = []
+    notes: dict[str, str] = {}
     try:
         if fmt == "decp-xml":
-            batch = xml_as_json(batch, scratch, temporary)
+            batch, notes = xml_as_json(batch, scratch, temporary)
         con.execute(
             "create or replace temp table batch_files "
             "(file_id varchar, path varchar, position_base bigint default 0)"
@@ -81,7 +86,7 @@ def _parse_batch(
         insert_rows(con, "batch_files", ("file_id", "path"), batch)
         _start_batch_counts(con)
         if fmt in ("decp-json", "decp-xml"):
-            parts = json_parts(con, batch, scratch, temporary, progress)
+            parts = json_parts(con, batch, scratch, temporary, progress, repair)
         else:
             parts = tabular_parts(con, batch, fmt, scratch, temporary)
         # Each part is read outside any transaction (an insert reading a temporary table written
@@ -103,6 +108,8 @@ def _parse_batch(
             if several:
                 _forget_parsed_rows(con, [file_id for file_id, _ in batch])
             raise
+        for file_id, note in notes.items():  # what was read differently from the file
+            _note(con, file_id, note)
     finally:
         for path in temporary:
             if path.is_dir():
@@ -130,7 +137,7 @@ def _store_part(con: duckdb.DuckDBPyConnection, fmt: str, part: Part, *, last: b
             for (file_id,) in con.execute(
                 "select distinct file_id from batch_unreadable"
             ).fetchall():
-                _set_status(con, file_id, "quarantined", 'no "marches" root in the JSON document')
+                _set_status(con, file_id, "quarantined", "document JSON sans racine « marches »")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -149,7 +156,7 @@ def _forget_parsed_rows(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> 
     con.execute("commit")
 
 
-def _parse_as_windows_1252(
+def _parse_reencoded(
     con: duckdb.DuckDBPyConnection,
     file_id: str,
     path: str,
@@ -158,12 +165,14 @@ def _parse_as_windows_1252(
     progress: ParseProgress,
 ) -> bool:
     """A JSON file that could not be read and is not UTF-8 is read again from a UTF-8 copy
-    (decoded as Windows-1252); True when that worked (its status_reason says so)."""
+    (from UTF-16 or UTF-32, else Windows-1252); True when that worked (its status_reason says
+    so)."""
     if fmt != "decp-json":
         return False  # XML declares its encoding, a CSV file is converted before it is read
     copy = scratch / f"{file_id}.utf8{SUFFIX_BY_FORMAT[fmt]}"
     try:
-        if not utf8_copy(Path(path), copy):
+        encoding = utf8_copy(Path(path), copy)
+        if not encoding:
             return False
         _parse_batch_attempt(con, [(file_id, str(copy))], fmt, scratch, progress)
     except (*FILE_ERRORS, UnusableFileError):
@@ -172,9 +181,46 @@ def _parse_as_windows_1252(
         copy.unlink(missing_ok=True)
     con.execute(
         "update ingest_files set status_reason = $note where file_id = $file_id",
-        {"note": "not UTF-8: read as Windows-1252", "file_id": file_id},
+        {"note": f"pas en UTF-8 : lu comme {encoding}", "file_id": file_id},
     )
     return True
+
+
+def _parse_repaired(
+    con: duckdb.DuckDBPyConnection,
+    file_id: str,
+    path: str,
+    fmt: str,
+    scratch: Path,
+    progress: ParseProgress,
+) -> bool:
+    """A JSON file DuckDB refused is read record by record, each written again as valid JSON
+    (a raw control character, a key given twice): a record no reader can use is rejected with
+    its reason, the others are read; True when that worked (its status_reason says so)."""
+    if fmt != "decp-json":
+        return False
+    try:
+        _parse_batch_attempt(con, [(file_id, path)], fmt, scratch, progress, repair=True)
+    except (*FILE_ERRORS, UnusableFileError):
+        return False
+    con.execute(
+        "update ingest_files set status_reason = $note where file_id = $file_id",
+        {
+            "note": "JSON refusé d'un bloc (caractère de contrôle, clé en double...) : lu "
+            "enregistrement par enregistrement, les illisibles rejetés (ingest_rejects)",
+            "file_id": file_id,
+        },
+    )
+    return True
+
+
+def _note(con: duckdb.DuckDBPyConnection, file_id: str, note: str) -> None:
+    """Say, on a parsed file's row, what was read differently from the file (status_reason)."""
+    con.execute(
+        "update ingest_files set status_reason = $note where file_id = $file_id "
+        "and status = 'parsed'",
+        {"note": note, "file_id": file_id},
+    )
 
 
 def _start_batch_counts(con: duckdb.DuckDBPyConnection) -> None:
@@ -257,17 +303,19 @@ def _parse_batch_attempt(
     fmt: str,
     scratch: Path,
     progress: ParseProgress,
+    repair: bool = False,
 ) -> None:
     """_parse_batch, with the attempt recorded in ingest_parse_attempts while it runs: only a
     process that dies while reading (a crash inside DuckDB's reader, a kill) leaves it there."""
     ids = [file_id for file_id, _ in batch]
     con.execute(
-        "insert into ingest_parse_attempts select unnest($ids), 1, now() on conflict (file_id) "
+        "insert into ingest_parse_attempts (file_id, attempts, last_started_at) "
+        "select unnest($ids), 1, now() on conflict (file_id) "
         "do update set attempts = attempts + 1, last_started_at = excluded.last_started_at",
         {"ids": ids},
     )
     try:
-        _parse_batch(con, batch, fmt, scratch, progress)
+        _parse_batch(con, batch, fmt, scratch, progress, repair)
     finally:
         con.execute(
             "delete from ingest_parse_attempts where file_id in (select unnest($ids))",
@@ -275,44 +323,95 @@ def _parse_batch_attempt(
         )
 
 
+def _sort_pending(
+    con: duckdb.DuckDBPyConnection,
+    paths: PnadPaths,
+    interrupted: set[str],
+    outcome: dict[str, int],
+    log: Log,
+) -> dict[str, list[tuple[str, str, int]]]:
+    """The registered files by format; those that cannot be read set aside with their reason (a
+    file whose reading stopped the process before read alone in a child process first)."""
+    pending = con.execute(
+        "select file_id, relative_path from ingest_files "
+        "where status = 'registered' order by ingest_seq"
+    ).fetchall()
+    by_format: dict[str, list[tuple[str, str, int]]] = {}
+    for file_id, relative in pending:
+        path = paths.home / relative
+        fmt, reason = sniff_format(path)
+        if not reason and fmt in PARSERS and file_id in interrupted:
+            log(f"{relative} : sa lecture a été interrompue ; lu seul dans un processus à part")
+            reason = read_alone_in_child(paths, file_id, str(path), fmt)
+            if reason:
+                record_set_aside(con, file_id, reason)
+        if reason:
+            _set_status(con, file_id, "quarantined", reason)
+            outcome["quarantined"] += 1
+            log(f"mis de côté : {relative} : {reason}")
+        elif fmt not in PARSERS:
+            reason = f"le format {fmt} n'est pas encore lu"
+            _set_status(con, file_id, "unsupported", reason, fmt)
+            outcome["unsupported"] += 1
+            log(f"laissé de côté : {relative} : {reason}")
+        else:
+            by_format.setdefault(fmt, []).append((file_id, str(path), content_size(path)))
+    return by_format
+
+
+def _parse_alone(
+    con: duckdb.DuckDBPyConnection,
+    file_id: str,
+    path: str,
+    fmt: str,
+    scratch: Path,
+    progress: ParseProgress,
+) -> None:
+    """Read one file alone; one that cannot be read (or costs more than it may) is set aside
+    with its reason."""
+    try:
+        _parse_batch_attempt(con, [(file_id, path)], fmt, scratch, progress)
+        return
+    except (*FILE_ERRORS, UnusableFileError) as error:
+        if _parse_reencoded(con, file_id, path, fmt, scratch, progress):
+            return
+        if _parse_repaired(con, file_id, path, fmt, scratch, progress):
+            return
+        detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+        reason = f"{FORMAT_LABELS[fmt]} illisible : {detail or type(error).__name__}"
+    except RESOURCE_ERRORS as error:
+        reason = f"{FORMAT_LABELS[fmt]} trop coûteux à lire : {resource_reason(error)}"
+    _set_status(con, file_id, "quarantined", reason)
+    progress.batch_done(0, f"mis de côté : {path} : {reason}")
+
+
+def resource_reason(error: BaseException) -> str:
+    """Why reading a file cost more than it may, in French."""
+    if isinstance(error, RecursionError):
+        return "structure trop profondément imbriquée"
+    return (
+        "mémoire insuffisante (PNAD_DUCKDB_MEMORY = "
+        f"{os.environ.get('PNAD_DUCKDB_MEMORY', '2GB')}) ; {str(error).splitlines()[0][:200]}"
+    )
+
+
 def parse_pending_files(
     con: duckdb.DuckDBPyConnection, paths: PnadPaths, log: Log = quiet
 ) -> dict[str, int]:
     """Parse every registered file not parsed yet; returns counts by outcome."""
-    pending = con.execute(
-        "select file_id, relative_path, size_bytes from ingest_files "
-        "where status = 'registered' order by ingest_seq"
-    ).fetchall()
     outcome = {"parsed": 0, "quarantined": 0, "unsupported": 0}
     run_sql(con, "decp/staging/create_parse_attempts")
     con.execute(
-        "delete from ingest_parse_attempts where file_id not in "
+        "delete from ingest_parse_attempts where set_aside_at is null and file_id not in "
         "(select file_id from ingest_files where status = 'registered')"
     )
-    interrupted = dict(
-        con.execute("select file_id, attempts from ingest_parse_attempts").fetchall()
-    )
-    by_format: dict[str, list[tuple[str, str, int]]] = {}
-    for file_id, relative, _ in pending:
-        path = paths.home / relative
-        fmt, reason = sniff_format(path)
-        if not reason and interrupted.get(file_id, 0) >= MAX_INTERRUPTED_READS:
-            reason = (
-                f"reading this file stopped the process {interrupted.pop(file_id)} times (a "
-                "crash in the reader, or a kill): set aside so that the other files are read"
-            )
-            con.execute("delete from ingest_parse_attempts where file_id = $id", {"id": file_id})
-        if reason:
-            _set_status(con, file_id, "quarantined", reason)
-            outcome["quarantined"] += 1
-            log(f"quarantined {relative}: {reason}")
-        elif fmt not in PARSERS:
-            _set_status(con, file_id, "unsupported", f"format {fmt} is not read yet", fmt)
-            outcome["unsupported"] += 1
-            log(f"left aside {relative}: format {fmt} is not read yet")
-        else:
-            by_format.setdefault(fmt, []).append((file_id, str(path), content_size(path)))
-
+    interrupted = {
+        row[0]
+        for row in con.execute(
+            "select file_id from ingest_parse_attempts where set_aside_at is null"
+        ).fetchall()
+    }
+    by_format = _sort_pending(con, paths, interrupted, outcome, log)
     scratch = paths.work_db.parent / "scratch"
     sizes = {file_id: size for files in by_format.values() for file_id, _, size in files}
     progress = ParseProgress(sum(sizes.values()), log)
@@ -324,18 +423,10 @@ def parse_pending_files(
         for batch in batches:
             try:
                 _parse_batch_attempt(con, batch, fmt, scratch, progress)
-            except (*FILE_ERRORS, UnusableFileError):
-                # One unreadable file fails the whole batch: retry file by file to isolate it.
+            except (*FILE_ERRORS, UnusableFileError, *RESOURCE_ERRORS):
+                # One unreadable file fails the whole batch: read file by file to isolate it.
                 for file_id, path in batch:
-                    try:
-                        _parse_batch_attempt(con, [(file_id, path)], fmt, scratch, progress)
-                    except (*FILE_ERRORS, UnusableFileError) as error:
-                        if _parse_as_windows_1252(con, file_id, path, fmt, scratch, progress):
-                            continue
-                        reason = str(error).strip().splitlines()[0][:300]
-                        label = FORMAT_LABELS[fmt]
-                        _set_status(con, file_id, "quarantined", f"unreadable {label}: {reason}")
-                        progress.batch_done(0, f"quarantined {path}: {reason}")
+                    _parse_alone(con, file_id, path, fmt, scratch, progress)
             done += len(batch)
             progress.batch_done(
                 sum(sizes[file_id] for file_id, _ in batch),
@@ -355,3 +446,38 @@ def parse_pending_files(
     outcome["parsed"] += statuses.get("parsed", 0)
     outcome["quarantined"] += statuses.get("quarantined", 0)
     return outcome
+
+
+def read_file_alone(file_id: str, path: str, fmt: str, scratch: Path) -> None:
+    """Read one file into a throwaway in-memory database, as parse_pending_files reads it (run
+    by set_aside.read_alone_in_child, in a child process). A file the reader refuses ends
+    normally: the pipeline gives the reason when it reads the file."""
+    from pipelines.common.warehouse import MACROS
+
+    with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")
+        con.execute(
+            "set memory_limit = $limit", {"limit": os.environ.get("PNAD_DUCKDB_MEMORY", "2GB")}
+        )
+        con.execute("set temp_directory = $dir", {"dir": str(scratch / "spill")})
+        for macro in MACROS:
+            run_sql(con, macro)
+        run_sql(con, "decp/staging/create_ingest_tables")
+        # the schema's keys tell schema drift (insert_batch_unknown_keys)
+        run_sql(
+            con,
+            "reference/decp_record_keys",
+            {"path": str(REFERENCE_DIR / "decp_record_keys.csv")},
+        )
+        con.execute(
+            "insert into ingest_files (file_id, source, relative_path, size_bytes, "
+            "registered_at, ingest_seq, status) values ($id, 'alone', $path, 0, now(), 1, "
+            "'registered')",
+            {"id": file_id, "path": path},
+        )
+        try:
+            _parse_batch(con, [(file_id, path)], fmt, scratch, ParseProgress(1, quiet))
+        except (*FILE_ERRORS, UnusableFileError, RecursionError):
+            pass
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -19,7 +19,9 @@ import requests
 
 from pipelines.common.download import FetchResult, Previous, fetch, make_session
 from pipelines.common.paths import PnadPaths
+from pipelines.common.personal_data import personal_columns
 from pipelines.common.progress import DownloadProgress
+from pipelines.decp.formats import DamagedGzipError, read_head
 from pipelines.decp.landing import copy_atomically, is_data_file, sha256_of
 
 SHIPPED_SOURCES = Path(__file__).with_name("sources.toml")
@@ -186,11 +188,19 @@ def _record(
 def _copy_local(paths: PnadPaths, source: Source) -> list[FetchResult]:
     folder = Path(source.path).expanduser()
     if not folder.is_dir():
-        return [FetchResult(url=str(folder), outcome="failed", reason="folder not found")]
+        return [FetchResult(url=str(folder), outcome="failed", reason="dossier introuvable")]
     target_dir = paths.raw / source.name
     target_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for file in sorted(p for p in folder.rglob("*") if p.is_file() and is_data_file(p.name)):
+        try:
+            personal = personal_columns(read_head(file).split(b"\n", 1)[0])
+        except DamagedGzipError:
+            personal = []  # copied: reading it sets it aside with that reason
+        if personal:  # never landed: it may hold names
+            reason = f"données personnelles probables (colonnes {', '.join(personal)}) : non copié"
+            results.append(FetchResult(url=str(file), outcome="failed", reason=reason))
+            continue
         digest = sha256_of(file)
         target = target_dir / f"{source.name}-{digest[:16]}{file.suffix.lower()}"
         outcome = "unchanged" if target.exists() else "downloaded"
@@ -217,78 +227,114 @@ def fetch_sources(
     landing: Path | None = None,
 ) -> list[tuple[Source, FetchResult]]:
     """Fetch every enabled source into <landing>/<name>/ (default raw/, the DECP landing zone;
-    reference tables go to ref/); record each outcome in download_manifest."""
+    reference tables go to ref/); record each outcome in download_manifest. One source that
+    fails, whatever the way, is recorded with its reason and the others are fetched."""
     session = session or make_session()
     landing = landing or paths.raw
     outcomes = []
     for source in (s for s in sources if s.enabled):
-        if source.kind == "local_folder":
-            for result in _copy_local(paths, source):
-                _record(con, paths, source, None, None, result)
-                outcomes.append((source, result))
-            continue
         try:
-            resources = (
-                [{"url": source.url, "id": None}]
-                if source.kind == "url"
-                else _resources(session, source)
-            )
-        except (requests.RequestException, ValueError) as error:
-            result = FetchResult(
-                url=source.url or source.dataset or "",
-                outcome="failed",
-                reason=f"cannot list resources: {str(error).splitlines()[0][:200]}",
-            )
-            _record(con, paths, source, source.resource_id, None, result)
-            outcomes.append((source, result))
-            log(f"{source.name}: {result.reason}")
-            continue
-        for resource in resources:
-            checksum = _checksum(resource)
-            published_at = resource.get("last_modified") or None
-            previous, last_checksum, last_published_at, landed = _last_success(con, resource["url"])
-            still_landed = landed is not None and (paths.home / landed).is_file()
-            if checksum and checksum == last_checksum:
-                result = FetchResult(
-                    url=resource["url"],
-                    outcome="unchanged",
-                    sha256=previous.sha256,
-                    reason="published checksum unchanged: not downloaded",
-                )
-            elif (
-                not checksum and published_at and published_at == last_published_at and still_landed
-            ):
-                # no checksum published: the API's last_modified says the resource did not change
-                result = FetchResult(
-                    url=resource["url"],
-                    outcome="unchanged",
-                    sha256=previous.sha256,
-                    reason="published last_modified unchanged: not downloaded",
-                    path=paths.home / landed,
-                )
-            else:
-                stem = source.name
-                if source.kind == "datagouv_dataset":
-                    resource_key = re.sub(r"[^a-z0-9]", "", str(resource["id"]).lower())[:12]
-                    stem = f"{source.name}-{resource_key}"
-                log(f"{source.name}: fetching {resource['url']}")
-                shown = DownloadProgress(source.name, log)
-                result = fetch(
-                    resource["url"],
-                    landing / source.name,
-                    stem,
-                    source.suffix,
-                    quarantine_dir=paths.home / "quarantine" / source.name,
-                    previous=previous,
-                    checksum=checksum,
-                    session=session,
-                    progress=shown,
-                )
-                shown.finish()
-            _record(con, paths, source, resource.get("id"), checksum, result, published_at)
+            results = _fetch_source(con, paths, source, session, landing, log)
+        except Exception as error:  # noqa: BLE001 - one source never stops the others
+            reason = f"source en échec : {type(error).__name__}: {str(error)[:200]}"
+            results = [
+                (None, None, FetchResult(url=_source_url(source), outcome="failed", reason=reason))
+            ]
+        for resource, published_at, result in results:
+            checksum = _checksum(resource) if resource else None
+            resource_id = resource.get("id") if resource else source.resource_id
+            _record(con, paths, source, resource_id, checksum, result, published_at)
             outcomes.append((source, result))
             log(
                 f"{source.name}: {result.outcome}"
                 + (f" ({result.reason})" if result.reason else "")
             )
     return outcomes
+
+
+def _source_url(source: Source) -> str:
+    return source.url or source.dataset or source.resource_id or source.path or ""
+
+
+def _fetch_source(
+    con: duckdb.DuckDBPyConnection,
+    paths: PnadPaths,
+    source: Source,
+    session: requests.Session,
+    landing: Path,
+    log: Log,
+) -> list[tuple[dict | None, str | None, FetchResult]]:
+    """(resource, published last_modified, outcome) for each resource of one source."""
+    if source.kind == "local_folder":
+        return [(None, None, result) for result in _copy_local(paths, source)]
+    try:
+        resources = (
+            [{"url": source.url, "id": None}]
+            if source.kind == "url"
+            else _resources(session, source)
+        )
+    except (requests.RequestException, ValueError) as error:
+        reason = f"liste des ressources impossible à obtenir : {str(error).splitlines()[0][:200]}"
+        failed = FetchResult(url=_source_url(source), outcome="failed", reason=reason)
+        return [(None, None, failed)]
+    return [
+        (
+            resource,
+            resource.get("last_modified") or None,
+            _fetch_resource(con, paths, source, resource, session, landing, log),
+        )
+        for resource in resources
+    ]
+
+
+def _fetch_resource(
+    con: duckdb.DuckDBPyConnection,
+    paths: PnadPaths,
+    source: Source,
+    resource: dict,
+    session: requests.Session,
+    landing: Path,
+    log: Log,
+) -> FetchResult:
+    """One resource: not downloaded when its published checksum (or, without one, its published
+    last_modified) has not changed, else fetched."""
+    checksum = _checksum(resource)
+    published_at = resource.get("last_modified") or None
+    previous, last_checksum, last_published_at, landed = _last_success(con, resource["url"])
+    still_landed = landed is not None and (paths.home / landed).is_file()
+    if checksum and checksum == last_checksum:
+        return FetchResult(
+            url=resource["url"],
+            outcome="unchanged",
+            sha256=previous.sha256,
+            reason="empreinte publiée inchangée : pas téléchargé",
+        )
+    if not checksum and published_at and published_at == last_published_at and still_landed:
+        # no checksum published: the API's last_modified says the resource did not change
+        return FetchResult(
+            url=resource["url"],
+            outcome="unchanged",
+            sha256=previous.sha256,
+            reason="date de mise à jour publiée inchangée : pas téléchargé",
+            path=paths.home / landed,
+        )
+    stem = source.name
+    if source.kind == "datagouv_dataset":
+        resource_key = re.sub(r"[^a-z0-9]", "", str(resource["id"]).lower())[:12]
+        stem = f"{source.name}-{resource_key}"
+    log(f"{source.name}: fetching {resource['url']}")
+    shown = DownloadProgress(source.name, log)
+    try:
+        return fetch(
+            resource["url"],
+            landing / source.name,
+            stem,
+            source.suffix,
+            quarantine_dir=paths.home / "quarantine" / source.name,
+            previous=previous,
+            checksum=checksum,
+            session=session,
+            progress=shown,
+        )
+    finally:
+        shown.finish()

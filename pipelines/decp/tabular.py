@@ -1,11 +1,13 @@
 """Reading tabular DECP files (Parquet, CSV) into staging: the fixed column set over the file's
-columns, a CSV converted to Parquet first with its malformed rows set aside, and the contracts
-read by ranges of rows so that memory follows the part, not the file.
+columns, a CSV converted to Parquet first with its malformed rows set aside, a file without
+modification ids read by its rows' dates, and the contracts read by ranges of rows so that
+memory follows the part, not the file.
 SQL: ``sql/decp/staging/tabular_*.sql``, ``batch_decp_tabular_records.sql``."""
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -33,12 +35,22 @@ def _csv_delimiter(path: Path) -> str:
     return header_delimiter(header).decode()
 
 
+@dataclass(frozen=True)
+class TabularSource:
+    """The Parquet file tabular_rows reads, its rows, and whether it gives modification ids
+    (decp-processing's modification_id, the exports' idModification)."""
+
+    path: str
+    rows: int
+    has_modification_ids: bool
+
+
 def define_tabular_rows(
     con: duckdb.DuckDBPyConnection, path: str, fmt: str, scratch: Path
-) -> tuple[str, int]:
+) -> TabularSource:
     """Define the temporary table macro tabular_rows(path) over a tabular file, with the fixed
     column set (columns the file lacks are NULL) and row_number (1-based place in the file);
-    returns the Parquet file it reads and its number of rows.
+    returns the Parquet file it reads, its number of rows and whether it has modification ids.
 
     A CSV file is first converted, streaming, into a Parquet file under ``scratch`` (text kept
     as it is): the staging SQL reads the rows more than once, and each part again. Its delimiter
@@ -94,7 +106,7 @@ def define_tabular_rows(
         selected[1] = "left(cast(uid as varchar), 14) as buyer_id"
     if selected[0].startswith("null") or selected[1].startswith("null"):
         raise UnusableFileError(
-            "tabular file without DECP columns (needs id and acheteur_id, or uid)"
+            "fichier tabulaire sans colonnes DECP (il faut id et acheteur_id, ou uid)"
         )
     con.execute(
         "create or replace temp macro tabular_rows(path) as table "  # noqa: S608 - identifiers from TABULAR_COLUMNS
@@ -102,7 +114,34 @@ def define_tabular_rows(
         "from read_parquet(path, file_row_number = true)"
     )
     rows = con.execute("select count(*) from read_parquet($path)", {"path": path}).fetchone()[0]
-    return path, rows
+    has_ids = any(name.lower() in present for name in TABULAR_COLUMNS["modification_id"])
+    return TabularSource(path, rows, has_ids)
+
+
+# Rows of a tabular file folded into contracts at once (tabular_contract_folds.sql): the folds'
+# list aggregates (holders, acts, modifications) held 3 M rows at once over the default 2 GB
+# memory limit in 3 runs of 15; in parts, their memory follows the part.
+FOLD_PART_ROWS = 750_000
+
+
+def fold_contracts(con: duckdb.DuckDBPyConnection, rows: int) -> None:
+    """Fill tabular_contract_folds from tabular_row_keys, in parts of about FOLD_PART_ROWS rows
+    (the contracts of a part chosen by a hash of their key: a contract's rows stay together)."""
+    parts = max(1, -(-rows // FOLD_PART_ROWS))
+    for part in range(parts):
+        run_sql(
+            con,
+            "decp/staging/tabular_contract_folds",
+            {"fold_parts": parts, "fold_part": part},
+        )
+        if part == 0:
+            con.execute(
+                "create or replace temp table tabular_contract_folds as "
+                "from tabular_contract_folds_part"
+            )
+        else:
+            con.execute("insert into tabular_contract_folds from tabular_contract_folds_part")
+    con.execute("drop table tabular_contract_folds_part")
 
 
 def tabular_parts(
@@ -116,16 +155,18 @@ def tabular_parts(
     by ranges of initial rows (TABULAR_PART_ROWS), each part's keys into batch_records and its
     records straight into stg_decp_records."""
     ((file_id, path),) = batch  # tabular files are large: one per batch
-    source, rows = define_tabular_rows(con, path, fmt, scratch)
-    if source != path:
-        temporary.append(Path(source))
-    run_sql(con, "decp/staging/tabular_row_keys", {"path": source})
-    run_sql(con, "decp/staging/tabular_contract_folds")
+    source = define_tabular_rows(con, path, fmt, scratch)
+    if source.path != path:
+        temporary.append(Path(source.path))
+    run_sql(con, "decp/staging/tabular_row_keys", {"path": source.path})
+    if not source.has_modification_ids:  # a contract's rows told apart by their dates
+        run_sql(con, "decp/staging/tabular_dated_modifications", {"path": source.path})
+    fold_contracts(con, source.rows)
     parts = []
-    for first in range(1, max(rows, 1) + 1, TABULAR_PART_ROWS):
+    for first in range(1, max(source.rows, 1) + 1, TABULAR_PART_ROWS):
         params = {
             "file_id": file_id,
-            "path": source,
+            "path": source.path,
             "first_row": first,
             "last_row": first + TABULAR_PART_ROWS - 1,
         }

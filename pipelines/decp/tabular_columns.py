@@ -27,10 +27,20 @@ TABULAR_COLUMNS: dict[str, tuple[str, ...]] = {
     "execution_modalities": ("modalitesExecution", "modaliteExecution"),
     # the feed a row came from: decp-processing's sourceDataset, an export's source
     "publisher": ("sourceDataset", "source"),
-    "holder_id": ("titulaire_id", "titulaire_id_1"),
-    "holder_type": ("titulaire_typeIdentifiant", "titulaire_typeIdentifiant_1"),
+    # (the dotted spellings, "titulaire.id", are those of flattened JSON: read alike)
+    "holder_id": ("titulaire_id", "titulaire_id_1", "titulaire.id"),
+    "holder_type": (
+        "titulaire_typeIdentifiant",
+        "titulaire_typeIdentifiant_1",
+        "titulaire.typeIdentifiant",
+    ),
     # decp-processing: titulaire_nom; data.economie.gouv.fr: titulaire_denominationSociale_N
-    "holder_name": ("titulaire_nom", "titulaire_denominationSociale_1"),
+    "holder_name": (
+        "titulaire_nom",
+        "titulaire_denominationSociale_1",
+        "titulaire.nom",
+        "titulaire.denominationSociale",
+    ),
     # data.economie.gouv.fr exports name up to three holders on one row
     "holder_id_2": ("titulaire_id_2",),
     "holder_type_2": ("titulaire_typeIdentifiant_2",),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -31,11 +32,16 @@ OBJECT_LISTS = {
 
 # What each refusal of defusedxml means, in words.
 UNSAFE_XML = {
-    "EntitiesForbidden": "the document declares entities (<!ENTITY ...>)",
-    "DTDForbidden": "the document has a DTD (<!DOCTYPE ... [...]>)",
-    "ExternalReferenceForbidden": "the document refers to an external resource",
-    "NotSupportedError": "the document uses an XML feature refused for safety",
+    "EntitiesForbidden": "le document déclare des entités (<!ENTITY ...>)",
+    "DTDForbidden": "le document a une DTD (<!DOCTYPE ... [...]>)",
+    "ExternalReferenceForbidden": "le document renvoie à une ressource externe",
+    "NotSupportedError": "le document utilise une fonction XML refusée par sécurité",
 }
+
+
+# Levels of elements inside a record: a DECP record has fewer than ten; a document nested far
+# deeper is junk (or an attack on the reader) and is refused before it is converted.
+MAX_RECORD_DEPTH = 64
 
 
 class XmlRejected(Exception):
@@ -46,14 +52,18 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _value(element: Element) -> object:
+def _value(element: Element, depth: int = 0) -> object:
     """An element as JSON: text for a leaf, a dict for children (repeated tags become lists)."""
     children = list(element)
     if not children:
         return (element.text or "").strip()
+    if depth > MAX_RECORD_DEPTH:
+        raise XmlRejected(
+            f"XML trop imbriqué : plus de {MAX_RECORD_DEPTH} niveaux dans un enregistrement"
+        )
     converted: dict[str, object] = {}
     for child in children:
-        key, value = _local(child.tag), _value(child)
+        key, value = _local(child.tag), _value(child, depth + 1)
         if key in converted:
             previous = converted[key]
             converted[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
@@ -62,11 +72,47 @@ def _value(element: Element) -> object:
     return converted
 
 
-def record_from_element(element: Element) -> dict:
-    """One <marche> or <contrat-concession> as the dict a 2022-format JSON file would hold."""
+# A record's elements that some files repeat where the schema has one (an old record carrying
+# each republication's date): the latest is kept, and the file's reading notes it.
+LATEST_OF_REPEATED = ("datePublicationDonnees",)
+
+
+@dataclass
+class XmlConversion:
+    """What converting one XML file gave: records written, and records with a repeated
+    element of LATEST_OF_REPEATED (the latest value kept)."""
+
+    records: int = 0
+    repeated: dict[str, int] = field(default_factory=dict)
+
+    def note(self) -> str | None:
+        """The file's reading note (ingest_files.status_reason), or None."""
+        return (
+            "; ".join(
+                f"{count} record(s) with {name} repeated: the latest kept"
+                for name, count in self.repeated.items()
+            )
+            or None
+        )
+
+
+def _latest(values: list[object]) -> object:
+    """The latest of repeated dates (ISO dates sort as text; a time-zone suffix is ignored)."""
+    dates = [value for value in values if isinstance(value, str) and value]
+    return max(dates, key=lambda value: value[:10]) if dates else ""
+
+
+def record_from_element(element: Element, conversion: XmlConversion | None = None) -> dict:
+    """One <marche> or <contrat-concession> as the dict a 2022-format JSON file would hold;
+    a repeated element of LATEST_OF_REPEATED is counted in ``conversion``."""
     record = _value(element)
     if not isinstance(record, dict):
         return {}
+    for name in LATEST_OF_REPEATED:
+        if isinstance(record.get(name), list):
+            record[name] = _latest(record[name])
+            if conversion is not None:
+                conversion.repeated[name] = conversion.repeated.get(name, 0) + 1
     for container, item in OBJECT_LISTS.items():
         if container not in record:
             continue
@@ -81,8 +127,9 @@ def record_from_element(element: Element) -> dict:
     return record
 
 
-def xml_to_decp_json(source: Path, target: Path) -> int:
-    """Convert a DECP XML file into a wrapped 2022-shape JSON document; returns records written.
+def xml_to_decp_json(source: Path, target: Path) -> XmlConversion:
+    """Convert a DECP XML file into a wrapped 2022-shape JSON document; returns the records
+    written and the repeated elements met.
 
     Raises XmlRejected when the XML is unsafe, malformed or has no <marches> root.
     """
@@ -91,6 +138,7 @@ def xml_to_decp_json(source: Path, target: Path) -> int:
         "contrat-concession": target.with_name(target.name + ".concession"),
     }
     counts = dict.fromkeys(parts, 0)
+    conversion = XmlConversion()
     handles = {kind: path.open("w", encoding="utf-8") for kind, path in parts.items()}
     with source.open("rb") as probe:
         opener = gzip.open if probe.read(2) == b"\x1f\x8b" else open  # .xml.gz too
@@ -102,28 +150,30 @@ def xml_to_decp_json(source: Path, target: Path) -> int:
                     if root is None:
                         root = element
                         if _local(root.tag) != "marches" and _local(root.tag) not in RECORD_TAGS:
-                            raise XmlRejected(f"XML root is <{_local(root.tag)}>, not <marches>")
+                            raise XmlRejected(
+                                f"la racine XML est <{_local(root.tag)}>, pas <marches>"
+                            )
                     continue
                 kind = RECORD_TAGS.get(_local(element.tag))
                 # a record is a child of <marches>, or the root itself in a one-record file
                 if kind and (element is root or element in list(root)):
                     handles[kind].write(
                         ("," if counts[kind] else "")
-                        + json.dumps(record_from_element(element), ensure_ascii=False)
+                        + json.dumps(record_from_element(element, conversion), ensure_ascii=False)
                     )
                     counts[kind] += 1
                     if element is not root:
                         root.remove(element)  # keep memory flat on large files
         if root is None:
-            raise XmlRejected("empty XML document")
+            raise XmlRejected("document XML vide")
     except DefusedXmlException as error:
         what = UNSAFE_XML.get(type(error).__name__, type(error).__name__)
         raise XmlRejected(
-            f"unsafe XML refused: {what} (entity expansion and external references are "
-            "disabled; a DECP file needs neither)"
+            f"XML refusé par sécurité : {what} (l'expansion d'entités et les références "
+            "externes sont désactivées ; un fichier DECP n'en a pas besoin)"
         ) from error
     except (ParseError, OSError, EOFError) as error:
-        raise XmlRejected(f"malformed XML: {error}") from error
+        raise XmlRejected(f"XML mal formé : {error}") from error
     finally:
         for handle in handles.values():
             handle.close()
@@ -141,4 +191,5 @@ def xml_to_decp_json(source: Path, target: Path) -> int:
     for path in parts.values():
         path.unlink(missing_ok=True)
     os.replace(partial, target)
-    return sum(counts.values())
+    conversion.records = sum(counts.values())
+    return conversion

@@ -345,6 +345,14 @@ def _write_south_workbook(marches: list[Marche], target: Path, rng: random.Rando
         ).to_excel(writer, sheet_name="Notes", index=False)
 
 
+def demo_export_paths(drop_folder: Path) -> tuple[Path, Path]:
+    """Where the two demo exports are written (the North CSV, the South workbook)."""
+    return (
+        drop_folder / "demo_abc_clauses_nord.csv",
+        drop_folder / SOUTH / "demo_suivi_plie_sud.xlsx",
+    )
+
+
 def write_demo_exports(
     con: duckdb.DuckDBPyConnection, drop_folder: Path, seed: int = 42, today: date | None = None
 ) -> list[Path]:
@@ -353,8 +361,7 @@ def write_demo_exports(
     today = today or date.today()
     rng = random.Random(seed)
     marches = _followed_marches(con, rng, today)
-    north = drop_folder / "demo_abc_clauses_nord.csv"
-    south = drop_folder / SOUTH / "demo_suivi_plie_sud.xlsx"
+    north, south = demo_export_paths(drop_folder)
     south.parent.mkdir(parents=True, exist_ok=True)
     _write_north_csv([m for m in marches if m.facilitator == NORTH], north, rng, today)
     _write_south_workbook([m for m in marches if m.facilitator == SOUTH], south, rng)

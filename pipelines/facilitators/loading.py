@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.common.files import printable
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.common.sql import run_sql
 from pipelines.facilitators.mapping import (
@@ -70,11 +71,14 @@ def load_export(
         "select status from facilitator_files where file_id = $id", {"id": file_id}
     ).fetchone()
     if known and known[0] != "withdrawn" and not reload:
-        return {**file_report(con, file_id), "file": str(path), "already_loaded": True}
+        return {**file_report(con, file_id), "file": printable(str(path)), "already_loaded": True}
     mapped, problems = _mapped_sheets(paths, path)
     declared = facilitator or next(
         (m.mapping.facilitator for m in mapped if m.mapping.facilitator), None
     )
+    # the title block of the export ("Facilitateur : PLIE Est Hérault") names the file's
+    titled = sorted({m.sheet.title_facilitator for m in mapped if m.sheet.title_facilitator})
+    declared = declared or " + ".join(titled) or None
     frame = staged_frame(mapped, installation_secret(paths), declared or "")
     declared = declared or _named_facilitator(paths, path, frame)
     override = _parse_period(period)
@@ -104,11 +108,11 @@ def load_export(
                     f"delete from {table} where file_id = $id",  # noqa: S608 - fixed names
                     {"id": file_id},
                 )
-        replaced = _exports_replaced(con, path.name, declared, start, end)
+        replaced = _exports_replaced(con, printable(path.name), declared, start, end)
         _set_variables(
             con,
             file_id=file_id,
-            file_name=path.name,
+            file_name=printable(path.name),
             period_start=start,
             period_end=end,
             layout=", ".join(sorted({m.mapping.name for m in mapped})),
@@ -125,7 +129,7 @@ def load_export(
         for name in ("stg_facilitator_rows", "stg_facilitator_hours", "stg_facilitator_value_map"):
             con.execute(f"drop table if exists {name}")  # noqa: S608 - fixed names
     report = file_report(con, file_id)
-    report.update(file=str(path), already_loaded=False, unmapped_sheets=problems)
+    report.update(file=printable(str(path)), already_loaded=False, unmapped_sheets=problems)
     return report
 
 
@@ -147,7 +151,7 @@ def _mapped_sheets(paths: PnadPaths, path: Path) -> tuple[list[MappedSheet], lis
     synonyms = {syn for spec in canonical_fields().values() for syn in spec.synonyms}
     unmapped = [h for s in sheets for h in s.headers if h and header_key(h) not in synonyms]
     raise UnmappedExportError(
-        f"{path.name}: columns not recognised with confidence "
+        f"{printable(path.name)}: columns not recognised with confidence "
         f"({'; '.join(problems) or 'no header row found'}). "
         f"Unmapped columns: {', '.join(repr(h) for h in unmapped) or 'none'}. "
         f"Fill in the mapping template {template} and rename it to .toml, then load again.",
@@ -158,14 +162,15 @@ def _mapped_sheets(paths: PnadPaths, path: Path) -> tuple[list[MappedSheet], lis
 
 def _named_facilitator(paths: PnadPaths, path: Path, frame) -> str:
     """The facilitator(s) the export's « Facilitateur » column names; refused when it names
-    none: the facilitator is the key a corrected export replaces the earlier one by, and
-    guessing it (from a file name) would count a renamed correction twice."""
+    none (nor its title block, nor the caller): the facilitator is the key a corrected export
+    replaces the earlier one by, and guessing it (from a file name) would count a renamed
+    correction twice."""
     named = sorted(set(frame.loc[~frame["is_total_row"], "facilitator"].dropna()))
     if not named:
         raise FacilitatorExportError(
-            f"{path.name}: the file does not say which facilitator sent it (no "
-            "« Facilitateur » column): give --facilitator NAME, or put it in "
-            f"{paths.facilitator_drop}/<NAME>/"
+            f"{printable(path.name)}: the file does not say which facilitator sent it (no "
+            "« Facilitateur » column, no « Facilitateur : NOM » line above the header): give "
+            f"--facilitator NAME, or put it in {paths.facilitator_drop}/<NAME>/"
         )
     return " + ".join(named)
 
@@ -237,13 +242,33 @@ def pending_exports(con: duckdb.DuckDBPyConnection, paths: PnadPaths) -> list[Pa
         key=lambda p: (p.stat().st_mtime_ns, str(p)),
     )
     known = {row[0] for row in con.execute("select file_id from facilitator_files").fetchall()}
-    return [p for p in candidates if file_id_of(p) not in known]
+    # a link is reported (not followed), never read to compute its id
+    return [p for p in candidates if _link_in_drop_folder(paths, p) or file_id_of(p) not in known]
 
 
 def drop_folder_facilitator(paths: PnadPaths, path: Path) -> str | None:
-    """A sub-folder of the drop folder names the facilitator (facilitateurs/<nom>/export.csv)."""
-    relative = path.resolve().relative_to(paths.facilitator_drop.resolve())
-    return relative.parts[0] if len(relative.parts) > 1 else None
+    """A sub-folder of the drop folder names the facilitator (facilitateurs/<nom>/export.csv):
+    read from the path as found in the folder (a link is not followed)."""
+    relative = path.relative_to(paths.facilitator_drop)
+    return printable(relative.parts[0]) if len(relative.parts) > 1 else None
+
+
+def _link_in_drop_folder(paths: PnadPaths, path: Path) -> Path | None:
+    """The symbolic link (the file, or a folder above it) inside the drop folder, if any."""
+    inside = (p for p in (path, *path.parents) if paths.facilitator_drop in p.parents)
+    return next((p for p in inside if p.is_symlink()), None)
+
+
+def _drop_folder_problem(paths: PnadPaths, path: Path) -> str | None:
+    """Why a file of the drop folder is not read (French), or None: a symbolic link could make
+    the pipeline read any file of the machine, so it is not followed."""
+    linked = _link_in_drop_folder(paths, path)
+    if linked is not None:
+        return (
+            f"{printable(path.name)} : lien symbolique non suivi "
+            f"({printable(linked.name)}) ; déposez le fichier lui-même"
+        )
+    return None
 
 
 def load_pending_exports(
@@ -253,12 +278,17 @@ def load_pending_exports(
     is reported with its reason and does not stop the others; it is tried again next time."""
     reports, errors = [], []
     for path in pending_exports(con, paths):
+        problem = _drop_folder_problem(paths, path)
+        if problem:
+            errors.append({"file": printable(str(path)), "error": problem})
+            continue
         try:
             reports.append(
                 load_export(con, paths, path, facilitator=drop_folder_facilitator(paths, path))
             )
-        except FacilitatorExportError as error:
-            errors.append({"file": str(path), "error": str(error)})
+        except (FacilitatorExportError, OSError, ValueError) as error:
+            # one export that cannot be read never stops the others: it is named with its reason
+            errors.append({"file": printable(str(path)), "error": printable(str(error))})
     con.execute("create or replace table facilitator_load_errors (file varchar, error varchar)")
     if errors:
         con.executemany("insert into facilitator_load_errors values ($file, $error)", errors)
@@ -296,11 +326,15 @@ def forget_facilitators(con: duckdb.DuckDBPyConnection, names: list[str]) -> int
 def withdraw_export(con: duckdb.DuckDBPyConnection, file_id: str) -> dict:
     """Take a loaded export back (sent by mistake, or to another installation): its lines go,
     its record stays with status 'withdrawn'. ``file_id`` may be a prefix of 6 or more digits."""
-    if len(file_id) < 6:
-        raise FacilitatorExportError("give at least the first 6 characters of the export's id")
+    if not re.fullmatch(r"[0-9a-fA-F]{6,64}", file_id):
+        raise FacilitatorExportError(
+            "donnez au moins les 6 premiers caractères de l'identifiant de l'export "
+            "(chiffres et lettres a à f, `pnad exports` les liste)"
+        )
     matches = con.execute(
-        "select file_id, file_name, status from facilitator_files where file_id like $prefix",
-        {"prefix": file_id.lower() + "%"},
+        "select file_id, file_name, status from facilitator_files "
+        "where starts_with(file_id, $prefix)",
+        {"prefix": file_id.lower()},
     ).fetchall()
     if len(matches) != 1:
         raise FacilitatorExportError(

@@ -8,12 +8,13 @@ from __future__ import annotations
 import csv
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from pipelines.common.files import printable
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
+from pipelines.common.personal_data import header_key
 
 PRESETS_DIR = Path(__file__).with_name("mappings")
 
@@ -22,12 +23,6 @@ HEADER_SEARCH_ROWS = 30  # exports often start with a title block; the header is
 
 
 MIN_RECOGNISED_HEADERS = 3
-
-
-# Words that carry no meaning in a column header ("Nombre d'heures réalisées" = "heures réalisées").
-STOP_WORDS = frozenset(
-    "de d du des la le les l en a au aux nombre nb total totaux h hrs ht ttc".split()
-)
 
 
 PERSONAL_FIELDS = (
@@ -61,14 +56,6 @@ class FieldSpec:
     personal: bool
     description: str
     synonyms: frozenset[str]
-
-
-def header_key(text: object) -> str:
-    """The comparison key of a column header: no accents, lower case, words only, no stop words.
-    'Nombre d’heures réalisées (h)' and 'HEURES REALISEES' share the key 'heures realisees'."""
-    plain = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode()
-    words = re.sub(r"[^a-z0-9]+", " ", plain.lower()).split()
-    return " ".join(w for w in words if w not in STOP_WORDS)
 
 
 @cache
@@ -142,6 +129,8 @@ class Sheet:
     header_line: int  # 1-based line (CSV) or row (Excel) of the header
     headers: list[str]
     rows: list[tuple[int, list[str]]]  # (1-based line number, cells)
+    # the facilitator the title block above the header names ("Facilitateur : PLIE ...")
+    title_facilitator: str | None = None
 
 
 def recognised(headers: list[str]) -> dict[int, str]:
@@ -228,7 +217,7 @@ def write_template(path: Path, sheets: list[Sheet], target_dir: Path) -> Path:
         for index, name in recognised(sheet.headers).items():
             guessed.setdefault(name, sheet.headers[index])
     lines = [
-        f"# Correspondance des colonnes pour « {path.name} ».",
+        f"# Correspondance des colonnes pour « {printable(path.name)} ».",
         "# Pour chaque champ, écrire l'en-tête de colonne tel qu'il figure dans le fichier",
         '# (laisser "" si la colonne n\'existe pas), puis renommer ce fichier en .toml',
         f"# (sans « .a_completer ») dans {target_dir}.",

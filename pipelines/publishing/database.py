@@ -60,11 +60,11 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
     "contract_sources": (
         "select v.uid, v.base_uid, v.shared_id_group, v.file_id, v.position, v.source, "
         "r.publisher, f.original_name, v.publication_date, v.is_kept, v.kept_rule, "
-        "v.versions_seen from contract_versions as v "
+        "v.versions_seen, v.identity_rule from contract_versions as v "
         "join stg_decp_records as r using (file_id, position) "
         "join ingest_files as f using (file_id)",
-        "Chaque publication lue d'un contrat (une ligne par enregistrement), et la règle qui a "
-        "choisi la version retenue.",
+        "Chaque publication lue d'un contrat (une ligne par enregistrement), ce qui l'a "
+        "rattachée à son contrat, et la règle qui a choisi la version retenue.",
     ),
     "contract_modifications": (
         # new_holders (JSON as published) is read into contract_holders
@@ -102,8 +102,12 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "ou orthographiées autrement, considérations non reconnues), avec le nombre d'occurrences.",
     ),
     "ingest_rejects": (
-        "select * from ingest_rejects",
-        "Enregistrements ou fichiers écartés, avec leur position et la raison.",
+        # a record's text is shown only for a file read as DECP data (one record used at
+        # least): a file taken for DECP by mistake may hold anything, personal data included
+        "select r.* replace (case when r.file_id in (select file_id from stg_decp_records) "
+        "then r.raw_excerpt end as raw_excerpt) from ingest_rejects as r",
+        "Enregistrements ou fichiers écartés, avec leur position et la raison (l'extrait "
+        "seulement pour un fichier dont au moins un enregistrement a été lu comme DECP).",
     ),
     "ref_departements": (
         "select * from ref_departements",

@@ -39,6 +39,9 @@ TIMEOUT = (10, 30)
 MAX_CONSECUTIVE_FAILURES = 20
 
 SIRET_PATTERN = re.compile(r"[0-9]{14}")
+# La Poste's establishments follow another check than Luhn (INSEE), its head office aside.
+LA_POSTE_SIREN = "356000000"
+LA_POSTE_HEAD_OFFICE = "35600000000048"
 COMMUNE_PATTERN = re.compile(r"(?:[0-9]{2}|2[AB])[0-9]{3}")
 
 INSERT_ROW = """
@@ -70,18 +73,25 @@ def api_base() -> str:
     return os.environ.get("PNAD_SIRENE_API", DEFAULT_API).rstrip("/")
 
 
-def siret_is_valid(siret: object) -> bool:
-    """14 digits with a valid Luhn checksum (La Poste's 356000000… accepted on its prefix), as
-    the ``siret_is_valid`` SQL macro: an invalid SIRET cannot be found, so it is never asked."""
-    if not isinstance(siret, str) or not SIRET_PATTERN.fullmatch(siret):
-        return False
-    if siret.startswith("356000000"):
-        return True
+def _luhn_is_valid(digits: str) -> bool:
     total = 0
-    for position, char in enumerate(siret):
-        digit = int(char) * (2 if position % 2 == 0 else 1)
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char) * (2 if position % 2 else 1)
         total += digit - 9 if digit > 9 else digit
     return total % 10 == 0
+
+
+def siret_is_valid(siret: object) -> bool:
+    """A valid SIRET, as the ``siret_is_valid`` SQL macro says (14 digits, a Luhn-valid SIREN,
+    the Luhn check or, for La Poste's establishments, digits adding up to a multiple of 5): an
+    invalid SIRET cannot be found, so it is never asked."""
+    if not isinstance(siret, str) or not SIRET_PATTERN.fullmatch(siret):
+        return False
+    if not _luhn_is_valid(siret[:9]):
+        return False
+    if siret.startswith(LA_POSTE_SIREN) and siret != LA_POSTE_HEAD_OFFICE:
+        return sum(int(char) for char in siret) % 5 == 0
+    return _luhn_is_valid(siret)
 
 
 def departement_from_commune(code: str | None) -> str | None:

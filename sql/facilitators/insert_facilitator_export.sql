@@ -25,9 +25,10 @@ select
     max(buyer_siret),
     max(buyer_name),
     max(buyer_type_value),
-    -- '75', 'Paris (75)', '2a', '971', 1 (Excel number for Ain) -> a département code
-    max(nullif(lpad(upper(regexp_extract(departement_code,
-        '(2[AaBb]|97[1-8]|[0-9]{1,2})(?:[^0-9]|$)', 1)), 2, '0'), '00'))
+    -- '75', 'Paris (75)', '2a', '971', 1 (Excel number for Ain) -> a département code (zero_pad:
+    -- lpad would cut '971' to '97')
+    max(nullif(zero_pad(upper(regexp_extract(departement_code,
+        '(2[AaBb]|97[1-8]|[0-9]{1,2})(?:[^0-9]|$)', 1)), 2), '00'))
 from stg_facilitator_rows
 where reject_reason is null and operation_key is not null
 group by operation_key;

@@ -5,7 +5,8 @@
 -- (modification_order NULL) or the one a modification gives (its modification_order).
 -- Source: contract_versions (is_kept) joined to stg_decp_records (holders, as written), and
 -- contract_modifications (new_holders, applied in its modification_order, as amounts are).
--- Method: every shape is read: 2022 wrapped items [{"titulaire": {...}}], plain items [{...}]
+-- Method: every shape is read: 2022 wrapped items [{"titulaire": {...}}] (or flattened:
+-- [{"titulaire.id": ...}]), plain items [{...}]
 -- (2019, 2.0.0 flat draft), the list an XML modification keeps wrapped ({"titulaire": [...]} or
 -- {"titulaire": {...}}), and the id-only arrays of tabular files (["<id>", ...]: no type, no
 -- name, the distinct holders of all the contract's rows in id order, as one initial set).
@@ -71,7 +72,11 @@ holders as (
                 '$.titulaire.typeIdentifiant', '$.concessionnaire.typeIdentifiant',
                 '$.typeIdentifiant',
                 '$.titulaire.denominationSociale', '$.concessionnaire.denominationSociale',
-                '$.denominationSociale'])
+                '$.denominationSociale',
+                -- the same item flattened: {"titulaire.id": ...}
+                '$."titulaire.id"', '$."concessionnaire.id"',
+                '$."titulaire.typeIdentifiant"', '$."concessionnaire.typeIdentifiant"',
+                '$."titulaire.denominationSociale"', '$."concessionnaire.denominationSociale"'])
         end as fields
     from items
     where item <> 'null'
@@ -79,11 +84,14 @@ holders as (
 named as (
     select
         uid, record_kind, modification_order, holder_order,
-        nullif(trim(case when fields is not null then coalesce(fields[1], fields[2], fields[3])
+        nullif(trim(case when fields is not null
+                         then coalesce(fields[1], fields[2], fields[3], fields[10], fields[11])
                          when starts_with(item, '[') then null
                          else item ->> '$' end), '') as holder_id,
-        nullif(trim(coalesce(fields[4], fields[5], fields[6])), '') as holder_id_type,
-        nullif(trim(coalesce(fields[7], fields[8], fields[9])), '') as holder_name
+        nullif(trim(coalesce(fields[4], fields[5], fields[6], fields[12], fields[13])), '')
+            as holder_id_type,
+        nullif(trim(coalesce(fields[7], fields[8], fields[9], fields[14], fields[15])), '')
+            as holder_name
     from holders
 )
 select

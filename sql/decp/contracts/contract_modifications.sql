@@ -16,7 +16,10 @@ with items as (
     where contract_versions.is_kept and json_type(modifications) = 'ARRAY'
 ),
 fields as (
-    select uid, item_position, coalesce(item -> 'modification', item) as modification from items
+    -- a flattened item ({"modification.montant": ...}, {"montant": ..., "titulaires.titulaire":
+    -- ...}) reads like its nested form (json_unflatten, at both levels)
+    select uid, item_position, json_unflatten(coalesce(item -> 'modification', item)) as modification
+    from (select uid, item_position, json_unflatten(item) as item from items)
 )
 select
     uid,

@@ -6,7 +6,8 @@
 -- The prefix rule (macro place_departement_code), corrected where it is known to be wrong:
 -- a postal code serving several départements keeps the rule's département when it is one of
 -- them, the only one when there is one, and none when the choice would be a guess; a
--- 'Code région' holding a département number (not a région code) is read as a département.
+-- 'Code région' holding a département number (not a région code) is read as a département
+-- ('974' stays '974': zero_pad never cuts a code).
 -- A table of its own rather than a CTE of contracts.sql: with its real (small) size known, DuckDB
 -- joins the 2 M contracts to it instead of building a hash table of the contracts.
 create or replace temp table contract_places as
@@ -21,9 +22,9 @@ select
                 when len(e.departement_codes) = 1 then e.departement_codes[1]
             end
         when p.type_key = 'code region'
-            and lpad(trim(p.place_code), 2, '0') in (select departement_code from ref_departements)
-            and lpad(trim(p.place_code), 2, '0') not in (select region_code from ref_regions)
-            then lpad(trim(p.place_code), 2, '0')
+            and zero_pad(trim(p.place_code), 2) in (select departement_code from ref_departements)
+            and zero_pad(trim(p.place_code), 2) not in (select region_code from ref_regions)
+            then zero_pad(trim(p.place_code), 2)
         else p.rule_departement
     end as place_departement_candidate
 from (

@@ -37,13 +37,18 @@ inner_lists as (
         case when json_type(inner_item) = 'ARRAY'
              then cast(json_extract(inner_item, '$[*]') as json[])
              else [inner_item] end as inner_acts
-    from (select *, coalesce(item -> 'acteSousTraitance', item) as inner_item from items)
+    from (
+        -- a flattened item or act ({"acteSousTraitance.montant": ..., "sousTraitant.id": ...})
+        -- reads like its nested form (json_unflatten, here and on each act below)
+        select *, coalesce(item -> 'acteSousTraitance', item) as inner_item
+        from (select uid, item_order, json_unflatten(item) as item from items)
+    )
 ),
 fields as (
     select
         uid,
         row_number() over (partition by uid order by item_order, inner_order) as act_order,
-        act
+        json_unflatten(act) as act
     from (
         select uid, item_order, unnest(inner_acts) as act,
                generate_subscripts(inner_acts, 1) as inner_order

@@ -3,7 +3,8 @@
 -- Source: the table macro batch_json_lists (one of the batch_json_lists_*.sql files) over the
 -- files $paths: the records are parsed as each file is read, several files at a time.
 -- Shapes: 2022 wrapped {"marches": {"marche": [...], "contrat-concession": [...]}}; the 2.0.0 flat
--- draft and the 2019 format {"marches": [...]}, told apart by their fields.
+-- draft and the 2019 format {"marches": [...]}, told apart by their fields. In every shape, a
+-- dotted key ("acheteur.id") reads as the nested field it names (json_unflatten).
 -- position: the record's 1-based place in its file, marchés first, then concessions (plus
 -- position_base, the records before this part when a large file is read in parts).
 -- A file without a "marches" root gives one row with has_root false (the caller sets it aside).
@@ -31,12 +32,27 @@ numbered as (
         coalesce(item, 'null') as record  -- a null item of the list stays a (rejected) record
     from items
 ),
-parsed as (
-    -- Each record is parsed once for all its text fields, once for its nested parts and once for
-    -- its keys: one path list per call instead of one call per field (the difference is
-    -- several-fold at 1 M).
+unflattened as (
+    -- A flattened record ("acheteur.id": "..." as one key, as the consolidated 2019 files have
+    -- it; "lieuExecution.code", "considerationsSociales.considerationSociale"...) reads like its
+    -- nested form (json_unflatten), its keys too. Most records have no dotted key: their keys
+    -- are read once, here.
     select
-        file_id, has_root, position, listed_kind, shape, record,
+        * exclude (record, original_keys, dotted),
+        case when dotted then json_unflatten(record) else record end as record,
+        case when dotted then json_keys(json_unflatten(record)) else original_keys end
+            as record_keys
+    from (
+        -- (one string search per record: a lambda over every key cost twice as much at 1 M)
+        select *, contains(array_to_string(original_keys, ' '), '.') as dotted
+        from (select *, json_keys(record) as original_keys from numbered)
+    )
+),
+parsed as (
+    -- Each record is parsed once for all its text fields and once for its nested parts: one path
+    -- list per call instead of one call per field (the difference is several-fold at 1 M).
+    select
+        file_id, has_root, position, listed_kind, shape, record, record_keys,
         -- items are written minified by DuckDB: an object is the text starting with '{'
         case when starts_with(record, '{') then 'OBJECT' else json_type(record) end
             as record_json_type,
@@ -51,9 +67,8 @@ parsed as (
             '$.considerationsSociales', '$.considerationsEnvironnementales', '$.titulaires',
             '$.concessionnaires', '$.modifications', '$.actesSousTraitance', '$.techniques',
             '$.modalitesExecution', '$.technique', '$.modaliteExecution'
-        ]) as json_fields,
-        json_keys(record) as record_keys
-    from numbered
+        ]) as json_fields
+    from unflattened
 ),
 fields as (
     select
@@ -107,7 +122,9 @@ select
     coalesce(json_fields[3], json_fields[4]) as holders,
     coalesce(
         json_fields[3] -> 0 -> 'titulaire' ->> 'id', json_fields[3] -> 0 ->> 'id',
-        json_fields[4] -> 0 -> 'concessionnaire' ->> 'id', json_fields[4] -> 0 ->> 'id'
+        json_fields[4] -> 0 -> 'concessionnaire' ->> 'id', json_fields[4] -> 0 ->> 'id',
+        -- an item flattened in turn: [{"titulaire.id": "..."}]
+        json_fields[3] -> 0 ->> 'titulaire.id', json_fields[4] -> 0 ->> 'concessionnaire.id'
     ) as first_holder_id,
     json_fields[5] as modifications,
     json_fields[6] as subcontracting,

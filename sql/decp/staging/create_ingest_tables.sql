@@ -8,8 +8,12 @@
 -- download_manifest: one row per fetch attempt of a configured source (see pipelines/decp/sources.toml).
 -- stg_decp_records: one row per usable DECP record read (all versions, before deduplication),
 --                 every field kept as text: casting happens when contracts are built.
---                 A working database made with another layout of these tables has its files
---                 parsed again (warehouse._migrate).
+--                 A dotted key reads as its nested field ("acheteur.id"); a tabular file
+--                 without modification ids has its rows told apart by date; a repeated XML
+--                 publication date gives the latest.
+--                 A working database made with another layout of these tables, or staged by a
+--                 release that read the same files differently, has its files parsed again
+--                 (warehouse._migrate, MIGRATED_LAYOUTS).
 create table if not exists ingest_files (
     file_id varchar primary key,          -- SHA-256 of the content
     source varchar not null,              -- source name (demo, local, a configured source)

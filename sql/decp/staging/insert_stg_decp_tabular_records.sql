@@ -30,10 +30,10 @@ initial_rows as (
         case
             when spelling_key(tabular_text(r.place_type_code)) in ('code postal', 'code commune')
                 and regexp_full_match(tabular_text(r.place_code), '[0-9]{4}')
-                then lpad(tabular_text(r.place_code), 5, '0')  -- 1000 was 01000
+                then zero_pad(tabular_text(r.place_code), 5)  -- 1000 was 01000
             when spelling_key(tabular_text(r.place_type_code)) = 'code departement'
                 and regexp_full_match(tabular_text(r.place_code), '[0-9]')
-                then lpad(tabular_text(r.place_code), 2, '0')
+                then zero_pad(tabular_text(r.place_code), 2)
             else tabular_text(r.place_code)
         end as place_code,
         tabular_text(r.place_type_code) as place_type_code,

@@ -3,14 +3,18 @@
 -- subcontracting, the initial row and the modifications.
 -- Grain: one row per contract (record_key). Source: tabular_row_keys (tabular_row_keys.sql).
 -- The initial row is the row of the lowest modification id (0 = initial data), the first such
--- row on a tie; later modification ids become modifications with their absolute amount and
+-- row on a tie (a file without modification ids has them from its rows' dates first:
+-- tabular_dated_modifications.sql); later modification ids become modifications with their absolute amount and
 -- duration, each value taken from the first of the modification's rows that gives it; a
 -- modification given beside the initial values (inline_modification, data.economie.gouv.fr
 -- exports) is modification 1. Holders (id, type, name, in published order): those of the
 -- initial data (modification id 0) are the contract's; a modification's rows name its holders
 -- (titulaires, absolute, as in the JSON), or idTitulaireModification does. Acts of
 -- subcontracting: one per row that names one (data.economie.gouv.fr 2022 exports), each once.
-create or replace temp table tabular_contract_folds as
+-- Folded in $fold_parts parts by a hash of record_key (this is part $fold_part), so that the
+-- aggregates' memory follows a part, not the file: at 3 M rows in one piece it went over the
+-- default 2 GB memory limit in 3 runs of 15. The caller adds each part to tabular_contract_folds.
+create or replace temp table tabular_contract_folds_part as
 with modification_values as (
     select
         record_key,
@@ -34,7 +38,8 @@ with modification_values as (
                 filter (where modification_id > 0 and row_holders is not null)))
             as titulaires
     from tabular_row_keys
-    where modification_id > 0 or inline_modification
+    where (modification_id > 0 or inline_modification)
+        and hash(record_key) % $fold_parts = $fold_part
     group by record_key, greatest(modification_id, 1)
 ),
 modification_lists as (
@@ -71,6 +76,7 @@ folds as (
         min({'modification_id': modification_id, 'row_number': row_number}).row_number
             as initial_row_number
     from tabular_row_keys
+    where hash(record_key) % $fold_parts = $fold_part
     group by record_key
 )
 select

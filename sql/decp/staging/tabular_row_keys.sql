@@ -18,7 +18,7 @@ with cleaned as (
         row_number,
         tabular_text(contract_id) as contract_id,
         case when regexp_full_match(tabular_text(buyer_id), '[0-9]{1,14}')
-             then lpad(tabular_text(buyer_id), 14, '0')  -- integer columns lose leading zeros
+             then zero_pad(tabular_text(buyer_id), 14)  -- integer columns lose leading zeros
              else tabular_text(buyer_id) end as buyer_id,
         coalesce(try_cast(tabular_text(modification_id) as integer), 0) as modification_id,
         tabular_text(holder_id) as holder_id,
@@ -70,7 +70,7 @@ select
     row_number,
     contract_id,
     buyer_id,
-    coalesce(regexp_replace(buyer_id, '\s', '', 'g') || contract_id, '#row' || row_number)
+    coalesce(contract_base_uid(buyer_id, contract_id), '#row' || row_number)
         as record_key,
     modification_id,
     holder_id,
