@@ -16,7 +16,6 @@ GROUP = "indicators"
 UPSTREAM_ASSETS = {
     "contracts": "contracts",
     "contract_versions": "contract_sources",
-    "sirene_cache": "buyer_sirene_lookup",
     "pnad_shares": "pnad_shares",
     "pnad_shares_monthly": "pnad_shares_monthly",
     "ref_obligation_rules": "ref_obligation_rules",

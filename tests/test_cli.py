@@ -165,6 +165,30 @@ def test_demo_writes_the_database_and_the_page(demo_home):
     assert "Suivi du PNAD" in page and 'id="table-national"' in page
 
 
+def test_demo_buyers_have_names_in_every_list(demo_home):
+    """Names from SIRENE (the demo's stock file) on every buyer a coordinator reads about: the
+    contracts, the buyers' list of a report and of a territory page."""
+    with duckdb.connect(str(demo_home / "pnad.duckdb"), read_only=True) as con:
+        unnamed, buyers, region = con.execute(
+            "select count(*) filter (where buyer_name is null and siret_valid), count(*), "
+            "  (select buyer_region_code from contracts where buyer_region_code is not null "
+            "   group by all order by count(*) desc limit 1) "
+            "from (select buyer_name, len(buyer_siret) = 14 as siret_valid from buyer_shares)"
+        ).fetchone()
+        sources = dict(
+            con.execute("select buyer_name_source, count(*) from contracts group by all").fetchall()
+        )
+    assert buyers > 100 and unnamed == 0
+    assert sources["sirene"] > 0.99 * sum(sources.values())
+    result = pnad("report", "--region", region, "--month", "2025-12", home=demo_home)
+    assert result.returncode == 0, result.stderr
+    html = next((demo_home / "reports" / "regionaux").glob(f"*{region}*2025-12*.html"))
+    text = html.read_text(encoding="utf-8")
+    assert "Commune de " in text and "nom non publié" not in text
+    page = (demo_home / "reports" / "regions" / f"{region}.html").read_text(encoding="utf-8")
+    assert "Commune de " in page and "(nom non publié)" not in page
+
+
 def test_demo_includes_the_facilitators_exports(demo_home):
     from pipelines.demo.facilitator_exports import LAST_NAMES
 

@@ -295,13 +295,24 @@ def test_sirene_cache_places_buyers_the_siren_prefix_cannot(pnad_paths, query):
         )
     build_warehouse(pnad_paths)
     with warehouse.connect(pnad_paths) as con:
-        assert buyers_to_locate(con) == []  # both placed: nothing left to ask
+        # both placed; the one SIRENE has not named yet is still asked, for its name
+        assert buyers_to_locate(con) == ["26740003600017"]
     assert query(
         "select uid, buyer_departement_code, buyer_region_code, buyer_territory_method, "
-        "buyer_category, buyer_legal_category from contracts order by uid"
+        "buyer_category, buyer_legal_category, buyer_name, buyer_name_source "
+        "from contracts order by uid"
     ) == [
-        ("20004107700011E1", "2A", "94", "sirene", "intercommunalite", "7346"),
-        ("26740003600017H1", "74", "84", "siren_prefix", "etablissement_public_local", None),
+        ("20004107700011E1", "2A", "94", "sirene", "intercommunalite", "7346", "CA Test", "sirene"),
+        (
+            "26740003600017H1",
+            "74",
+            "84",
+            "siren_prefix",
+            "etablissement_public_local",
+            None,
+            None,
+            None,
+        ),
     ]
 
 

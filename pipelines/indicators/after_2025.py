@@ -20,7 +20,7 @@ FINAL_YEAR = 2025  # the PNAD 2022-2025 targets were for this year
 
 # Table -> the tables it is built from (besides the reference tables), in build order.
 AFTER_2025_TABLES: dict[str, tuple[str, ...]] = {
-    "buyer_names": ("contracts", "sirene_cache"),
+    "buyer_names": ("contracts",),
     "contract_first_publications": ("contracts", "contract_versions"),
     "contract_obligations": ("contracts", "ref_obligation_rules", "ref_eu_thresholds"),
     "obligation_compliance": ("contract_obligations",),

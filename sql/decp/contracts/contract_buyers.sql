@@ -1,6 +1,6 @@
 -- contract_buyers (temporary table): each buyer id as written in the files, with its SIRET
 -- (spaces removed), whether the SIRET is valid, the département its SIREN gives, what SIRENE
--- says of it (département, legal category) and its category.
+-- says of it (département, legal category, name) and its category.
 -- Grain: one row per distinct buyer id. Source: stg_decp_records (every staged record, kept or
 -- not), sirene_cache. Read by contracts.sql; buyer_category: from the SIRENE legal category when
 -- known, else from the SIREN prefix.
@@ -14,6 +14,7 @@ select
     siren_departement_code(b.buyer_siret) as siren_departement_candidate,
     s.departement_code as sirene_departement_candidate,
     s.legal_category as buyer_legal_category,
+    nullif(trim(s.name), '') as sirene_buyer_name,
     coalesce(legal_category_buyer_category(s.legal_category),
              buyer_category(b.buyer_siret)) as buyer_category
 from (

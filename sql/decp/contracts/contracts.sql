@@ -16,7 +16,9 @@
 -- Territory: the buyer's département from its SIREN (local public bodies), else from SIRENE (the
 -- establishment's commune, sirene_cache), else the place of execution; contracts that cannot be
 -- placed keep NULL codes and method 'unplaced'. buyer_category: from the SIRENE legal category
--- when known, else from the SIREN prefix.
+-- when known, else from the SIREN prefix. buyer_name: the name published with the contract (2019
+-- format, tabular files: buyer_name_source 'decp'), else SIRENE's for its SIRET (sirene_cache,
+-- from the API or the stock file: 'sirene'), else NULL (the DECP 2022 format carries no name).
 -- Buyers, places and lists of consideration values repeat a lot: each distinct one is normalised
 -- once (contract_buyers.sql, contract_places.sql, consideration_declarations.sql), then joined
 -- to the contracts.
@@ -51,7 +53,11 @@ typed as (
         kept.record_kind as kind,
         kept.contract_id,
         buyers.buyer_siret,
-        kept.buyer_name,
+        coalesce(nullif(trim(kept.buyer_name), ''), buyers.sirene_buyer_name) as buyer_name,
+        case
+            when nullif(trim(kept.buyer_name), '') is not null then 'decp'
+            when buyers.sirene_buyer_name is not null then 'sirene'
+        end as buyer_name_source,
         kept.nature,
         kept.objet,
         kept.cpv_code,
@@ -128,6 +134,7 @@ select
     flagged.contract_id,
     flagged.buyer_siret,
     flagged.buyer_name,
+    flagged.buyer_name_source,
     flagged.buyer_category,
     flagged.buyer_legal_category,
     flagged.nature,
