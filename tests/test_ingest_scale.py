@@ -237,8 +237,8 @@ def test_progress_of_long_parses_is_drawn_on_a_terminal_only(pnad_paths, monkeyp
     finally:
         progress.show_progress_in_terminal(io.StringIO())  # not a terminal: off
     drawn = terminal.getvalue()
-    assert "parsing DECP files [" in drawn and "100 %" in drawn
-    assert drawn.endswith("\r\x1b[K")  # the line is cleared when the parse is done
+    assert "lecture des fichiers DECP" in drawn and "100 % |" in drawn
+    assert drawn.rstrip(" ").endswith("\r")  # the bar is cleared when the parse is done
     assert log == ["parsed 1/2 decp-json file(s)", "parsed 2/2 decp-json file(s)"]
 
 
@@ -256,12 +256,13 @@ def test_download_progress_logs_tenths_and_draws_on_a_terminal(monkeypatch):
     finally:
         progress.show_progress_in_terminal(io.StringIO())
     assert log[:2] == [
-        "decp_consolide: 20 of 200 MB received",
-        "decp_consolide: 40 of 200 MB received",
+        "decp_consolide : 20 sur 200 Mo reçus",
+        "decp_consolide : 40 sur 200 Mo reçus",
     ]
-    assert len(log) == 11 and log[-1] == "autre: 250 MB received"
-    assert "downloading decp_consolide [" in terminal.getvalue()
-    assert "100 %" in terminal.getvalue()
+    assert len(log) == 11 and log[-1] == "autre : 250 Mo reçus"
+    drawn = terminal.getvalue()
+    assert "téléchargement de decp_consolide" in drawn and "100 % |" in drawn
+    assert "200 sur 200 Mo" in drawn and "téléchargement de autre : 250 Mo" in drawn
 
 
 def test_a_working_database_in_an_older_file_format_is_rewritten_once(pnad_paths):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date, datetime
 
 THIN_SPACE = "\u202f"  # espace fine insécable, the French thousands separator
 
@@ -34,3 +35,26 @@ def trend_fr(points: float | None) -> str:
         return points_fr(points)
     sign = "+" if points > 0 else "\u2212"
     return sign + points_fr(abs(points))
+
+
+def gap_fr(points: float | None) -> str:
+    """The gap to a target: points still to go, or 'cible atteinte' when it is reached."""
+    if points is not None and points <= 0:
+        return "cible atteinte"
+    return points_fr(points)
+
+
+def date_fr(value: date | datetime | None) -> str:
+    """A date as 31/12/2025, or a dash."""
+    return value.strftime("%d/%m/%Y") if value else "–"
+
+
+def size_fr(size: int | None) -> str:
+    """A size in bytes as 12,3 ko / Mo / Go (French decimal comma), or a dash."""
+    if size is None:
+        return "–"
+    if size < 1_000_000:
+        return f"{number_fr(size / 1000, 1)}\u202fko"
+    if size < 1_000_000_000:
+        return f"{number_fr(size / 1_000_000, 1)}\u202fMo"
+    return f"{number_fr(size / 1_000_000_000, 1)}\u202fGo"

@@ -1,5 +1,6 @@
-"""Progress of long steps (downloads, parses): a line redrawn in place on the terminal when the
-command line asks for it, and progress lines in the log (the Dagster run's log) either way."""
+"""Progress of long steps (downloads, parses): a bar redrawn in place on the terminal when the
+command line asks for it (tqdm draws it), and progress lines in the log (the Dagster run's log)
+either way."""
 
 from __future__ import annotations
 
@@ -8,9 +9,28 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from tqdm import tqdm
+
+from pipelines.common.formatting import number_fr
+
 # Where progress is drawn (set by the command line), or None: the log only.
 _terminal: TextIO | None = None
 DRAW_EVERY_S = 0.5
+# The bar being drawn (one at a time: steps run one after the other in the command's process).
+_bar: _FrenchBar | None = None
+# French figures written by draw_bar (tqdm's own would read 1,234 for 1 234)
+BAR_FORMAT = "{desc} {percentage:3.0f} % |{bar:30}| {french}"
+COUNT_FORMAT = "{desc} : {french}"
+
+
+class _FrenchBar(tqdm):
+    """tqdm's bar with the figures written the French way by draw_bar (``{french}``)."""
+
+    french = ""
+
+    @property
+    def format_dict(self) -> dict:
+        return {**super().format_dict, "french": self.french}
 
 
 def show_progress_in_terminal(stream: TextIO | None = None) -> None:
@@ -27,24 +47,43 @@ def terminal() -> TextIO | None:
 
 
 def clear_line() -> None:
-    """Clear the progress line, before a log line is written or when the step is done."""
-    if _terminal is not None:
-        _terminal.write("\r\033[K")
-        _terminal.flush()
+    """Take the progress bar off the terminal, before a log line is written or when the step is
+    done (the next draw starts a new one)."""
+    global _bar
+    if _bar is not None:
+        _bar.close()
+        _bar = None
 
 
-def draw_bar(label: str, done: float, total: float, started: float, unit: str = "MB") -> None:
-    """Draw ``label [#####     ] 42 % (done of total MB, elapsed, time left)`` on the terminal."""
+def draw_bar(
+    label: str, done: float, total: float | None, started: float, unit: str = "Mo"
+) -> None:
+    """Draw ``label  42 % |█████     | 12 sur 29 Mo, 5 s, reste environ 7 s`` on the terminal
+    (``done`` and ``total`` in bytes; without a total, what is done so far)."""
+    global _bar
     if _terminal is None:
         return
-    share = min(done / total, 1.0) if total else 0.0
+    if _bar is None or _bar.desc != label or _bar.total != (total / 1e6 if total else None):
+        clear_line()
+        _bar = _FrenchBar(
+            total=total / 1e6 if total else None,
+            desc=label,
+            file=_terminal,
+            bar_format=BAR_FORMAT if total else COUNT_FORMAT,
+            leave=False,
+            mininterval=0,
+            dynamic_ncols=True,
+        )
     elapsed = time.monotonic() - started
-    left = f", about {elapsed * (1 - share) / share:,.0f} s left" if share > 0.02 else ""
-    _terminal.write(
-        f"\r{label} [{'#' * int(30 * share):<30}] {100 * share:3.0f} % "
-        f"({done / 1e6:,.0f} of {total / 1e6:,.0f} {unit}, {elapsed:,.0f} s{left})\033[K"
-    )
-    _terminal.flush()
+    text = f"{number_fr(done / 1e6)} {unit}"
+    if total:
+        share = min(done / total, 1.0)
+        _bar.n = share * total / 1e6
+        text = f"{number_fr(done / 1e6)} sur {number_fr(total / 1e6)} {unit}"
+        if share > 0.02:
+            text += f", reste environ {number_fr(elapsed * (1 - share) / share)} s"
+    _bar.french = f"{text}, {number_fr(elapsed)} s écoulées"
+    _bar.refresh()
 
 
 class ProgressLine:
@@ -84,12 +123,8 @@ class DownloadProgress(ProgressLine):
         step = int(10 * size / expected) if expected else size // 100_000_000
         if step > self.logged_step:
             self.logged_step = step
-            of = f" of {expected / 1e6:,.0f}" if expected else ""
-            self.log(f"{self.label}: {size / 1e6:,.0f}{of} MB received")
+            of = f" sur {number_fr(expected / 1e6)}" if expected else ""
+            self.log(f"{self.label} : {number_fr(size / 1e6)}{of} Mo reçus")
         if not self.due():
             return
-        if expected:
-            draw_bar(f"downloading {self.label}", size, expected, self.started)
-        else:
-            _terminal.write(f"\rdownloading {self.label}: {size / 1e6:,.0f} MB\033[K")
-            _terminal.flush()
+        draw_bar(f"téléchargement de {self.label}", size, expected, self.started)

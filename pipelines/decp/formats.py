@@ -14,6 +14,7 @@ import zlib
 from pathlib import Path
 
 from pipelines.common.download import looks_like_html
+from pipelines.common.formatting import size_fr
 from pipelines.common.limits import limits
 from pipelines.common.personal_data import personal_columns
 from pipelines.decp.tabular_columns import DECP_EXTRACT_COLUMNS
@@ -204,7 +205,7 @@ def content_problem(path: Path) -> str | None:
     bounds = limits()
     if not head_is_gzip(path):
         if path.stat().st_size > bounds.max_content_bytes:
-            return f"fichier trop grand : plus de {_size_fr(bounds.max_content_bytes)}"
+            return f"fichier trop grand : plus de {size_fr(bounds.max_content_bytes)}"
         return None
     content = 0
     with path.open("rb") as raw:
@@ -215,23 +216,18 @@ def content_problem(path: Path) -> str | None:
                     if content > bounds.max_content_bytes:
                         return (
                             "contenu décompressé trop grand : plus de "
-                            f"{_size_fr(bounds.max_content_bytes)} (PNAD_MAX_CONTENT_BYTES)"
+                            f"{size_fr(bounds.max_content_bytes)} (PNAD_MAX_CONTENT_BYTES)"
                         )
                     ratio = content / max(raw.tell(), 1)
                     if content > 10**9 and ratio > bounds.max_compression_ratio:
                         return (
-                            f"bombe de décompression : {_size_fr(content)} décompressés de "
-                            f"{_size_fr(raw.tell())} (taux supérieur à "
+                            f"bombe de décompression : {size_fr(content)} décompressés de "
+                            f"{size_fr(raw.tell())} (taux supérieur à "
                             f"{bounds.max_compression_ratio}, PNAD_MAX_COMPRESSION_RATIO)"
                         )
         except (OSError, EOFError, zlib.error) as error:
             return f"fichier gzip endommagé ({error})"
     return None
-
-
-def _size_fr(size: int) -> str:
-    text = f"{size / 1e9:.1f} Go" if size >= 10**8 else f"{size / 1e6:.1f} Mo"
-    return text.replace(".", ",")
 
 
 def has_marches_key(path: Path) -> bool:

@@ -293,7 +293,7 @@ class ParseProgress(progress_display.ProgressLine):
     def _draw(self, *, force: bool = False) -> None:
         if self.due(force=force):
             progress_display.draw_bar(
-                "parsing DECP files", self.done + self.current, self.total, self.started
+                "lecture des fichiers DECP", self.done + self.current, self.total, self.started
             )
 
 

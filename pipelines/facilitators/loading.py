@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from pipelines.common.files import printable
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
@@ -73,14 +74,7 @@ def load_export(
     if known and known[0] != "withdrawn" and not reload:
         return {**file_report(con, file_id), "file": printable(str(path)), "already_loaded": True}
     mapped, problems = _mapped_sheets(paths, path)
-    declared = facilitator or next(
-        (m.mapping.facilitator for m in mapped if m.mapping.facilitator), None
-    )
-    # the title block of the export ("Facilitateur : PLIE Est Hérault") names the file's
-    titled = sorted({m.sheet.title_facilitator for m in mapped if m.sheet.title_facilitator})
-    declared = declared or " + ".join(titled) or None
-    frame = staged_frame(mapped, installation_secret(paths), declared or "")
-    declared = declared or _named_facilitator(paths, path, frame)
+    declared, frame = _facilitator_and_rows(paths, path, mapped, facilitator)
     override = _parse_period(period)
     run_sql(
         con,
@@ -158,6 +152,20 @@ def _mapped_sheets(paths: PnadPaths, path: Path) -> tuple[list[MappedSheet], lis
         template,
         unmapped,
     )
+
+
+def _facilitator_and_rows(
+    paths: PnadPaths, path: Path, mapped: list[MappedSheet], facilitator: str | None
+) -> tuple[str, pd.DataFrame]:
+    """The facilitator the export comes from (given, in its mapping, in its title block
+    « Facilitateur : PLIE Est Hérault », else named in its rows) and its staged rows."""
+    declared = facilitator or next(
+        (m.mapping.facilitator for m in mapped if m.mapping.facilitator), None
+    )
+    titled = sorted({m.sheet.title_facilitator for m in mapped if m.sheet.title_facilitator})
+    declared = declared or " + ".join(titled) or None
+    frame = staged_frame(mapped, installation_secret(paths), declared or "")
+    return declared or _named_facilitator(paths, path, frame), frame
 
 
 def _named_facilitator(paths: PnadPaths, path: Path, frame) -> str:

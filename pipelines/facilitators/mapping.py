@@ -6,15 +6,18 @@ synonyms, and a template to fill in when a layout is not recognised with confide
 from __future__ import annotations
 
 import csv
+import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, field_validator
+
 from pipelines.common.files import printable
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.common.personal_data import header_key
+from pipelines.common.settings import SettingsError, read_toml, validate
 
 PRESETS_DIR = Path(__file__).with_name("mappings")
 
@@ -86,26 +89,41 @@ class Mapping:
 
     @classmethod
     def from_file(cls, path: Path) -> Mapping:
+        """A mapping file (TOML) read as a MappingFile: any mistake said in French with the file
+        and the key."""
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise FacilitatorExportError(
-                f"mapping file {path} is not valid TOML: {error}"
-            ) from error
-        columns = {k: v for k, v in data.get("columns", {}).items() if isinstance(v, str) and v}
-        unknown = sorted(set(columns) - set(canonical_fields()))
-        if unknown:
-            raise FacilitatorExportError(
-                f"mapping file {path} names unknown fields: {', '.join(unknown)} "
-                f"(known: {', '.join(canonical_fields())})"
-            )
+            data = validate(MappingFile, read_toml(path), str(path), "")
+        except SettingsError as error:
+            raise FacilitatorExportError(f"fichier de correspondance {error}") from None
         return cls(
-            name=data.get("name", path.stem),
-            columns=columns,
-            values={k: dict(v) for k, v in data.get("values", {}).items()},
-            facilitator=data.get("facilitator"),
+            name=data.name or path.stem,
+            columns={k: v for k, v in data.columns.items() if v},
+            values=data.values,
+            facilitator=data.facilitator,
             source=str(path),
         )
+
+
+class MappingFile(BaseModel):
+    """What a mapping file may hold: its name, the facilitator its files come from, the header of
+    each canonical field ([columns]), and value translations per field ([values.<field>])."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    facilitator: str | None = None
+    columns: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(columns) - set(canonical_fields()))
+        if unknown:
+            raise ValueError(
+                f"champs inconnus : {', '.join(unknown)} (connus : {', '.join(canonical_fields())})"
+            )
+        return columns
 
 
 def available_mappings(paths: PnadPaths) -> list[Mapping]:
@@ -229,8 +247,9 @@ def write_template(path: Path, sheets: list[Sheet], target_dir: Path) -> Path:
         "[columns]",
     ]
     for spec in canonical_fields().values():
-        value = guessed.get(spec.name, "").replace('"', '\\"')
-        lines.append(f'{spec.name} = "{value}"  # {spec.description}')
+        # a JSON string is a valid TOML basic string (quotes, backslashes, controls escaped)
+        value = json.dumps(guessed.get(spec.name, ""), ensure_ascii=False)
+        lines.append(f"{spec.name} = {value}  # {spec.description}")
     lines += [
         "",
         "# Valeurs propres à ce fichier, par exemple :",

@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -24,7 +24,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from pipelines.common.formatting import number_fr, percent_fr, points_fr, trend_fr
+from pipelines.common.formatting import (
+    date_fr,
+    gap_fr,
+    number_fr,
+    percent_fr,
+    points_fr,
+    size_fr,
+    trend_fr,
+)
 from pipelines.common.paths import PnadPaths
 from pipelines.publishing import charts, maps, publications, svg_charts
 from pipelines.publishing.after_2025_sections import empty_sections, sections_by_territory
@@ -52,25 +60,6 @@ SCOPES = {
     "série OECP 2019-2023, pas la même source",
     "hors_defense": "sans les marchés de défense ou de sécurité",
 }
-
-
-def gap_fr(points: float | None) -> str:
-    """The gap to a target: points still to go, or 'cible atteinte' when it is reached."""
-    if points is not None and points <= 0:
-        return "cible atteinte"
-    return points_fr(points)
-
-
-def date_fr(value: date | datetime | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else "–"
-
-
-def size_fr(size: int | None) -> str:
-    if size is None:
-        return "–"
-    if size < 1_000_000:
-        return f"{number_fr(size / 1000, 1)}\u202fko"
-    return f"{number_fr(size / 1_000_000, 1)}\u202fMo"
 
 
 def _environment() -> Environment:

@@ -22,11 +22,17 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pipelines.common.formatting import number_fr, percent_fr, points_fr, trend_fr
+from pipelines.common.formatting import (
+    date_fr,
+    gap_fr,
+    number_fr,
+    percent_fr,
+    points_fr,
+    trend_fr,
+)
 from pipelines.common.paths import PnadPaths
 from pipelines.common.sql import run_sql
 from pipelines.publishing.after_2025_sections import territory_sections
-from pipelines.publishing.dashboard import date_fr, gap_fr
 from pipelines.publishing.svg_charts import ranking_svg, trend_svg
 from pipelines.publishing.svg_projection import projection_svg
 
