@@ -822,6 +822,12 @@ def test_cli_ingest_and_hours(tmp_path):
     assert [(e["file_name"], e["status"], e["rows_read"]) for e in listed] == [
         ("abc.csv", "active", 12)
     ]
+    assert listed[0]["period_start"][:4] == "2024" and listed[0]["period_end"][:2] == "20"
+    text = pnad("exports", home=home)
+    assert text.returncode == 0 and "abc.csv" in text.stdout, text.stderr
+    assert "actif" in text.stdout and "01/04/2024 → 31/03/2025 · 12 lignes lues, 5 rejetées" in (
+        text.stdout
+    )
     missing = pnad("hours", "--year", "2021", home=home)
     assert missing.returncode == 1 and "years with hours: 2024, 2025" in missing.stderr
     # an export the drop folder cannot load: named with its reason, and a non-zero exit

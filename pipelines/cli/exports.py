@@ -13,6 +13,8 @@ from pipelines.cli.common import (
 from pipelines.common.formatting import number_fr
 from pipelines.common.paths import PnadPaths
 
+STATUS_FR = {"active": "actif", "replaced": "remplacé", "withdrawn": "retiré"}
+
 
 def cmd_exports(args: argparse.Namespace) -> int:
     from pipelines.common import warehouse
@@ -29,8 +31,9 @@ def cmd_exports(args: argparse.Namespace) -> int:
         run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet)
     with warehouse.connect(paths) as con:
         cursor = con.execute(
-            "select file_id, file_name, facilitator, period_start::varchar, period_end::varchar, "
-            "status, rows_read, rows_loaded, rows_rejected, hours_worked, loaded_at::varchar "
+            "select file_id, file_name, facilitator, period_start::varchar as period_start, "
+            "period_end::varchar as period_end, status, rows_read, rows_loaded, rows_rejected, "
+            "hours_worked, loaded_at::varchar as loaded_at "
             "from facilitator_files order by loaded_at"
         )
         names = [d[0] for d in cursor.description]
@@ -42,11 +45,18 @@ def cmd_exports(args: argparse.Namespace) -> int:
         print(f"aucun export chargé (dépôt : {paths.facilitator_drop}/<NOM>/ ou pnad ingest)")
     for r in rows:
         print(
-            f"{r['file_id'][:12]}  {r['status']:<9} {r['facilitator']} · {r['file_name']} · "
-            f"{r['period_start']} → {r['period_end']} · {r['rows_read']} lignes lues, "
-            f"{r['rows_rejected']} rejetées · {number_fr(r['hours_worked'])} heures"
+            f"{r['file_id'][:12]}  {STATUS_FR.get(r['status'], r['status']):<9} "
+            f"{r['facilitator']} · {r['file_name']} · "
+            f"{_day(r['period_start'])} → {_day(r['period_end'])} · "
+            f"{number_fr(r['rows_read'])} lignes lues, {number_fr(r['rows_rejected'])} rejetées · "
+            f"{number_fr(r['hours_worked'])} heures"
         )
     return 0
+
+
+def _day(iso: str | None) -> str:
+    """2024-03-31 as 31/03/2024 (a dash when the period is not known)."""
+    return "/".join(reversed(iso.split("-"))) if iso else "–"
 
 
 def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
