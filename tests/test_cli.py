@@ -281,6 +281,14 @@ def test_shares_table_output(demo_home):
     result = pnad("shares", "--year", "2024", "--level", "region", home=demo_home)
     assert result.returncode == 0
     assert "Île-de-France" in result.stdout and "%" in result.stdout
+    # no option: France and the régions of the latest complete year, and how to see more
+    short = pnad("shares", home=demo_home)
+    year = date.today().year - 1
+    lines = [line for line in short.stdout.splitlines() if line[:4].isdigit()]
+    assert len(lines) == 1 + 18 and {line[:4] for line in lines} == {str(year)}
+    assert "departement" not in " ".join(lines) and "--all" in short.stdout
+    every = pnad("shares", "--all", home=demo_home)
+    assert len([line for line in every.stdout.splitlines() if line[:4].isdigit()]) > 200
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from pipelines.cli.common import (
     plausible_year,
     published,
 )
-from pipelines.common.formatting import percent_fr
+from pipelines.common.formatting import number_fr, percent_fr
 from pipelines.common.paths import PnadPaths
 
 SHARE_COLUMNS = (
@@ -43,16 +43,20 @@ SHARE_COLUMNS = (
 
 
 def query_shares(
-    paths: PnadPaths, year: int | None, level: str | None, scope: str = "all"
+    paths: PnadPaths,
+    year: int | None,
+    level: str | None,
+    scope: str = "all",
+    levels: tuple[str, ...] = LEVELS,
 ) -> list[dict]:
     with published(paths) as con:
         cursor = con.execute(
             f"select {', '.join(SHARE_COLUMNS)} from pnad_shares "  # noqa: S608 - fixed columns
             "where scope = $scope and ($year is null or year = $year) "
-            "and ($level is null or level = $level) "
+            "and ($level is null or level = $level) and list_contains($levels, level) "
             "order by year, case level when 'national' then 0 when 'region' then 1 else 2 end, "
             "territory_code nulls last",
-            {"year": year, "level": level, "scope": scope},
+            {"year": year, "level": level, "scope": scope, "levels": list(levels)},
         )
         return [dict(zip(SHARE_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
@@ -68,16 +72,28 @@ def print_shares_table(rows: list[dict]) -> None:
         name = f"{r['territory_code'] or '–'} {r['territory_name']}"[:34]
         mark = " (prov.)" if r["is_provisional"] else ""
         print(
-            f"{r['year']:<6} {r['level']:<12} {name:<34} {r['contracts']:>9} "
+            f"{r['year']:<6} {r['level']:<12} {name:<34} {number_fr(r['contracts']):>9} "
             f"{percent_fr(r['social_share']):>8} {percent_fr(r['social_completeness']):>9} "
             f"{percent_fr(r['environmental_share']):>9} "
             f"{percent_fr(r['environmental_completeness']):>9}{mark}"
         )
 
 
+def latest_complete_year(paths: PnadPaths) -> int | None:
+    """The latest year whose figures are final (else the latest year): what a table shows first."""
+    with published(paths) as con:
+        return con.execute(
+            "select coalesce(max(year) filter (where not is_provisional), max(year)) "
+            "from pnad_shares"
+        ).fetchone()[0]
+
+
 def cmd_shares(args: argparse.Namespace) -> int:
     paths = PnadPaths.resolve()
-    rows = query_shares(paths, args.year, args.level, args.scope)
+    short = not (args.json or args.all or args.year or args.level)
+    year = latest_complete_year(paths) if short else args.year
+    levels = ("national", "region") if short else LEVELS
+    rows = query_shares(paths, year, args.level, args.scope, levels)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif not rows:
@@ -89,9 +105,16 @@ def cmd_shares(args: argparse.Namespace) -> int:
                 ).fetchall()
             ]
         available = ", ".join(map(str, years)) or "aucune"
-        raise CliError(f"no figures for this selection; years with contracts: {available}")
+        raise CliError(
+            f"aucun chiffre pour cette sélection ; années avec des contrats : {available}"
+        )
     else:
         print_shares_table(rows)
+        if short:
+            print(
+                f"(France et régions, année {year} ; --year ANNÉE, --level departement ou --all "
+                "pour les autres années et les départements)"
+            )
     return 0
 
 
@@ -106,5 +129,13 @@ def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
         help="variante : all (marchés et concessions, défaut), marches, marches_hors_subsequents, "
         "oecp_basis (marchés >= 90 000 EUR HT), hors_defense",
     )
-    shares.add_argument("--json", action="store_true", help="une liste d'objets JSON")
+    shares.add_argument(
+        "--all",
+        action="store_true",
+        help="toutes les années et tous les niveaux (par défaut : France et régions de la "
+        "dernière année complète)",
+    )
+    shares.add_argument(
+        "--json", action="store_true", help="une liste d'objets JSON (toutes les lignes)"
+    )
     shares.set_defaults(func=cmd_shares)
