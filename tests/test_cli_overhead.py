@@ -90,3 +90,23 @@ def test_ingest_hard_links_into_raw_and_registration_does_not_read_it_again(tmp_
         file_id = con.execute("select file_id from ingest_files").fetchone()[0]
     assert summary.new_files == 1 and file_id == real(source)
     assert reads == [source]  # read once, when landed
+
+
+def test_a_file_that_cannot_be_linked_is_copied_and_not_read_again(tmp_path, monkeypatch):
+    source = tmp_path / "given.json"
+    source.write_text('{"marches": {"marche": []}}', encoding="utf-8")
+    paths = PnadPaths.resolve(tmp_path / "home").ensure()
+
+    def refused(*_):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refused)
+    reads = []
+    real = checksums.sha256_of
+    monkeypatch.setattr(checksums, "sha256_of", lambda path: reads.append(path) or real(path))
+    with warehouse.connect(paths) as con:
+        [(_, landed)] = landing.land_local_files(paths, [source], con)
+        assert landed.stat().st_ino != source.stat().st_ino  # a copy
+        assert landed.read_bytes() == source.read_bytes()
+        assert landing.register_raw_files(con, paths).new_files == 1
+    assert reads == [source]

@@ -45,15 +45,31 @@ class ChecksumCache:
             self._known = {tuple(row[:4]): row[4] for row in rows}
 
     def sha256(self, path: Path) -> str:
-        stat = path.stat()
-        key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        key = self._key(path)
         if key not in self._known:
-            self._known[key] = sha256_of(path)
-            self._new.append((*key, self._known[key]))
+            self.remember(path, sha256_of(path))
         return self._known[key]
+
+    def remember(self, path: Path, checksum: str) -> None:
+        """Record the checksum of a file known otherwise (a copy of a file just read)."""
+        key = self._key(path)
+        if self._known.get(key) != checksum:
+            self._known[key] = checksum
+            self._new.append((*key, checksum))
+
+    @staticmethod
+    def _key(path: Path) -> tuple[int, int, int, int]:
+        stat = path.stat()
+        return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
     def save(self) -> None:
         if self._con is None or not self._new:
             return
         new, self._new = self._new, []
-        insert_rows(self._con, "file_checksums", COLUMNS, new)
+        # through a temporary table: another cache on the same database may have saved a key
+        self._con.execute(
+            "create or replace temp table new_checksums as select * from file_checksums limit 0"
+        )
+        insert_rows(self._con, "new_checksums", COLUMNS, new)
+        self._con.execute("insert or replace into file_checksums select * from new_checksums")
+        self._con.execute("drop table new_checksums")

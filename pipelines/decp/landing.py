@@ -89,6 +89,7 @@ def land_local_files(
             target = target_dir / f"{checksum[:32]}{suffix}"
             if not target.exists():
                 link_or_copy(source, target)
+                checksums.remember(target, checksum)  # a copy is not read again to register it
             landed.append((source, target))
             if con is not None:
                 con.execute(
