@@ -54,12 +54,14 @@ def derived_fingerprint(con: duckdb.DuckDBPyConnection, paths: PnadPaths, *extra
     built = con.execute(
         "select coalesce(max(built_at)::varchar, '') from build_state where step = 'contracts'"
     ).fetchone()[0]
-    # every download attempt is shown on methode.html, even of an unchanged file
-    downloads = (
-        con.execute(
-            "select count(*) from duckdb_tables() where table_name = 'download_manifest'"
-        ).fetchone()[0]
-        and con.execute("select count(*) from download_manifest").fetchone()[0]
+    # every download attempt is shown on methode.html, even of an unchanged file; a reference
+    # table downloaded again (the COG) changes places and names
+    downloads = _if_table(con, "download_manifest", "select count(*) from download_manifest")
+    references = _if_table(
+        con,
+        "reference_status",
+        "select md5(string_agg(concat_ws('|', reference, origin, sha256, note), ',' "
+        "order by reference)) from reference_status",
     )
     return ":".join(
         [
@@ -70,9 +72,18 @@ def derived_fingerprint(con: duckdb.DuckDBPyConnection, paths: PnadPaths, *extra
             settings_version(paths),
             built,
             str(downloads),
+            str(references),
             *map(str, extra),
         ]
     )
+
+
+def _if_table(con: duckdb.DuckDBPyConnection, table: str, query: str) -> object:
+    """``query``'s value, or None when ``table`` does not exist yet."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where table_name = $table", {"table": table}
+    ).fetchone()[0]
+    return con.execute(query).fetchone()[0] if exists else None
 
 
 def changed(
