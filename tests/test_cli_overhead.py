@@ -110,3 +110,47 @@ def test_a_file_that_cannot_be_linked_is_copied_and_not_read_again(tmp_path, mon
         assert landed.read_bytes() == source.read_bytes()
         assert landing.register_raw_files(con, paths).new_files == 1
     assert reads == [source]
+
+
+def _pnad(*args: str, home: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PNAD_HOME": str(home)},
+        cwd=PROJECT,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def _published(home: Path) -> tuple:
+    with duckdb.connect(str(home / "pnad.duckdb"), read_only=True) as con:
+        return con.execute(
+            "select count(*), sum(hash(uid, social_status, environmental_status)) from contracts"
+        ).fetchone(), con.execute(
+            "select sum(hash(scope, year, level, territory_code, contracts, social_yes)) "
+            "from pnad_shares"
+        ).fetchone()
+
+
+def test_nothing_new_keeps_the_pages_and_a_new_file_rewrites_them(tmp_path):
+    from pipelines.demo.generator import generate_demo
+
+    home = tmp_path / "home"
+    _pnad("demo", "--size", "300", home=home)
+    index = (home / "reports" / "index.html").resolve()
+    index_inode = index.stat().st_ino  # the publication is pruned later
+    before = _published(home)
+    _pnad("refresh", home=home)
+    kept = (home / "reports" / "index.html").resolve()
+    assert kept != index  # a new publication...
+    assert kept.stat().st_ino == index_inode  # ...whose pages were kept, not rewritten
+    assert _published(home) == before
+    extra = tmp_path / "extra"
+    generate_demo(extra, size=100, seed=7)
+    _pnad("ingest", str(extra), home=home)
+    rewritten = (home / "reports" / "index.html").resolve()
+    assert rewritten.stat().st_ino != index_inode
+    assert _published(home)[0][0] > before[0][0]
