@@ -8,7 +8,8 @@ import dagster as dg
 
 from assets._wiring import WRITER_POOL, table_spec
 from assets.resources import PnadDuckDBResource
-from pipelines.common.sql import run_sql
+from pipelines.common import derived
+from pipelines.common.sql import run_sql, table_count
 from pipelines.indicators.after_2025 import AFTER_2025_TABLES, build_after_2025_table
 
 GROUP = "indicators"
@@ -43,14 +44,20 @@ def _deps(name: str) -> list[str]:
 )
 def after_2025(duckdb: PnadDuckDBResource):
     """Every table of AFTER_2025_TABLES, in order, in one transaction. The projection depends on
-    today's date: a daily run projects again."""
+    today's date: a daily run projects again; a run with nothing new since keeps them."""
     paths = duckdb.paths()
     with duckdb.get_connection() as con:
+        fingerprint = derived.changed(con, paths, "after_2025")
         con.execute("begin transaction")
         try:
             counts = {
-                name: build_after_2025_table(con, name, paths=paths) for name in AFTER_2025_TABLES
+                name: build_after_2025_table(con, name, paths=paths)
+                if fingerprint
+                else table_count(con, name)
+                for name in AFTER_2025_TABLES
             }
+            if fingerprint:
+                derived.mark_done(con, "after_2025", fingerprint)
             con.execute("commit")
         except Exception:
             con.execute("rollback")

@@ -9,8 +9,9 @@ from assets import jobs
 from assets._wiring import WRITER_POOL, preview, table_spec
 from assets.reference import REFERENCE_TABLES
 from assets.resources import PnadDuckDBResource
+from pipelines.common import derived
 from pipelines.common.paths import PnadPaths
-from pipelines.common.sql import run_sql
+from pipelines.common.sql import run_sql, table_count
 from pipelines.decp.landing import folder_fingerprint
 from pipelines.facilitators.build import build_facilitator_hours, build_facilitator_links
 from pipelines.facilitators.loading import load_pending_exports
@@ -112,6 +113,17 @@ def check_completeness_facilitator_exports_loaded(
     )
 
 
+def _unless_unchanged(con, paths: PnadPaths, build, tables: dict) -> dict[str, int]:
+    """The tables' row counts after ``build``, or as they are when nothing they are built from
+    changed since it last ran (pipelines/common/derived.py)."""
+    fingerprint = derived.changed(con, paths, build.__name__)
+    if fingerprint is None:
+        return {name: table_count(con, name) for name in tables}
+    counts = build(con)
+    derived.mark_done(con, build.__name__, fingerprint)
+    return counts
+
+
 LINK_TABLES = {
     "facilitator_followed_marches": ["facilitators/facilitator_followed_marches"],
     "facilitator_decp_links": ["facilitators/facilitator_decp_links"],
@@ -140,7 +152,7 @@ def facilitator_decp_links(duckdb: PnadDuckDBResource):
     contracts (followed_by_facilitator, consideration_provenance) and the two gap lists:
     facilitator_gap_underdeclared and facilitator_gap_unfollowed."""
     with duckdb.get_connection() as con:
-        counts = build_facilitator_links(con)
+        counts = _unless_unchanged(con, duckdb.paths(), build_facilitator_links, LINK_TABLES)
         methods = dict(
             con.execute("select method, count(*) from facilitator_decp_links group by 1").fetchall()
         )
@@ -173,7 +185,7 @@ def facilitator_hours(duckdb: PnadDuckDBResource):
     change) and by buyer type, market type, sector, clause category, modality, contract type
     and public (facilitator_hours_breakdowns)."""
     with duckdb.get_connection() as con:
-        counts = build_facilitator_hours(con)
+        counts = _unless_unchanged(con, duckdb.paths(), build_facilitator_hours, HOURS_TABLES)
         sample = preview(
             con,
             "select year, hours_worked, etp, hours_planned, completion_rate, marches "

@@ -7,7 +7,7 @@ import dagster as dg
 from assets._wiring import WRITER_POOL, preview, table_spec
 from assets.resources import PnadDuckDBResource
 from pipelines.common.sql import run_sql
-from pipelines.indicators.build import build_indicator, build_shares
+from pipelines.indicators.build import build_indicator, build_indicator_if_changed, build_shares
 
 GROUP = "indicators"
 
@@ -58,7 +58,7 @@ def check_consistency_national_equals_parts(duckdb: PnadDuckDBResource) -> dg.As
 def pnad_breakdowns(duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
     """The shares cut by market type, buyer category and procedure, at every level."""
     with duckdb.get_connection() as con:
-        rows = build_indicator(con, "pnad_breakdowns")
+        rows = build_indicator_if_changed(con, duckdb.paths(), "pnad_breakdowns")
         sample = preview(
             con,
             "select year, dimension, category, contracts, social_share, environmental_share "
@@ -86,7 +86,7 @@ def check_consistency_breakdowns_add_up(duckdb: PnadDuckDBResource) -> dg.AssetC
 def buyer_shares(duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
     """Per buyer and year: contracts, shares, completeness, gap to target and trend."""
     with duckdb.get_connection() as con:
-        rows = build_indicator(con, "buyer_shares")
+        rows = build_indicator_if_changed(con, duckdb.paths(), "buyer_shares")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 
@@ -100,8 +100,11 @@ def opportunities(config: OpportunitiesConfig, duckdb: PnadDuckDBResource) -> dg
     """Recent labour-intensive contracts (works, cleaning, green spaces, waste, catering) above
     the configured amount, notified without a social consideration, by territory."""
     with duckdb.get_connection() as con:
-        rows = build_indicator(
-            con, "opportunities", {"min_amount": config.min_amount, "months": config.months}
+        rows = build_indicator_if_changed(
+            con,
+            duckdb.paths(),
+            "opportunities",
+            {"min_amount": config.min_amount, "months": config.months},
         )
         sample = preview(
             con,
@@ -122,5 +125,5 @@ def opportunities(config: OpportunitiesConfig, duckdb: PnadDuckDBResource) -> dg
 def pnad_shares_monthly(duckdb: PnadDuckDBResource) -> dg.MaterializeResult:
     """The shares by month of notification and territory, the last three months provisional."""
     with duckdb.get_connection() as con:
-        rows = build_indicator(con, "pnad_shares_monthly")
+        rows = build_indicator_if_changed(con, duckdb.paths(), "pnad_shares_monthly")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})

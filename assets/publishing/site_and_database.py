@@ -8,6 +8,7 @@ import dagster as dg
 
 from assets._wiring import OWNERS, WRITER_POOL, code_references
 from assets.resources import PnadDuckDBResource
+from pipelines.common import derived
 from pipelines.indicators.after_2025 import AFTER_2025_TABLES
 from pipelines.publishing import publications
 from pipelines.publishing.dashboard import write_site
@@ -48,6 +49,12 @@ def pnad_dashboard(
     paths = duckdb.paths()
     folder = publications.start(paths, publications.new_version(context.run.run_id))
     with duckdb.get_connection() as con:
+        if derived.changed(con, paths, "publication") is None and publications.current(paths):
+            # the pages readers see were made from the same inputs, code and day: kept (linked)
+            publications.copy_current_site(paths, folder)
+            return dg.MaterializeResult(
+                metadata={"skipped": True, "reason": "nothing new since the current pages"}
+            )
         site = write_site(con, paths, folder=folder)
     return dg.MaterializeResult(
         metadata={
@@ -80,6 +87,8 @@ def published_database(
     than half the contracts of the last publication unless allow_shrink is set."""
     paths = duckdb.paths()
     with duckdb.get_connection() as con:
+        fingerprint = derived.derived_fingerprint(con, paths)
+        derived.forget(con, "publication")  # until this publication is made current
         counts = publish_database(
             con,
             paths,
@@ -87,6 +96,7 @@ def published_database(
             allow_shrink=config.allow_shrink,
             site=publications.staged(paths, context.run.run_id),
         )
+        derived.mark_done(con, "publication", fingerprint)
     if counts.get("skipped"):
         return dg.MaterializeResult(
             metadata={"skipped": True, "reason": "already published from the same inputs"}

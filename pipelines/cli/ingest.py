@@ -24,6 +24,10 @@ def _split_inputs(inputs: list[str], exports_only: bool = False) -> tuple[list[P
     content (an Excel workbook, a table whose header names insertion hours, a CSV that is not a
     DECP table); with ``exports_only`` (--facilitator or --period given) every CSV or Excel
     file is an export."""
+    items = [Path(given).expanduser().resolve() for given in inputs]
+    for item in items:  # refused before anything heavy is imported (pandas, DuckDB's readers)
+        if not item.exists():
+            raise CliError(f"no such file or folder: {item}")
     from pipelines.decp import landing
     from pipelines.facilitators import reading
 
@@ -33,10 +37,7 @@ def _split_inputs(inputs: list[str], exports_only: bool = False) -> tuple[list[P
         return reading.looks_like_export(path)
 
     decp, exports = [], []
-    for given in inputs:
-        item = Path(given).expanduser().resolve()
-        if not item.exists():
-            raise CliError(f"no such file or folder: {item}")
+    for item in items:
         if item.is_file():
             (exports if is_export(item) else decp).append(item)
             continue

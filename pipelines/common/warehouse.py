@@ -132,16 +132,43 @@ def _connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
         # the parse time at 1 M records): the steps that write a lot checkpoint once, at their end
         # (checkpoint_after_bulk_write). Committed data is safe in the write-ahead log meanwhile.
         con.execute("set checkpoint_threshold = '4GB'")
-        for macro in MACROS:
-            run_sql(con, macro)
+        # each step of a run opens the database: its macros and tables are created again only
+        # when this release has not set them up yet, or one has gone since
+        ready = _schema_ready(con)
+        if not ready:
+            for macro in MACROS:
+                run_sql(con, macro)
         _migrate(con, paths)
-        run_sql(con, "decp/staging/create_ingest_tables")
-        run_sql(con, "decp/staging/create_parse_attempts")
-        run_sql(con, "facilitators/create_facilitator_tables")
-        run_sql(con, "reference/create_sirene_cache")  # contracts.sql reads it, even when empty
+        if not ready:
+            run_sql(con, "decp/staging/create_ingest_tables")
+            run_sql(con, "decp/staging/create_parse_attempts")
+            run_sql(con, "facilitators/create_facilitator_tables")
+            run_sql(con, "reference/create_sirene_cache")  # contracts.sql reads it, even empty
+            _record_schema(con)
         yield con
     finally:
         con.close()
+
+
+def _schema_marker(con: duckdb.DuckDBPyConnection) -> str:
+    """This release's SQL, and how many tables the database holds (listing the macros costs
+    more than creating them)."""
+    tables = con.execute("select count(*) from duckdb_tables() where not temporary").fetchone()[0]
+    return f"{logic_version()}:{tables}"
+
+
+def _schema_ready(con: duckdb.DuckDBPyConnection) -> bool:
+    if not has_table(con, "warehouse_meta"):
+        return False
+    row = con.execute("select value from warehouse_meta where key = 'schema'").fetchone()
+    return row is not None and row[0] == _schema_marker(con)
+
+
+def _record_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "insert or replace into warehouse_meta values ('schema', $marker)",
+        {"marker": _schema_marker(con)},
+    )
 
 
 # Tables rebuilt from the raw files when the staging layout changes (a new release): the raw

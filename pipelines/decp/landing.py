@@ -6,7 +6,6 @@ A file is identified by the SHA-256 of its content, so the same file met twice i
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,9 +13,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.common.files import copy_atomically, printable
+from pipelines.common.files import copy_atomically, link_or_copy, printable  # noqa: F401 - re-exported
 from pipelines.common.paths import PnadPaths
 from pipelines.common.sql import insert_rows
+from pipelines.decp.checksums import ChecksumCache, sha256_of  # noqa: F401 - re-exported
 from pipelines.decp.formats import GZIP_MAGIC, SUFFIX_BY_FORMAT, sniff_format
 
 Log = Callable[[str], None]
@@ -47,14 +47,6 @@ def folder_fingerprint(folder: Path, wanted: Callable[[str], bool]) -> str:
     return f"{count}:{size}:{newest}"
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True)
 class RegistrationSummary:
     new_files: int
@@ -76,6 +68,7 @@ def land_local_files(
     target_dir = paths.raw / "local"
     target_dir.mkdir(parents=True, exist_ok=True)
     landed = []
+    checksums = ChecksumCache(con)
     for item in inputs:
         item = Path(item).expanduser().resolve()
         if not item.exists():
@@ -85,7 +78,7 @@ def land_local_files(
         else:
             files = [item]
         for source in files:
-            checksum = sha256_of(source)
+            checksum = checksums.sha256(source)
             fmt, _ = sniff_format(source)
             suffix = SUFFIX_BY_FORMAT.get(fmt or "", source.suffix.lower())
             if suffix not in DATA_SUFFIXES:
@@ -95,7 +88,8 @@ def land_local_files(
                     suffix += ".gz"  # DuckDB decompresses by extension
             target = target_dir / f"{checksum[:32]}{suffix}"
             if not target.exists():
-                copy_atomically(source, target)
+                link_or_copy(source, target)
+                checksums.remember(target, checksum)  # a copy is not read again to register it
             landed.append((source, target))
             if con is not None:
                 con.execute(
@@ -105,7 +99,20 @@ def land_local_files(
                         "original": printable(str(source)),
                     },
                 )
+    checksums.save()
     return landed
+
+
+def received_order(paths: PnadPaths, landings: list[tuple]) -> Callable[[Path], tuple]:
+    """The sort key of files in the order they were received: their modification time, or for a
+    file ``pnad ingest`` hard-linked into raw/ (which keeps its source's time) when it landed."""
+    landed_ns = {relative: int(at.timestamp() * 1e9) for relative, _, at in landings}
+
+    def key(path: Path) -> tuple:
+        relative = printable(path.relative_to(paths.home).as_posix())
+        return (max(path.stat().st_mtime_ns, landed_ns.get(relative, 0)), path.as_posix())
+
+    return key
 
 
 def register_raw_files(
@@ -117,25 +124,27 @@ def register_raw_files(
         for row in con.execute("select relative_path, size_bytes from ingest_files").fetchall()
     }
     known_ids = {row[0] for row in con.execute("select file_id from ingest_files").fetchall()}
-    given_names = dict(
-        con.execute("select relative_path, original_path from local_landings").fetchall()
-    )
+    landings = con.execute(
+        "select relative_path, original_path, landed_at from local_landings"
+    ).fetchall()
+    given_names = {relative: original for relative, original, _ in landings}
     next_seq = con.execute("select coalesce(max(ingest_seq), 0) from ingest_files").fetchone()[0]
     duplicate = unchanged = 0
     # Landing order (modification time) is the order files were received: a later file wins
     # ties between versions of a contract published on the same day.
     candidates = sorted(
         (p for p in paths.raw.rglob("*") if p.is_file() and is_data_file(p.name)),
-        key=lambda p: (p.stat().st_mtime_ns, p.as_posix()),
+        key=received_order(paths, landings),
     )
     rows, badly_named = [], []
+    checksums = ChecksumCache(con)
     for path in candidates:
         relative = printable(path.relative_to(paths.home).as_posix())
         size = path.stat().st_size
         if known.get(relative) == size:
             unchanged += 1  # raw files are immutable: same path and size means already registered
             continue
-        checksum = sha256_of(path)
+        checksum = checksums.sha256(path)
         if checksum in known_ids:
             duplicate += 1
             continue
@@ -149,6 +158,7 @@ def register_raw_files(
             (checksum, source, relative, original, size, datetime.now(), next_seq, "registered")
         )
         known_ids.add(checksum)
+    checksums.save()
     new = len(rows)
     if rows:
         # one transaction for the whole scan: a daily folder can hold thousands of files

@@ -8,6 +8,8 @@ from datetime import date
 
 import duckdb
 
+from pipelines.common import derived
+from pipelines.common.paths import PnadPaths
 from pipelines.common.sql import run_sql, table_count
 from pipelines.common.warehouse import inputs_fingerprint, is_built_from, mark_built
 
@@ -34,3 +36,16 @@ def build_indicator(con: duckdb.DuckDBPyConnection, name: str, params: dict | No
     """Run sql/indicators/<name>.sql; returns the row count of the table it creates."""
     run_sql(con, f"indicators/{name}", params)
     return table_count(con, name)
+
+
+def build_indicator_if_changed(
+    con: duckdb.DuckDBPyConnection, paths: PnadPaths, name: str, params: dict | None = None
+) -> int:
+    """``build_indicator``, skipped when nothing it is built from changed since it last was
+    (``pipelines/common/derived.py``): a refresh with nothing new keeps the table."""
+    fingerprint = derived.changed(con, paths, name, sorted((params or {}).items()))
+    if fingerprint is None:
+        return table_count(con, name)
+    rows = build_indicator(con, name, params)
+    derived.mark_done(con, name, fingerprint)
+    return rows
