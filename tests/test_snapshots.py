@@ -6,6 +6,9 @@ pruned; an incremental source still adds up. The source is served by a real HTTP
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -275,3 +278,35 @@ def test_an_incremental_source_still_adds_up(server, pnad_paths):
     assert published(pnad_paths, "select count(*) from ingest_files where status = 'parsed'") == [
         (2,)
     ]
+
+
+def test_pnad_run_and_status_tell_the_release_in_use(server, tmp_path):
+    """As a user runs it: `pnad run` on two days, then `pnad status`."""
+    home = tmp_path / "service"
+    home.mkdir()
+    offline = "".join(  # the reference tables stay the built-in ones (no network in tests)
+        f'[reference.{name}]\nkind = "url"\nurl = "{server}/none"\nenabled = false\n\n'
+        for name in ("cog_communes", "laposte_postal_codes", "departement_outlines")
+    )
+    configure(PnadPaths.resolve(home), server, "\n" + offline)
+    env = {**os.environ, "PNAD_HOME": str(home), "PNAD_SIRENE_API": f"{server}/sirene"}
+
+    def pnad(*args: str) -> subprocess.CompletedProcess:
+        command = [str(Path(sys.executable).with_name("pnad")), *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+
+    Consolidation.body = RELEASE_1
+    assert pnad("run", "--quiet").returncode == 0
+    Consolidation.body = RELEASE_2
+    done = pnad("run", "--quiet")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (
+        "decp_consolidated : nouvelle publication en usage (4 contrats ; par rapport à la "
+        "précédente : 1 ajouté(s), 1 retiré(s))"
+    ) in done.stdout
+    assert "contrats distincts : 4" in done.stdout
+    status = pnad("status")
+    assert "      en usage : publication reçue le " in status.stdout
+    assert "4 contrats ; par rapport à la précédente : 1 ajouté(s), 1 retiré(s)" in status.stdout
+    (source,) = json.loads(pnad("status", "--json").stdout)["sources"]
+    assert [(r["outcome"], r["removed"]) for r in source["releases"]] == [("in_use", 1)]

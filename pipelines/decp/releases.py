@@ -72,18 +72,44 @@ def apply_releases(
         if reason:
             _quarantine(con, release, current, reason)
             counts["releases_quarantined"] += 1
-            log(f"{release.source} : publication mise de côté : {reason}")
+            log(describe(release.source, "quarantined", reason=reason))
             continue
         added, removed, contracts = _replace(con, release, current)
         counts["releases_in_use"] += 1
         counts["contracts_removed"] += removed
-        log(
-            f"{release.source} : nouvelle publication en usage ({number_fr(contracts)} contrats ; "
-            f"par rapport à la précédente : {number_fr(added)} ajouté(s), {number_fr(removed)} "
-            "retiré(s))"
-        )
+        log(describe(release.source, "in_use", (contracts, added, removed)))
     pruned = prune_releases(con, paths, list(snapshots.values()), log)
     return {**counts, "raw_files_pruned": pruned}
+
+
+def describe(
+    source: str,
+    outcome: str,
+    changes: tuple[int, int, int] | None = None,
+    reason: str | None = None,
+) -> str:
+    """What became of a release, in French: put in use with its contracts, or set aside."""
+    if outcome != "in_use":
+        return f"{source} : publication mise de côté : {reason}"
+    contracts, added, removed = changes or (0, 0, 0)
+    return (
+        f"{source} : nouvelle publication en usage ({number_fr(contracts)} contrats ; par "
+        f"rapport à la précédente : {number_fr(added)} ajouté(s), {number_fr(removed)} retiré(s))"
+    )
+
+
+def decided_since(con: duckdb.DuckDBPyConnection, since: datetime) -> list[str]:
+    """The releases decided since a moment (a `pnad run`), described in French."""
+    rows = con.execute(
+        "select source, outcome, contracts, added, removed, reason from source_releases "
+        "where decided_at >= $since and outcome in ('in_use', 'replaced', 'quarantined') "
+        "order by decided_at",
+        {"since": since},
+    ).fetchall()
+    return [
+        describe(source, "quarantined" if outcome == "quarantined" else "in_use", tuple(c), reason)
+        for source, outcome, *c, reason in rows
+    ]
 
 
 def _pending(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[Release]:
