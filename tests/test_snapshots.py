@@ -9,8 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -22,6 +20,10 @@ from pipelines.decp.set_aside import retry_files
 from pipelines.decp.sources import SourceConfigError, fetch_sources, load_sources
 from pipelines.service.status import service_status
 from tests.conftest import build_and_publish, marche
+from tests.test_reference_downloads import ReferenceServer
+from tests.test_reference_downloads import server as reference_server
+
+server = reference_server  # a real HTTP server on 127.0.0.1 serving ReferenceServer.files
 
 BUYER = "21740056300011"
 
@@ -30,28 +32,9 @@ def release(*records: dict) -> bytes:
     return json.dumps({"marches": {"marche": list(records)}}, ensure_ascii=False).encode()
 
 
-class Consolidation(BaseHTTPRequestHandler):
-    """Serves the current release at /decp.json, as data.gouv.fr serves decp.parquet."""
-
-    body = b""
-
-    def log_message(self, *args) -> None:
-        return None
-
-    def do_GET(self) -> None:  # noqa: N802 - the http.server name
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-
-@pytest.fixture
-def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Consolidation)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+def serve(body: bytes) -> None:
+    """The current release at /decp.json, as data.gouv.fr serves decp.parquet."""
+    ReferenceServer.files = {"/decp.json": (200, body)}
 
 
 def configure(paths: PnadPaths, server: str, settings: str = "") -> None:
@@ -66,7 +49,7 @@ def configure(paths: PnadPaths, server: str, settings: str = "") -> None:
 def day(paths: PnadPaths, body: bytes, run_id: str) -> str:
     """One day of service: the source republished, fetched, everything rebuilt and published;
     returns the fetch outcome."""
-    Consolidation.body = body
+    serve(body)
     with warehouse.connect(paths) as con:
         ((_, result),) = fetch_sources(con, paths, load_sources(paths), log=lambda _: None)
     build_and_publish(paths, run_id)
@@ -295,9 +278,9 @@ def test_pnad_run_and_status_tell_the_release_in_use(server, tmp_path):
         command = [str(Path(sys.executable).with_name("pnad")), *args]
         return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
 
-    Consolidation.body = RELEASE_1
+    serve(RELEASE_1)
     assert pnad("run", "--quiet").returncode == 0
-    Consolidation.body = RELEASE_2
+    serve(RELEASE_2)
     done = pnad("run", "--quiet")
     assert done.returncode == 0, done.stderr[-2000:]
     assert (
