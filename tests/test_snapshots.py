@@ -37,11 +37,11 @@ def serve(body: bytes) -> None:
     ReferenceServer.files = {"/decp.json": (200, body)}
 
 
-def configure(paths: PnadPaths, server: str, settings: str = "") -> None:
+def configure(paths: PnadPaths, server: str, settings: str = "", suffix: str = ".json") -> None:
     """The shipped decp_consolidated pointed at the local server, as a user would override it."""
     (paths.home / "sources.toml").write_text(
         f'[sources.decp_consolidated]\nkind = "url"\nurl = "{server}/decp.json"\n'
-        f'suffix = ".json"\n{settings}',
+        f'suffix = "{suffix}"\n{settings}',
         encoding="utf-8",
     )
 
@@ -293,3 +293,41 @@ def test_pnad_run_and_status_tell_the_release_in_use(server, tmp_path):
     assert "4 contrats ; par rapport à la précédente : 1 ajouté(s), 1 retiré(s)" in status.stdout
     (source,) = json.loads(pnad("status", "--json").stdout)["sources"]
     assert [(r["outcome"], r["removed"]) for r in source["releases"]] == [("in_use", 1)]
+
+
+def test_a_real_data_economie_export_republished_with_rows_withdrawn(
+    server, pnad_paths, tmp_path, sample_data
+):
+    """The data.economie.gouv.fr export (a snapshot source) as it comes, then republished
+    without its last two rows: their contracts leave, and the figures are release 2's alone."""
+    export = (
+        sample_data / "decp" / "tabular" / "data.economie_decp_augmente_valides_2022_sample.csv"
+    )
+    lines = export.read_bytes().splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    second = b"".join([header, *rows[:-2]])
+    key_columns = header.decode("utf-8-sig").rstrip("\r\n").split(";")
+    buyer, number = key_columns.index("acheteur.id"), key_columns.index("id")
+
+    def contracts(selected: list[bytes]) -> set[str]:
+        return {
+            "|".join((fields[buyer], fields[number]))
+            for fields in (row.decode("utf-8").split(";") for row in selected)
+        }
+
+    withdrawn = len(contracts(rows) - contracts(rows[:-2]))
+    assert withdrawn >= 1
+    # a small export: two rows fewer is below the default 90 %, so the guard is lowered
+    configure(pnad_paths, server, "shrink_guard = 0.5\n", suffix=".csv")
+    day(pnad_paths, b"".join(lines), "day1")
+    day(pnad_paths, second, "day2")
+    ((removed, outcome),) = published(
+        pnad_paths,
+        "select removed, outcome from source_releases order by received_at desc limit 1",
+    )
+    assert (removed, outcome) == (withdrawn, "in_use")
+    clean = PnadPaths.resolve(tmp_path / "clean").ensure()
+    (clean.raw / "local").mkdir(parents=True)
+    (clean.raw / "local" / "export.csv").write_bytes(second)
+    build_and_publish(clean, "clean")
+    assert figures(pnad_paths) == figures(clean)
