@@ -10,6 +10,7 @@ from assets.reference import REFERENCE_TABLES
 from assets.resources import PnadDuckDBResource
 from pipelines.decp.contracts import buyers_to_locate
 from pipelines.decp.parsing import parse_pending_files
+from pipelines.decp.releases import apply_releases
 from pipelines.reference import sirene
 
 GROUP = "decp"
@@ -44,6 +45,13 @@ STAGING_SQL = [
             )
             for name in ("ingest_files", "ingest_rejects")
         ),
+        table_spec(
+            "source_releases",
+            deps=["decp_raw_files"],
+            sql=["decp/staging/create_source_releases", "decp/staging/release_contract_changes"],
+            logic=apply_releases,
+            group=GROUP,
+        ),
     ],
     pool=WRITER_POOL,
 )
@@ -60,6 +68,12 @@ def decp_records(context: dg.AssetExecutionContext, duckdb: PnadDuckDBResource):
             "select relative_path, format, status, records_read, records_rejected, status_reason "
             "from ingest_files order by ingest_seq desc",
         )
+        releases = con.execute("select count(*) from source_releases").fetchone()[0]
+        latest_releases = preview(
+            con,
+            "select source, received_at, outcome, records, contracts, added, removed, reason "
+            "from source_releases order by received_at desc",
+        )
     yield dg.MaterializeResult(
         asset_key="decp_records",
         metadata={
@@ -67,12 +81,22 @@ def decp_records(context: dg.AssetExecutionContext, duckdb: PnadDuckDBResource):
             "files_parsed_now": outcome["parsed"],
             "files_quarantined_now": outcome["quarantined"],
             "files_unsupported_now": outcome["unsupported"],
+            # snapshot sources: releases put in use (the previous one's records left) or set
+            # aside now, and the contracts the sources withdrew
+            "snapshot_releases_in_use_now": outcome["releases_in_use"],
+            "snapshot_releases_quarantined_now": outcome["releases_quarantined"],
+            "contracts_removed_by_sources_now": outcome["contracts_removed"],
+            "raw_release_files_pruned_now": outcome["raw_files_pruned"],
         },
     )
     yield dg.MaterializeResult(
         asset_key="ingest_files", metadata={"dagster/row_count": files, "latest_files": sample}
     )
     yield dg.MaterializeResult(asset_key="ingest_rejects", metadata={"dagster/row_count": rejects})
+    yield dg.MaterializeResult(
+        asset_key="source_releases",
+        metadata={"dagster/row_count": releases, "latest_releases": latest_releases},
+    )
 
 
 class SireneLookupConfig(dg.Config):

@@ -17,6 +17,7 @@ from pipelines.common.paths import PnadPaths
 
 def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.common import warehouse
+    from pipelines.decp.releases import decided_since
     from pipelines.decp.sources import SourceConfigError, load_sources
 
     paths = PnadPaths.resolve().ensure()
@@ -40,9 +41,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "from download_manifest where fetched_at >= $started order by fetched_at",
                 {"started": started},
             ).fetchall()
+            releases = decided_since(con, started)
         for source, outcome, reason, where in fetched:
             detail = f" - {reason}" if reason else ""
             print(f"{source}: {outcome}{detail}{f' -> {where}' if where else ''}")
+        for line in releases:  # snapshot sources: the release put in use, or set aside
+            print(line)
     good = {source for source, outcome, _, _ in fetched if outcome not in ("failed", "quarantined")}
     print_summary(paths)
     fail_on_refused_exports(paths)

@@ -66,6 +66,22 @@ def _print_sources(status: dict) -> None:
             f"{f', empreinte {checksum}' if checksum else ''} ; dernier essai "
             f"{_when(source['last_attempt'])} ({outcome}) — {state}"
         )
+        for release in source.get("releases", []):
+            print(_release_line(release))
+
+
+def _release_line(release: dict) -> str:
+    """A snapshot source's release in use (with the contracts it added and removed) or set
+    aside since (with why)."""
+    received = f"publication reçue le {_when(release['received_at'])}"
+    checksum = release["checksum"][:12]
+    if release["outcome"] == "in_use":
+        return (
+            f"      en usage : {received} (empreinte {checksum}), "
+            f"{number_fr(release['contracts'])} contrats ; par rapport à la précédente : "
+            f"{number_fr(release['added'])} ajouté(s), {number_fr(release['removed'])} retiré(s)"
+        )
+    return f"      mise de côté : {received} (empreinte {checksum}) — {release['reason']}"
 
 
 def print_status(status: dict) -> None:

@@ -142,6 +142,7 @@ def _connect(paths: PnadPaths) -> Iterator[duckdb.DuckDBPyConnection]:
         if not ready:
             run_sql(con, "decp/staging/create_ingest_tables")
             run_sql(con, "decp/staging/create_parse_attempts")
+            run_sql(con, "decp/staging/create_source_releases")
             run_sql(con, "facilitators/create_facilitator_tables")
             run_sql(con, "reference/create_sirene_cache")  # contracts.sql reads it, even empty
             _record_schema(con)
@@ -179,6 +180,7 @@ REBUILT_ON_LAYOUT_CHANGE = (
     "ingest_unknown_keys",
     "ingest_files",
     "build_state",
+    "source_releases",  # refers to ingest_files: decided again from the raw files kept
 )
 
 

@@ -211,6 +211,7 @@ def forget_source(con: duckdb.DuckDBPyConnection, source: str) -> int:
                 {"ids": ids or [""]},
             )
         con.execute("delete from ingest_files where source = $source", {"source": source})
+        con.execute("delete from source_releases where source = $source", {"source": source})
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -26,6 +26,7 @@ from pipelines.decp.formats import (
 from pipelines.decp.json_reading import json_parts, xml_as_json
 from pipelines.decp.landing import Log, quiet
 from pipelines.decp.parts import FILE_ERRORS, Part, UnusableFileError
+from pipelines.decp.releases import apply_releases
 from pipelines.decp.set_aside import read_alone_in_child, record_set_aside
 from pipelines.decp.tabular import tabular_parts
 
@@ -398,7 +399,8 @@ def resource_reason(error: BaseException) -> str:
 def parse_pending_files(
     con: duckdb.DuckDBPyConnection, paths: PnadPaths, log: Log = quiet
 ) -> dict[str, int]:
-    """Parse every registered file not parsed yet; returns counts by outcome."""
+    """Parse every registered file not parsed yet, then put the new releases of snapshot
+    sources in use or set them aside (releases.py); returns counts by outcome."""
     outcome = {"parsed": 0, "quarantined": 0, "unsupported": 0}
     run_sql(con, "decp/staging/create_parse_attempts")
     con.execute(
@@ -445,6 +447,7 @@ def parse_pending_files(
     )
     outcome["parsed"] += statuses.get("parsed", 0)
     outcome["quarantined"] += statuses.get("quarantined", 0)
+    outcome |= apply_releases(con, paths, log)
     return outcome
 
 

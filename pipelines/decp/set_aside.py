@@ -151,10 +151,14 @@ def resolve_files(con: duckdb.DuckDBPyConnection, paths: PnadPaths, given: str) 
 
 def retry_files(con: duckdb.DuckDBPyConnection, paths: PnadPaths, file_ids: list[str]) -> int:
     """Make set-aside files pending again (the next run reads them, alone first when they
-    stopped the process before); returns how many. A parsed file is left as it is."""
+    stopped the process before; a snapshot release set aside is then put in use without the
+    shrink guard); returns how many. A parsed file, or a snapshot release replaced by a newer
+    one, is left as it is."""
+    from pipelines.decp.releases import waive_guard
+
     rows = con.execute(
         "select file_id, relative_path, status from ingest_files "
-        "where file_id in (select unnest($ids)) and status <> 'parsed'",
+        "where file_id in (select unnest($ids)) and status not in ('parsed', 'superseded')",
         {"ids": file_ids},
     ).fetchall()
     missing = [relative for _, relative, _ in rows if not (paths.home / relative).is_file()]
@@ -177,6 +181,7 @@ def retry_files(con: duckdb.DuckDBPyConnection, paths: PnadPaths, file_ids: list
             "where file_id in (select unnest($ids))",
             {"ids": ids},
         )
+        waive_guard(con, ids)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -26,6 +26,15 @@ from pipelines.decp.landing import copy_atomically, is_data_file, sha256_of
 
 SHIPPED_SOURCES = Path(__file__).with_name("sources.toml")
 KINDS = ("datagouv_resource", "datagouv_dataset", "url", "local_folder")
+PUBLISHES = ("snapshot", "incremental")
+# How a source publishes when sources.toml does not say: one resource or URL fetched again and
+# again is republished whole; a dataset's many resources and a folder's files add up.
+DEFAULT_PUBLISHES = {
+    "datagouv_resource": "snapshot",
+    "url": "snapshot",
+    "datagouv_dataset": "incremental",
+    "local_folder": "incremental",
+}
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,60}$")
 Log = Callable[[str], None]
 
@@ -46,6 +55,16 @@ class Source:
     path: str | None = None
     formats: tuple[str, ...] = ()
     suffix: str = ".json"
+    # "snapshot": each release replaces the previous one of its resource whole (releases.py);
+    # "incremental": each file adds publications. Default: DEFAULT_PUBLISHES by kind.
+    publishes: str | None = None
+    keep_releases: int = 2  # snapshot: raw release files kept (the one in use always is)
+    shrink_guard: float = 0.9  # snapshot: fewer usable records than this share of the
+    # previous release's, and the new release is quarantined
+
+    @property
+    def is_snapshot(self) -> bool:
+        return (self.publishes or DEFAULT_PUBLISHES[self.kind]) == "snapshot"
 
 
 def datagouv_api() -> str:
@@ -85,9 +104,34 @@ def load_sources(paths: PnadPaths, section: str = "sources") -> list[Source]:
             raise SourceConfigError(
                 f"source {name}: unknown setting(s) {', '.join(sorted(unknown))}"
             )
+        _check_publishing(name, table)
         values = {**table, "formats": tuple(table.get("formats", ()))}
+        values.setdefault("publishes", DEFAULT_PUBLISHES[kind])
         sources.append(Source(name=name, **values))
     return sources
+
+
+def _check_publishing(name: str, table: dict) -> None:
+    """How a source publishes, its retention and its shrink guard: refused in French when
+    wrong."""
+    publishes = table.get("publishes", "incremental")
+    if publishes not in PUBLISHES:
+        raise SourceConfigError(
+            f"source {name} : publishes vaut « snapshot » (chaque publication remplace la "
+            f"précédente) ou « incremental » (chaque fichier s'ajoute), pas {publishes!r}"
+        )
+    keep = table.get("keep_releases", 2)
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+        raise SourceConfigError(
+            f"source {name} : keep_releases est un nombre entier de publications gardées, au "
+            f"moins 1 (pas {keep!r})"
+        )
+    guard = table.get("shrink_guard", 0.9)
+    if isinstance(guard, bool) or not isinstance(guard, int | float) or not 0 <= guard <= 1:
+        raise SourceConfigError(
+            f"source {name} : shrink_guard est une part entre 0 et 1 des enregistrements de la "
+            f"publication précédente (0,9 : moins de 90 % met la nouvelle de côté), pas {guard!r}"
+        )
 
 
 def _last_success(
@@ -192,7 +236,10 @@ def _copy_local(paths: PnadPaths, source: Source) -> list[FetchResult]:
     target_dir = paths.raw / source.name
     target_dir.mkdir(parents=True, exist_ok=True)
     results = []
-    for file in sorted(p for p in folder.rglob("*") if p.is_file() and is_data_file(p.name)):
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and is_data_file(p.name))
+    if source.is_snapshot and files:  # the folder holds the current release: its newest file
+        files = [max(files, key=lambda p: (p.stat().st_mtime_ns, p.as_posix()))]
+    for file in files:
         try:
             personal = personal_columns(read_head(file).split(b"\n", 1)[0])
         except DamagedGzipError:

@@ -234,7 +234,8 @@ QUALITY = """
             and buyer_territory_method = 'place_of_execution') as placed_by_execution,
         (select count(*) from ingest_rejects) as rejects,
         (select count(*) from ingest_files) as files,
-        (select count(*) from ingest_files where status <> 'parsed') as files_set_aside,
+        (select count(*) from ingest_files
+            where status not in ('parsed', 'superseded')) as files_set_aside,
         (select max(publication_date) from contracts
             where publication_date <= current_date) as latest_publication
 """
@@ -296,7 +297,7 @@ def load_site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
         file_sources=_rows(
             con,
             "select source, count(*) as files, sum(size_bytes) as size_bytes, "
-            "count(*) filter (where status <> 'parsed') as set_aside, "
+            "count(*) filter (where status not in ('parsed', 'superseded')) as set_aside, "
             "sum(records_read) as records_read, sum(records_rejected) as records_rejected, "
             "min(registered_at) as first_registered, max(registered_at) as last_registered "
             "from ingest_files group by source order by source",

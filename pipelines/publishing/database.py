@@ -96,6 +96,12 @@ PUBLISHED_TABLES: dict[str, tuple[str, str]] = {
         "Chaque téléchargement tenté d'une source configurée : URL, empreinte publiée et reçue, "
         "statut HTTP, résultat (downloaded, unchanged, not_modified, quarantined, failed).",
     ),
+    "source_releases": (
+        "select * from source_releases",
+        "Chaque publication reçue d'une source qui republie tout (instantané : decp.parquet, "
+        "exports data.economie) : enregistrements, contrats, contrats ajoutés et retirés par "
+        "rapport à la précédente, en usage, remplacée ou mise de côté (avec la raison).",
+    ),
     "schema_drift": (
         "select * from schema_drift",
         "Ce que les fichiers contiennent hors des schémas DECP (clés inconnues, valeurs inconnues "

@@ -267,7 +267,7 @@ def _provenance(con, params: dict, year: int) -> dict:
     ).fetchone()[0]
     files = con.execute(
         "select count(*), coalesce(sum(records_read), 0), coalesce(sum(records_rejected), 0), "
-        "count(*) filter (where status <> 'parsed') from ingest_files"
+        "count(*) filter (where status not in ('parsed', 'superseded')) from ingest_files"
     ).fetchone()
     sources = _rows(
         con,

@@ -48,6 +48,7 @@ def _published(paths: PnadPaths) -> dict | None:
                 "select relative_path, status, coalesce(status_reason, '') from ingest_files "
                 "where status not in ('parsed', 'superseded') order by registered_at"
             ).fetchall()
+            releases = _releases(con)
     except duckdb.Error as error:
         return {"error": str(error).splitlines()[0]}
     return {
@@ -56,7 +57,28 @@ def _published(paths: PnadPaths) -> dict | None:
         "contracts": contracts,
         "sources": sources,
         "files": files,
+        "releases": releases,
     }
+
+
+def _releases(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Per snapshot source: the release in use of each stream, and the releases set aside since
+    (a publication that could not be read or shrank: the previous one stays in use)."""
+    published = con.execute(
+        "select count(*) from duckdb_views() where view_name = 'source_releases'"
+    ).fetchone()[0]
+    if not published:  # a database published before snapshot sources were told apart
+        return []
+    cursor = con.execute(
+        "with ranked as (select *, max(received_at) filter (where outcome = 'in_use') "
+        "over (partition by source, stream) as in_use_at from source_releases) "
+        "select source, stream, outcome, received_at, file_id as checksum, records, contracts, "
+        "added, removed, reason from ranked where outcome = 'in_use' or (outcome = "
+        "'quarantined' and (in_use_at is null or received_at > in_use_at)) "
+        "order by source, stream, received_at"
+    )
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _runs(paths: PnadPaths) -> dict:
@@ -142,6 +164,7 @@ def _freshness(published: dict, last_success: dict | None, now: datetime, settin
 
 def _source_rows(published: dict | None, now: datetime) -> list[dict]:
     rows = []
+    releases = (published or {}).get("releases", [])
     for source, outcome, at, checksum, reason, last_release in (published or {}).get("sources", []):
         rows.append(
             {
@@ -154,6 +177,8 @@ def _source_rows(published: dict | None, now: datetime) -> list[dict]:
                 "stale": last_release is None
                 or now - last_release > timedelta(days=SOURCE_STALE_DAYS),
                 "failing": outcome in ("failed", "quarantined"),
+                # snapshot sources: the release in use, and those set aside since
+                "releases": [r for r in releases if r["source"] == source],
             }
         )
     return rows
@@ -187,6 +212,11 @@ def service_status(paths: PnadPaths, now: datetime | None = None) -> dict:
         elif source["stale"]:
             attention.append(f"source {source['source']} : rien de neuf depuis plus de "
                              f"{SOURCE_STALE_DAYS} jours")  # fmt: skip
+        for release in source["releases"]:
+            if release["outcome"] == "quarantined":
+                attention.append(f"source {source['source']} : publication reçue le "
+                                 f"{release['received_at']:%d/%m/%Y} mise de côté "
+                                 f"({release['reason']})")  # fmt: skip
     files = [
         {"file": path, "status": status, "reason": reason}
         for path, status, reason in (published or {}).get("files", [])
