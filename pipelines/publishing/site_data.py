@@ -1,0 +1,263 @@
+"""What the dashboard shows, read from the working database in one pass: France's shares by
+year, every région's and département's (one query per table, cut per territory in SQL), the
+reference year's buyers and opportunities, data quality, downloads, hours, the after-2025
+sections and the files read. dashboard.py draws the pages from it."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import duckdb
+
+from pipelines.publishing.after_2025_sections import empty_sections, sections_by_territory
+
+LISTED = 100  # buyers and opportunities listed on a territory page
+LISTED_FILES = 300  # files listed on the method page (all of them are in ingest_files)
+# a territory code that can name a page file (codes come from the data: never trust them as paths)
+PAGE_CODE = re.compile(r"^(?:\d{2,3}|2[AB])$")
+LEVEL_FOLDERS = {"region": "regions", "departement": "departements"}
+EMPTY_ROW_KEYS = tuple(
+    f"{kind}_{measure}"
+    for kind in ("social", "environmental")
+    for measure in ("yes", "share", "share_declared", "completeness", "gap_points")
+)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> list[dict]:
+    cursor = con.execute(query, params or {})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class Territory:
+    """A région or a département that gets its own page."""
+
+    level: str  # region | departement
+    code: str
+    name: str
+    region_code: str | None = None  # the région of a département
+
+    @property
+    def href(self) -> str:
+        """The page, relative to the site root."""
+        return f"{LEVEL_FOLDERS[self.level]}/{self.code}.html"
+
+
+@dataclass(frozen=True)
+class SiteData:
+    national: list[dict]  # pnad_shares, scope all, by year
+    monthly: list[dict]  # pnad_shares_monthly, national
+    oecp: list[dict]
+    reference_year: int | None
+    shares: dict[tuple[str, str | None], list[dict]]  # (level, territory code) -> rows by year
+    territories: dict[str, list[Territory]]  # level -> territories with a page, by code
+    buyers: dict[tuple[str, str], list[dict]]  # (level, code) -> reference year's buyers
+    opportunities: dict[tuple[str, str], list[dict]]
+    quality: dict
+    scopes: list[dict]  # national, reference year, every scope of pnad_shares
+    downloads: list[dict]
+    hours: list[dict]  # facilitator_hours, national, by year worked
+    references: list[dict]  # reference_status: downloaded or built-in, and why
+    file_sources: list[dict]
+    files: list[dict]
+    files_total: int
+    links: dict[str, dict[str, str]] = field(default_factory=dict)  # level -> code -> href
+    # (level, code) -> balance, 2026 obligations, publication gaps, projection (national: 'FR')
+    after_2025: dict[tuple[str, str], dict] = field(default_factory=dict)
+    rules: list[dict] = field(default_factory=list)  # ref_obligation_rules, with legal sources
+    thresholds: list[dict] = field(default_factory=list)  # ref_eu_thresholds
+
+    def table_rows(self, level: str) -> list[dict]:
+        """The reference year's row of every territory of one level (an empty one for a
+        territory without contracts), then the 'Non localisé' row."""
+        rows = []
+        for territory in self.territories[level]:
+            found = self.year_row(level, territory.code)
+            rows.append(found or empty_row(territory))
+        unplaced = self.year_row(level, None)
+        return rows + ([unplaced] if unplaced else [])
+
+    def sections(self, level: str, code: str | None) -> dict:
+        """The after-2025 sections of a territory (empty ones when it has no row)."""
+        return self.after_2025.get((level, code)) or empty_sections()
+
+    def year_row(self, level: str, code: str | None) -> dict | None:
+        return next(
+            (r for r in self.shares.get((level, code), []) if r["year"] == self.reference_year),
+            None,
+        )
+
+
+def empty_row(territory: Territory) -> dict:
+    """A territory without contracts in the year, shaped like a pnad_shares row."""
+    return dict.fromkeys(EMPTY_ROW_KEYS) | {
+        "territory_code": territory.code,
+        "territory_name": territory.name,
+        "contracts": 0,
+        "is_provisional": False,
+    }
+
+
+def _by_territory(
+    con: duckdb.DuckDBPyConnection, table: str, order: str, params: dict
+) -> dict[tuple[str, str], list[dict]]:
+    """The first LISTED rows of ``table`` per région and per département."""
+    grouped: dict[tuple[str, str], list[dict]] = {}
+    for level, column in (
+        ("region", "buyer_region_code"),
+        ("departement", "buyer_departement_code"),
+    ):
+        where = "year = $year and " if "year" in params else ""
+        rows = _rows(
+            con,
+            # identifiers from the fixed lists above, values bound
+            f"select * from {table} where {where}{column} is not null "  # noqa: S608
+            f"qualify row_number() over (partition by {column} order by {order}) <= $listed "
+            f"order by {column}, {order}",
+            {**params, "listed": LISTED},
+        )
+        for row in rows:
+            grouped.setdefault((level, row[column]), []).append(row)
+    return grouped
+
+
+def _territories(con: duckdb.DuckDBPyConnection, shares: dict) -> dict[str, list[Territory]]:
+    """Every région and département of the reference tables, and any other territory (an overseas
+    collectivity) that has contracts."""
+    found: dict[str, dict[str, Territory]] = {"region": {}, "departement": {}}
+    for code, name in con.execute(
+        "select region_code, region_name from ref_regions where kind = 'region'"
+    ).fetchall():
+        found["region"][code] = Territory("region", code, name)
+    for code, name, region in con.execute(
+        "select departement_code, departement_name, region_code from ref_departements "
+        "where kind = 'departement'"
+    ).fetchall():
+        found["departement"][code] = Territory("departement", code, name, region)
+    parents = dict(
+        con.execute("select departement_code, region_code from ref_departements").fetchall()
+    )
+    for (level, code), rows in shares.items():
+        if level in found and code and code not in found[level]:
+            region = parents.get(code) if level == "departement" else None
+            found[level][code] = Territory(level, code, rows[-1]["territory_name"], region)
+    return {
+        level: sorted(
+            (t for t in by_code.values() if PAGE_CODE.match(t.code)), key=lambda t: t.code
+        )
+        for level, by_code in found.items()
+    }
+
+
+QUALITY = """
+    select
+        (select count(*) from contracts) as contracts,
+        (select count(*) from contracts where in_pnad_scope) as contracts_in_scope,
+        (select count(*) from contracts where is_test_record) as test_records,
+        (select count(*) from contracts where notification_date_suspicious) as suspicious_dates,
+        (select count(*) from contracts where in_pnad_scope
+            and buyer_territory_method = 'unplaced') as unplaced,
+        (select count(*) from contract_versions where not is_kept) as duplicates,
+        (select count(*) from contracts where in_pnad_scope
+            and (social_contradictory or environmental_contradictory)) as contradictory,
+        (select count(*) from contracts where in_pnad_scope
+            and (len(social_unrecognised_values) > 0
+                 or len(environmental_unrecognised_values) > 0)) as unrecognised,
+        (select count(*) from contracts where in_pnad_scope
+            and buyer_territory_method = 'place_of_execution') as placed_by_execution,
+        (select count(*) from ingest_rejects) as rejects,
+        (select count(*) from ingest_files) as files,
+        (select count(*) from ingest_files
+            where status not in ('parsed', 'superseded')) as files_set_aside,
+        (select max(publication_date) from contracts
+            where publication_date <= current_date) as latest_publication
+"""
+
+
+def load_site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
+    national = _rows(
+        con, "select * from pnad_shares where scope = 'all' and level = 'national' order by year"
+    )
+    complete = [r for r in national if not r["is_provisional"]]
+    reference_year = (complete or national)[-1]["year"] if national else None
+    shares: dict[tuple[str, str | None], list[dict]] = defaultdict(list)
+    for row in _rows(
+        con,
+        "select * from pnad_shares where scope = 'all' and level in ('region', 'departement') "
+        "order by level, territory_code, year",
+    ):
+        shares[(row["level"], row["territory_code"])].append(row)
+    territories = _territories(con, shares)
+    year = {"year": reference_year}
+    return SiteData(
+        national=national,
+        monthly=_rows(
+            con, "select * from pnad_shares_monthly where level = 'national' order by month"
+        ),
+        oecp=_rows(con, "select * from ref_oecp_series order by year"),
+        reference_year=reference_year,
+        shares=dict(shares),
+        territories=territories,
+        buyers=_by_territory(con, "buyer_shares", "contracts desc, buyer_siret", year),
+        opportunities=_by_territory(
+            con, "opportunities", "notification_date desc, current_amount desc, uid", {}
+        ),
+        quality=_rows(con, QUALITY)[0],
+        scopes=_rows(
+            con,
+            "select * from pnad_shares where level = 'national' and year = $year",
+            year,
+        ),
+        downloads=_rows(
+            con,
+            "select source, url, resource_id, checksum_type, checksum, sha256, size_bytes, "
+            "fetched_at, http_status, outcome, reason, last_modified from download_manifest "
+            "order by fetched_at desc limit 200",
+        ),
+        hours=_rows(
+            con,
+            "select year, hours_worked, etp, hours_planned, completion_rate, participants, "
+            "work_contracts, marches, buyers, is_small_aggregate, is_provisional, "
+            "(select count(*) from facilitator_decp_links) as linked, "
+            "(select count(*) from facilitator_gap_underdeclared) as underdeclared "
+            "from facilitator_hours where level = 'national' order by year",
+        ),
+        references=_rows(
+            con,
+            "select reference, origin, file, sha256, fetched_at, note from reference_status "
+            "order by reference",
+        ),
+        file_sources=_rows(
+            con,
+            "select source, count(*) as files, sum(size_bytes) as size_bytes, "
+            "count(*) filter (where status not in ('parsed', 'superseded')) as set_aside, "
+            "sum(records_read) as records_read, sum(records_rejected) as records_rejected, "
+            "min(registered_at) as first_registered, max(registered_at) as last_registered "
+            "from ingest_files group by source order by source",
+        ),
+        files=_rows(
+            con,
+            "select source, relative_path, original_name, format, size_bytes, registered_at, "
+            "status, status_reason, records_read, records_rejected, file_id from ingest_files "
+            "order by registered_at desc, ingest_seq desc limit $listed",
+            {"listed": LISTED_FILES},
+        ),
+        files_total=con.execute("select count(*) from ingest_files").fetchone()[0],
+        links={level: {t.code: t.href for t in listed} for level, listed in territories.items()},
+        **_after_2025_data(con),
+    )
+
+
+def _after_2025_data(con: duckdb.DuckDBPyConnection) -> dict:
+    """The after-2025 sections of France and of every territory with a page, and the 2026
+    obligations' rules and thresholds with their legal sources (for the method page)."""
+    return {
+        "rules": _rows(con, "select * from ref_obligation_rules order by obligation, rule_id"),
+        "thresholds": _rows(
+            con, "select * from ref_eu_thresholds order by period_start, contract_type, amount_eur"
+        ),
+        "after_2025": sections_by_territory(con, LISTED),
+    }
