@@ -239,7 +239,7 @@ def test_progress_of_long_parses_is_drawn_on_a_terminal_only(pnad_paths, monkeyp
     drawn = terminal.getvalue()
     assert "parsing DECP files [" in drawn and "100 %" in drawn
     assert drawn.endswith("\r\x1b[K")  # the line is cleared when the parse is done
-    assert log == ["parsed 1/2 decp-json file(s)", "parsed 2/2 decp-json file(s)"]
+    assert log == ["1/2 fichier(s) decp-json lu(s)", "2/2 fichier(s) decp-json lu(s)"]
 
 
 def test_download_progress_logs_tenths_and_draws_on_a_terminal(monkeypatch):
@@ -256,11 +256,11 @@ def test_download_progress_logs_tenths_and_draws_on_a_terminal(monkeypatch):
     finally:
         progress.show_progress_in_terminal(io.StringIO())
     assert log[:2] == [
-        "decp_consolide: 20 of 200 MB received",
-        "decp_consolide: 40 of 200 MB received",
+        "decp_consolide : 20 sur 200 Mo reçus",
+        "decp_consolide : 40 sur 200 Mo reçus",
     ]
-    assert len(log) == 11 and log[-1] == "autre: 250 MB received"
-    assert "downloading decp_consolide [" in terminal.getvalue()
+    assert len(log) == 11 and log[-1] == "autre : 250 Mo reçus"
+    assert "téléchargement de decp_consolide [" in terminal.getvalue()
     assert "100 %" in terminal.getvalue()
 
 

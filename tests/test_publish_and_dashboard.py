@@ -73,7 +73,7 @@ def test_publish_refuses_a_suspiciously_small_run(built):
     with warehouse.connect(built) as con:
         publish_database(con, built, run_id="big")
         con.execute("delete from contracts where uid <> '21740056300011A'")
-        with pytest.raises(PublishRefusedError, match="refusing to publish 1 contracts"):
+        with pytest.raises(PublishRefusedError, match="publication refusée : 1 contrats"):
             publish_database(con, built, run_id="small", force=True)
     with duckdb.connect(str(built.published_db), read_only=True) as reader:
         assert reader.execute("select run_id, contracts from publication").fetchone() == ("big", 3)
@@ -279,7 +279,7 @@ def test_site_has_every_page_french_numbers_and_plotly_only_on_the_index(site):
     assert {"index.html", "methode.html"} <= set(pages)
     # the method notes say where the territory tables came from (offline here: built in)
     assert "Tables de référence" in pages["methode.html"]
-    assert "La Poste table not downloaded" in pages["methode.html"]
+    assert "table de La Poste non téléchargée" in pages["methode.html"]
     for path, page in pages.items():
         assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page, path
         structure = PageStructure(page)

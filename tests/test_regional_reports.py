@@ -76,7 +76,7 @@ def test_region_report_has_every_part(published):
     assert "Annexe : qualité des données" in html
     assert "run run-test-42" in html
     assert "MDE Test" in html and "@media print" in html
-    assert "Tables de référence" in html and "La Poste table not downloaded" in html
+    assert "Tables de référence" in html and "table de La Poste non téléchargée" in html
     # the first report of a territory says so
     assert "Premier rapport pour ce territoire" in html
     # charts are inline SVG with their description; no script at all: a small, printable file
@@ -112,7 +112,7 @@ def test_a_report_counts_the_year_up_to_its_month(published):
     )
     # 2024-001 (March), 2024-002 and 2024-004 (May) by the end of May; all five by December
     assert (may["contracts"], december["contracts"]) == (3, 5)
-    with pytest.raises(ReportError, match="in the future"):
+    with pytest.raises(ReportError, match="dans le futur"):
         report(published, "2099-01")
 
 
@@ -124,11 +124,11 @@ def test_departement_report_on_request(published):
 
 
 def test_unknown_territory_and_bad_month_are_clear_errors(published):
-    with pytest.raises(ReportError, match="unknown region code '99'"):
+    with pytest.raises(ReportError, match="code de région inconnu : '99'"):
         report(published, "2025-01", "region", "99")
-    with pytest.raises(ReportError, match="write it YYYY-MM"):
+    with pytest.raises(ReportError, match="écrivez-le AAAA-MM"):
         parse_month("janvier")
-    with pytest.raises(ReportError, match="no contract published for region 11"):
+    with pytest.raises(ReportError, match="aucun contrat publié pour la région 11"):
         report(published, "2025-01", "region", "11")
 
 
@@ -239,7 +239,7 @@ def test_cli_report(published):
     assert result.returncode == 0, result.stderr
     assert "region-84_2025-02.html" in result.stdout
     bad = pnad("report", "--region", "99", home=published.home)
-    assert bad.returncode == 1 and "unknown region code '99'" in bad.stderr
+    assert bad.returncode == 1 and "code de région inconnu : '99'" in bad.stderr
 
 
 # --- a real browser --------------------------------------------------------------------------

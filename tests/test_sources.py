@@ -204,9 +204,9 @@ def test_user_file_overrides_and_disables_sources(pnad_paths):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('[sources.x]\nkind = "ftp"\n', "kind must be one of"),
-        ('[sources.x]\nkind = "url"\n', "url needs `url`"),
-        ('[sources.x]\nkind = "url"\nurl = "http://a"\ncolour = "red"\n', "unknown setting"),
+        ('[sources.x]\nkind = "ftp"\n', "kind doit valoir l'un de"),
+        ('[sources.x]\nkind = "url"\n', "url demande `url`"),
+        ('[sources.x]\nkind = "url"\nurl = "http://a"\ncolour = "red"\n', "réglage(s) inconnu(s)"),
         ("[sources.x\n", "sources.toml"),
     ],
 )

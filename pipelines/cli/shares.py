@@ -6,6 +6,7 @@ import argparse
 import json
 
 from pipelines.cli.common import (
+    LEVEL_FR,
     LEVELS,
     SCOPES,
     CliError,
@@ -13,7 +14,7 @@ from pipelines.cli.common import (
     plausible_year,
     published,
 )
-from pipelines.common.formatting import percent_fr
+from pipelines.common.formatting import number_fr, percent_fr
 from pipelines.common.paths import PnadPaths
 
 SHARE_COLUMNS = (
@@ -68,7 +69,7 @@ def print_shares_table(rows: list[dict]) -> None:
         name = f"{r['territory_code'] or '–'} {r['territory_name']}"[:34]
         mark = " (prov.)" if r["is_provisional"] else ""
         print(
-            f"{r['year']:<6} {r['level']:<12} {name:<34} {r['contracts']:>9} "
+            f"{r['year']:<6} {LEVEL_FR[r['level']]:<12} {name:<34} {number_fr(r['contracts']):>9} "
             f"{percent_fr(r['social_share']):>8} {percent_fr(r['social_completeness']):>9} "
             f"{percent_fr(r['environmental_share']):>9} "
             f"{percent_fr(r['environmental_completeness']):>9}{mark}"
@@ -89,7 +90,9 @@ def cmd_shares(args: argparse.Namespace) -> int:
                 ).fetchall()
             ]
         available = ", ".join(map(str, years)) or "aucune"
-        raise CliError(f"no figures for this selection; years with contracts: {available}")
+        raise CliError(
+            f"aucun chiffre pour cette sélection ; années avec des contrats : {available}"
+        )
     else:
         print_shares_table(rows)
     return 0

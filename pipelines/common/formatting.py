@@ -1,4 +1,5 @@
-"""French number formatting for reports: ``12 345,6`` and ``14,2 %`` (narrow no-break spaces)."""
+"""French formatting of what a person reads: numbers ``12 345,6`` and ``14,2 %`` (narrow
+no-break spaces), buyer categories as words."""
 
 from __future__ import annotations
 
@@ -34,3 +35,32 @@ def trend_fr(points: float | None) -> str:
         return points_fr(points)
     sign = "+" if points > 0 else "\u2212"
     return sign + points_fr(abs(points))
+
+
+# What became of one download (download_manifest.outcome) as a person reads it.
+OUTCOMES_FR = {
+    "downloaded": "téléchargé",
+    "copied": "copié",
+    "unchanged": "inchangé",
+    "not_modified": "non modifié",
+    "quarantined": "mis de côté",
+    "failed": "en échec",
+}
+
+
+# A buyer's category (contracts.buyer_category) as a person reads it.
+CATEGORY_LABELS = {
+    "commune": "commune",
+    "departement": "département",
+    "region": "région",
+    "intercommunalite": "intercommunalité",
+    "etablissement_public_local": "établissement public local",
+    "etat": "État",
+    "hopital": "hôpital",
+    "autre": "autre",
+}
+
+
+def category_fr(category: str | None) -> str:
+    """'etablissement_public_local' -> 'établissement public local'; None -> '–'."""
+    return CATEGORY_LABELS.get(category, category) if category else "–"

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from pipelines.common.formatting import number_fr
+
 # Where progress is drawn (set by the command line), or None: the log only.
 _terminal: TextIO | None = None
 DRAW_EVERY_S = 0.5
@@ -33,16 +35,17 @@ def clear_line() -> None:
         _terminal.flush()
 
 
-def draw_bar(label: str, done: float, total: float, started: float, unit: str = "MB") -> None:
+def draw_bar(label: str, done: float, total: float, started: float, unit: str = "Mo") -> None:
     """Draw ``label [#####     ] 42 % (done of total MB, elapsed, time left)`` on the terminal."""
     if _terminal is None:
         return
     share = min(done / total, 1.0) if total else 0.0
     elapsed = time.monotonic() - started
-    left = f", about {elapsed * (1 - share) / share:,.0f} s left" if share > 0.02 else ""
+    left = f", encore {number_fr(elapsed * (1 - share) / share)} s environ" if share > 0.02 else ""
     _terminal.write(
         f"\r{label} [{'#' * int(30 * share):<30}] {100 * share:3.0f} % "
-        f"({done / 1e6:,.0f} of {total / 1e6:,.0f} {unit}, {elapsed:,.0f} s{left})\033[K"
+        f"({number_fr(done / 1e6)} sur {number_fr(total / 1e6)} {unit}, "
+        f"{number_fr(elapsed)} s{left})\033[K"
     )
     _terminal.flush()
 
@@ -84,12 +87,12 @@ class DownloadProgress(ProgressLine):
         step = int(10 * size / expected) if expected else size // 100_000_000
         if step > self.logged_step:
             self.logged_step = step
-            of = f" of {expected / 1e6:,.0f}" if expected else ""
-            self.log(f"{self.label}: {size / 1e6:,.0f}{of} MB received")
+            of = f" sur {number_fr(expected / 1e6)}" if expected else ""
+            self.log(f"{self.label} : {number_fr(size / 1e6)}{of} Mo reçus")
         if not self.due():
             return
         if expected:
-            draw_bar(f"downloading {self.label}", size, expected, self.started)
+            draw_bar(f"téléchargement de {self.label}", size, expected, self.started)
         else:
-            _terminal.write(f"\rdownloading {self.label}: {size / 1e6:,.0f} MB\033[K")
+            _terminal.write(f"\rtéléchargement de {self.label} : {number_fr(size / 1e6)} Mo\033[K")
             _terminal.flush()

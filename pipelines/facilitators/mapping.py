@@ -90,14 +90,14 @@ class Mapping:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise FacilitatorExportError(
-                f"mapping file {path} is not valid TOML: {error}"
+                f"fichier de correspondance {path} : TOML non valide ({error})"
             ) from error
         columns = {k: v for k, v in data.get("columns", {}).items() if isinstance(v, str) and v}
         unknown = sorted(set(columns) - set(canonical_fields()))
         if unknown:
             raise FacilitatorExportError(
-                f"mapping file {path} names unknown fields: {', '.join(unknown)} "
-                f"(known: {', '.join(canonical_fields())})"
+                f"fichier de correspondance {path} : champs inconnus {', '.join(unknown)} "
+                f"(champs connus : {', '.join(canonical_fields())})"
             )
         return cls(
             name=data.get("name", path.stem),

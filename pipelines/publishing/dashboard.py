@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from pipelines.common.formatting import number_fr, percent_fr, points_fr, trend_fr
+from pipelines.common.formatting import category_fr, number_fr, percent_fr, points_fr, trend_fr
 from pipelines.common.paths import PnadPaths
 from pipelines.publishing import charts, maps, publications, svg_charts
 from pipelines.publishing.after_2025_sections import empty_sections, sections_by_territory
@@ -89,6 +89,7 @@ def _environment() -> Environment:
         date_fr=date_fr,
         size=size_fr,
         month=charts.month_fr,
+        category=category_fr,
     )
     env.globals.update(SMALL_SAMPLE=SMALL_SAMPLE, LISTED=LISTED, SCOPES=SCOPES)
     return env

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.common.clock import paris_now
+from pipelines.common.formatting import number_fr, percent_fr
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.common.sql import string_literal
 from pipelines.common.warehouse import facilitator_fingerprint, inputs_fingerprint
@@ -349,8 +350,9 @@ def publish_database(
         if site is not None:
             publications.discard(site)
         raise PublishRefusedError(
-            f"refusing to publish {contracts} contracts where the last publication had "
-            f"{previous} (below {min_ratio:.0%}); check the run, or publish with allow_shrink"
+            f"publication refusée : {number_fr(contracts)} contrats, contre {number_fr(previous)} "
+            f"à la dernière publication (moins de {percent_fr(min_ratio, 0)}) ; vérifiez "
+            "l'exécution, ou publiez avec --allow-shrink"
         )
     folder = site
     if folder is None:  # the database alone: the current pages stay

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pipelines.common.formatting import number_fr, percent_fr, points_fr, trend_fr
+from pipelines.common.formatting import category_fr, number_fr, percent_fr, points_fr, trend_fr
 from pipelines.common.paths import PnadPaths
 from pipelines.common.sql import run_sql
 from pipelines.publishing.after_2025_sections import territory_sections
@@ -36,16 +36,9 @@ LISTED = 25  # rows of each list in a report (the published database has them al
 MIN_BUYER_CONTRACTS = 5  # a buyer's share on fewer contracts says little: not ranked
 
 
-CATEGORY_LABELS = {
-    "commune": "commune",
-    "departement": "département",
-    "region": "région",
-    "intercommunalite": "intercommunalité",
-    "etablissement_public_local": "établissement public local",
-    "etat": "État",
-    "hopital": "hôpital",
-    "autre": "autre",
-}
+# A territory level as a sentence names it, with its article.
+LEVEL_LABELS = {"region": "région", "departement": "département"}
+LEVEL_WITH_ARTICLE = {"region": "la région", "departement": "le département"}
 
 
 class ReportError(ValueError):
@@ -71,7 +64,7 @@ def parse_month(text: str | None, today: date | None = None) -> date:
     try:
         parsed = datetime.strptime(text, "%Y-%m").date()
     except ValueError as error:
-        raise ReportError(f"month {text!r}: write it YYYY-MM, e.g. 2026-10") from error
+        raise ReportError(f"mois {text!r} : écrivez-le AAAA-MM, par exemple 2026-10") from error
     return parsed
 
 
@@ -88,7 +81,9 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
     name = _territory_name(con, request)
     year = request.month.year
     if request.month > date.today():
-        raise ReportError(f"{request.month:%Y-%m} is in the future: no data can cover it yet")
+        raise ReportError(
+            f"{request.month:%m/%Y} est dans le futur : aucune donnée ne peut encore le couvrir"
+        )
     period_end = date(year + request.month.month // 12, request.month.month % 12 + 1, 1)
     params = {"code": request.code, "level": request.level}
     shares = _shares(con, request, params, period_end)
@@ -126,7 +121,8 @@ def _territory_name(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> s
     ).fetchone()
     if name_row is None:
         raise ReportError(
-            f"unknown {request.level} code {request.code!r} (see ref_{request.level}s)"
+            f"code de {LEVEL_LABELS[request.level]} inconnu : {request.code!r} "
+            f"(voir la table ref_{request.level}s)"
         )
     return name_row[0]
 
@@ -156,8 +152,8 @@ def _shares(con, request: ReportRequest, params: dict, period_end: date) -> dict
     mine = [r for r in shares if r["level"] == request.level]
     if not mine:
         raise ReportError(
-            f"no contract published for {request.level} {request.code} up to {year}: "
-            "run the pipeline first, or check the code"
+            f"aucun contrat publié pour {LEVEL_WITH_ARTICLE[request.level]} {request.code} "
+            f"jusqu'en {year} : lancez d'abord le traitement, ou vérifiez le code"
         )
     national = {r["year"]: r for r in shares if r["level"] == "national"}
     children = (
@@ -374,7 +370,7 @@ def _environment() -> Environment:
         gap=gap_fr,
         month=lambda d: f"{d:%m/%Y}" if d else "–",
         plural=lambda n, one, many: one if (n or 0) <= 1 else many,
-        category=lambda c: CATEGORY_LABELS.get(c, c or "–"),
+        category=category_fr,
         day=lambda d: f"{d:%d/%m/%Y}" if d else "–",
         date_fr=date_fr,
         trend=trend_fr,
@@ -446,7 +442,9 @@ def write_report(
 ) -> dict[str, Path]:
     """Write one territory's report (and its key figures; a PDF when asked and possible)."""
     if not paths.published_db.exists():
-        raise ReportError(f"no published database at {paths.published_db}: run the pipeline first")
+        raise ReportError(
+            f"pas de base publiée à {paths.published_db} : lancez d'abord le traitement"
+        )
     folder = paths.reports / "regionaux"
     folder.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(paths.published_db), read_only=True) as con:
@@ -459,6 +457,8 @@ def write_report(
     if pdf:
         browser = chromium()
         if browser is None:
-            raise ReportError("no Chromium found for the PDF (install the chromium package)")
+            raise ReportError(
+                "Chromium introuvable pour écrire le PDF (installez le paquet chromium)"
+            )
         written["pdf"] = print_pdf(html, folder / f"{request.stem}.pdf", browser)
     return written
