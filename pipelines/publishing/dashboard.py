@@ -28,6 +28,8 @@ from pipelines.common.formatting import category_fr, number_fr, percent_fr, poin
 from pipelines.common.paths import PnadPaths
 from pipelines.publishing import charts, maps, publications, svg_charts
 from pipelines.publishing.after_2025_sections import empty_sections, sections_by_territory
+from pipelines.publishing.database import PUBLISHED_TABLES
+from pipelines.publishing.downloads import INDICATOR_VIEWS
 from pipelines.publishing.svg_projection import projection_svg
 from pipelines.reference.outlines import load_outlines, outlines_path
 
@@ -91,7 +93,14 @@ def _environment() -> Environment:
         month=charts.month_fr,
         category=category_fr,
     )
-    env.globals.update(SMALL_SAMPLE=SMALL_SAMPLE, LISTED=LISTED, SCOPES=SCOPES)
+    env.globals.update(
+        SMALL_SAMPLE=SMALL_SAMPLE,
+        LISTED=LISTED,
+        SCOPES=SCOPES,
+        # the downloads section: every published view, with its description
+        PUBLISHED_VIEWS=[(name, text) for name, (_, text) in PUBLISHED_TABLES.items()],
+        WORKBOOK_VIEWS=INDICATOR_VIEWS,
+    )
     return env
 
 
