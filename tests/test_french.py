@@ -5,12 +5,14 @@ English function words (code, paths and scripts aside)."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from pipelines.cli.main import COMMANDS, main
+from pipelines.common.formatting import MONTH_NAMES_FR
 from tests.test_cli import pnad
 
 # Phrases English code once printed, and words no French sentence holds.
@@ -143,7 +145,12 @@ def test_the_cli_tables_are_french_with_french_numbers(demo):
     home, _ = demo
     for args in (("shares", "--level", "region"), ("hours",), ("exports",), ("status",)):
         result = pnad(*args, home=home)
+        assert result.returncode == 0 or args == ("status",), result.stderr
         assert english_leftovers(result.stdout + result.stderr) == [], args
+    exports = pnad("exports", home=home).stdout
+    assert "actif" in exports and " active " not in exports
+    listed = json.loads(pnad("exports", "--json", home=home).stdout)
+    assert {"period_start", "period_end", "loaded_at"} <= set(listed[0])
     shares = pnad("shares", "--level", "region", home=home).stdout
     assert "région" in shares and " region " not in shares
 
@@ -172,3 +179,5 @@ def test_the_regional_report_holds_no_english_sentence(demo):
     text = visible_text(page.read_text(encoding="utf-8"))
     assert english_leftovers(text) == []
     assert "établissement public local" in text or "commune" in text
+    month = re.search(r"rapport de (\w+) (\d{4}) : l'année \d{4} de janvier à fin (\w+)", text)
+    assert month and month[1] == month[3] and month[1] in MONTH_NAMES_FR, text[:600]

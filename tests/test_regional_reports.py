@@ -93,7 +93,7 @@ def test_text_from_the_data_is_escaped(published):
 def test_a_report_compares_itself_with_the_previous_one(published):
     report(published, "2025-03")
     html = report(published, "2025-04")
-    assert "Comparaison avec le rapport de 03/2025 (année 2025)" in html
+    assert "Comparaison avec le rapport de mars 2025 (année 2025)" in html
     # 2025's hours were worked by 3 people: too few to show how many
     assert "secret (&lt; 5)" in html
     figures = json.loads(
@@ -135,6 +135,15 @@ def test_unknown_territory_and_bad_month_are_clear_errors(published):
 def test_default_month_is_the_last_complete_one():
     assert parse_month(None, today=datetime(2026, 1, 3).date()).isoformat() == "2025-12-01"
     assert parse_month(None, today=datetime(2026, 11, 22).date()).isoformat() == "2026-10-01"
+
+
+def test_a_stale_pdf_is_not_left_beside_a_newer_html(published):
+    request = ReportRequest("region", "84", parse_month("2025-01"))
+    stale = published.reports / "regionaux" / f"{request.stem}.pdf"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"%PDF-1.4 an earlier run's report")
+    written = write_report(published, request, pdf=False)
+    assert written["html"].is_file() and not stale.exists()
 
 
 @pytest.mark.skipif(chromium() is None, reason="no Chromium installed (.ci/run installs it)")

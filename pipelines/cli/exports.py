@@ -13,6 +13,14 @@ from pipelines.cli.common import (
 from pipelines.common.formatting import number_fr
 from pipelines.common.paths import PnadPaths
 
+# An export's status (facilitator_files.status) as a person reads it.
+STATUS_FR = {"active": "actif", "replaced": "remplacé", "withdrawn": "retiré"}
+
+
+def _day(iso: str | None) -> str:
+    """'2024-12-31' -> '31/12/2024'."""
+    return "–" if not iso else "/".join(reversed(iso.split("-")))
+
 
 def cmd_exports(args: argparse.Namespace) -> int:
     from pipelines.common import warehouse
@@ -29,9 +37,10 @@ def cmd_exports(args: argparse.Namespace) -> int:
         run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet)
     with warehouse.connect(paths) as con:
         cursor = con.execute(
-            "select file_id, file_name, facilitator, period_start::varchar, period_end::varchar, "
-            "status, rows_read, rows_loaded, rows_rejected, hours_worked, loaded_at::varchar "
-            "from facilitator_files order by loaded_at"
+            "select file_id, file_name, facilitator, period_start::varchar as period_start, "
+            "period_end::varchar as period_end, status, rows_read, rows_loaded, rows_rejected, "
+            "hours_worked, loaded_at::varchar as loaded_at from facilitator_files "
+            "order by loaded_at"
         )
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -42,9 +51,10 @@ def cmd_exports(args: argparse.Namespace) -> int:
         print(f"aucun export chargé (dépôt : {paths.facilitator_drop}/<NOM>/ ou pnad ingest)")
     for r in rows:
         print(
-            f"{r['file_id'][:12]}  {r['status']:<9} {r['facilitator']} · {r['file_name']} · "
-            f"{r['period_start']} → {r['period_end']} · {r['rows_read']} lignes lues, "
-            f"{r['rows_rejected']} rejetées · {number_fr(r['hours_worked'])} heures"
+            f"{r['file_id'][:12]}  {STATUS_FR.get(r['status'], r['status']):<9} "
+            f"{r['facilitator']} · {r['file_name']} · {_day(r['period_start'])} → "
+            f"{_day(r['period_end'])} · {number_fr(r['rows_read'])} lignes lues, "
+            f"{number_fr(r['rows_rejected'])} rejetées · {number_fr(r['hours_worked'])} heures"
         )
     return 0
 

@@ -4,6 +4,7 @@ no-break spaces), buyer categories as words."""
 from __future__ import annotations
 
 import math
+from datetime import date
 
 THIN_SPACE = "\u202f"  # espace fine insécable, the French thousands separator
 
@@ -64,3 +65,30 @@ CATEGORY_LABELS = {
 def category_fr(category: str | None) -> str:
     """'etablissement_public_local' -> 'établissement public local'; None -> '–'."""
     return CATEGORY_LABELS.get(category, category) if category else "–"
+
+
+MONTH_NAMES_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def month_long_fr(month: date | str | None, *, year: bool = True) -> str:
+    """A month as a sentence says it: 2026-11 -> 'novembre 2026' ('novembre' without the
+    year); a 'YYYY-MM' text is read as that month."""
+    if not month:
+        return "–"
+    if isinstance(month, str):
+        month = date(int(month[:4]), int(month[5:7]), 1)
+    name = MONTH_NAMES_FR[month.month - 1]
+    return f"{name} {month.year}" if year else name

@@ -22,7 +22,14 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pipelines.common.formatting import category_fr, number_fr, percent_fr, points_fr, trend_fr
+from pipelines.common.formatting import (
+    category_fr,
+    month_long_fr,
+    number_fr,
+    percent_fr,
+    points_fr,
+    trend_fr,
+)
 from pipelines.common.paths import PnadPaths
 from pipelines.common.sql import run_sql
 from pipelines.publishing.after_2025_sections import territory_sections
@@ -369,6 +376,8 @@ def _environment() -> Environment:
         points=points_fr,
         gap=gap_fr,
         month=lambda d: f"{d:%m/%Y}" if d else "–",
+        month_long=month_long_fr,
+        month_name=lambda d: month_long_fr(d, year=False),
         plural=lambda n, one, many: one if (n or 0) <= 1 else many,
         category=category_fr,
         day=lambda d: f"{d:%d/%m/%Y}" if d else "–",
@@ -454,6 +463,9 @@ def write_report(
     figures = folder / f"{request.stem}.json"
     _write_atomically(figures, json.dumps(key_figures(data), ensure_ascii=False, indent=2))
     written = {"html": html, "figures": figures}
+    # a PDF of an earlier run would contradict the new HTML beside it (also when this one
+    # cannot be printed)
+    (folder / f"{request.stem}.pdf").unlink(missing_ok=True)
     if pdf:
         browser = chromium()
         if browser is None:
