@@ -4,6 +4,9 @@ run, the Dagster partitions and schedule, the CLI, the PDF and a real browser.""
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -153,6 +156,15 @@ def test_pdf_through_headless_chromium(published):
     )
     assert written["pdf"].read_bytes()[:5] == b"%PDF-"
     assert written["pdf"].stat().st_size > 10_000
+    if shutil.which("pdftotext") is None:
+        return
+    # on paper, no SIRET broken across lines, no amount whose "€" sits alone on a line
+    text = subprocess.run(
+        ["pdftotext", str(written["pdf"]), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    sirets = set(re.findall(r'class="code siret">(\d{14})<', written["html"].read_text("utf-8")))
+    assert sirets and all(siret in text for siret in sirets)
+    assert [line for line in text.splitlines() if line.strip() == "€"] == []
 
 
 # --- Dagster ---------------------------------------------------------------------------------

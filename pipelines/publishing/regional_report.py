@@ -23,6 +23,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipelines.common.formatting import (
+    OUTCOMES_FR,
     category_fr,
     month_long_fr,
     number_fr,
@@ -377,6 +378,7 @@ def _environment() -> Environment:
         gap=gap_fr,
         month=lambda d: f"{d:%m/%Y}" if d else "–",
         month_long=month_long_fr,
+        outcome=lambda o: OUTCOMES_FR.get(o, o or "–"),
         month_name=lambda d: month_long_fr(d, year=False),
         plural=lambda n, one, many: one if (n or 0) <= 1 else many,
         category=category_fr,
