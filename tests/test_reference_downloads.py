@@ -182,7 +182,7 @@ def test_a_downloaded_file_that_cannot_be_read_keeps_the_built_in_table(pnad_pat
     configure(pnad_paths, server)
     built = download_and_build(pnad_paths)
     origin, file, note = built["status"]["ref_communes"]
-    assert origin == "built-in" and "unreadable" in note and file is None
+    assert origin == "built-in" and "illisible" in note and file is None
     # the La Poste table still works, with the communes' own prefixes
     assert built["exceptions"] == {"01200": ["01", "74"], "05110": ["04", "05"]}
 

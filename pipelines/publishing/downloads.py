@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+import xlsxwriter
 from pydantic import BaseModel, ConfigDict
 
 from pipelines.common.settings import load_settings
@@ -230,46 +228,64 @@ def write_workbook(
     con: duckdb.DuckDBPyConnection, path: Path, views: dict[str, tuple[str, list[Column]]]
 ) -> None:
     """The indicator views in one workbook: a « Lisez-moi » sheet (what each sheet holds, each
-    column's definition), then a sheet per view."""
-    workbook = Workbook(write_only=True)
-    readme = workbook.create_sheet("Lisez-moi")
-    readme.append(["Indicateurs du PNAD : une feuille par vue de la base publiée (pnad.duckdb)."])
-    readme.append(["Chaque colonne est définie ci-dessous (dictionnaire des données)."])
-    readme.append([])
-    readme.append(_header(readme, ["feuille", "colonne", "type", "définition"]))
+    column's definition), then a sheet per view. xlsxwriter in constant-memory mode writes each
+    row as it comes (several times faster than openpyxl, which the project keeps for reading
+    facilitators' workbooks)."""
+    partial = path.with_name(f".{path.name}.partial")
+    workbook = xlsxwriter.Workbook(str(partial), {"constant_memory": True})
+    bold = workbook.add_format({"bold": True})
+    dates = {
+        "DATE": workbook.add_format({"num_format": "dd/mm/yyyy"}),
+        "TIMESTAMP": workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"}),
+    }
     shown = [view for view in INDICATOR_VIEWS if view in views]
+    readme = workbook.add_worksheet("Lisez-moi")
+    readme.write_row(0, 0, ["Indicateurs du PNAD : une feuille par vue de la base publiée."])
+    readme.write_row(1, 0, ["Chaque colonne est définie ci-dessous (dictionnaire des données)."])
+    readme.write_row(3, 0, ["feuille", "colonne", "type", "définition"], bold)
+    line = 4
     for view in shown:
         description, columns = views[view]
-        readme.append([view, "", "", description])
+        readme.write_row(line, 0, [view, "", "", description])
         for column in columns:
-            readme.append([view, column.name, column.type, column.description])
+            line += 1
+            readme.write_row(line, 0, [view, column.name, column.type, column.description])
+        line += 1
     for view in shown:
-        sheet = workbook.create_sheet(view[:31])
-        sheet.append(_header(sheet, [column.name for column in views[view][1]]))
+        columns = views[view][1]
+        sheet = workbook.add_worksheet(view[:31])
+        sheet.write_row(0, 0, [column.name for column in columns], bold)
+        styles = [dates.get(column.type) for column in columns]
         cursor = con.execute(f"select * from {_quoted(view)}")  # noqa: S608 - catalogue name
+        number = 0
         while batch := cursor.fetchmany(5000):
             for row in batch:
-                sheet.append([_cell(value) for value in row])
-    partial = path.with_name(f".{path.name}.partial")
-    workbook.save(partial)
+                number += 1
+                for col, (value, style) in enumerate(zip(row, styles, strict=True)):
+                    _write_cell(sheet, number, col, value, style)
+    workbook.close()
     partial.replace(path)
 
 
-def _header(sheet, names: list[str]) -> list[WriteOnlyCell]:
-    """A header row in bold (a write-only sheet styles a cell made for it)."""
-    cells = []
-    for name in names:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = Font(bold=True)
-        cells.append(cell)
-    return cells
+def _write_cell(sheet, row: int, col: int, value: object, style) -> None:
+    """One value as a spreadsheet holds it: dates as dates, lists as text, nothing for null."""
+    if value is None:
+        return
+    if style is not None:
+        sheet.write_datetime(row, col, value, style)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, col, value)
+    elif isinstance(value, int | float):
+        sheet.write_number(row, col, value)
+    else:
+        sheet.write_string(row, col, _cell(value))
 
 
-def _cell(value: object) -> object:
-    """A value as a spreadsheet cell holds it (lists as text)."""
+def _cell(value: object) -> str:
+    """A value as text (lists as JSON)."""
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, default=str)
-    return value
+    return str(value)
 
 
 def write_datapackage(
