@@ -25,6 +25,10 @@ def _split_inputs(inputs: list[str], exports_only: bool = False) -> tuple[list[P
     content (an Excel workbook, a table whose header names insertion hours, a CSV that is not a
     DECP table); with ``exports_only`` (--facilitator or --period given) every CSV or Excel
     file is an export."""
+    # a wrong path is refused before anything heavy is imported or read
+    for given in inputs:
+        if not Path(given).expanduser().exists():
+            raise CliError(f"fichier ou dossier introuvable : {Path(given).expanduser().resolve()}")
     from pipelines.decp import landing
     from pipelines.facilitators import reading
 
@@ -36,8 +40,6 @@ def _split_inputs(inputs: list[str], exports_only: bool = False) -> tuple[list[P
     decp, exports = [], []
     for given in inputs:
         item = Path(given).expanduser().resolve()
-        if not item.exists():
-            raise CliError(f"fichier ou dossier introuvable : {item}")
         if item.is_file():
             (exports if is_export(item) else decp).append(item)
             continue
