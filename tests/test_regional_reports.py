@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines.common import warehouse
@@ -22,6 +23,7 @@ from pipelines.publishing.regional_report import (
     ReportRequest,
     chromium,
     parse_month,
+    report_data,
     write_report,
 )
 from pipelines.publishing.report_schedule import ReportConfigError, load_report_schedule
@@ -85,6 +87,27 @@ def test_region_report_has_every_part(published):
     # charts are inline SVG with their description; no script at all: a small, printable file
     assert html.count('role="img"') == 2 and "<desc" in html
     assert "<script" not in html and len(html.encode()) < 300_000
+
+
+def test_a_buyer_that_met_the_target_is_not_among_the_furthest(published, tmp_path):
+    copy = tmp_path / "pnad.duckdb"  # the module's publication stays as it is
+    shutil.copy(published.published_db, copy)
+    with duckdb.connect(str(copy)) as con:
+        # the région's largest buyer of 2024 over the target, with enough contracts to rank
+        con.execute(
+            "update store.buyer_shares set social_share = 0.4, social_gap_points = -10, "
+            "contracts = greatest(contracts, 5) where year = 2024 and buyer_siret = "
+            "(select buyer_siret from buyer_shares where year = 2024 and buyer_region_code = "
+            "'84' order by contracts desc, buyer_siret limit 1)"
+        )
+        met = con.execute(
+            "select buyer_siret from buyer_shares where year = 2024 and buyer_region_code = '84' "
+            "and contracts >= 5 and social_gap_points <= 0"
+        ).fetchall()
+        listed = report_data(con, ReportRequest("region", "84", parse_month("2024-12")))
+    assert met
+    assert {b["buyer_siret"] for b in listed["buyers"]}.isdisjoint({m[0] for m in met})
+    assert all(b["social_gap_points"] > 0 for b in listed["buyers"])
 
 
 def test_text_from_the_data_is_escaped(published):

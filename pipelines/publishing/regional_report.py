@@ -208,6 +208,7 @@ def _lists(con, params: dict, year: int, period_end: date) -> dict:
         "and (($level = 'region' and buyer_region_code = $code) "
         "or ($level = 'departement' and buyer_departement_code = $code)) "
         "and contracts >= $min_contracts "
+        "and social_gap_points > 0 "  # a buyer that met the target is not "far from" it
         "order by social_gap_points desc, contracts desc, buyer_siret limit $listed",
         {**params, "year": year, "min_contracts": MIN_BUYER_CONTRACTS, "listed": LISTED},
     )
