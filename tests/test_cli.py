@@ -411,7 +411,7 @@ def test_the_same_content_under_two_names_is_reported_for_both_and_read_once(tmp
     again = pnad("ingest", str(first), "--quiet", home=home)
     assert again.returncode == 0, again.stderr
     line = again.stdout.splitlines()[0]
-    assert line.startswith(f"{first}: lu, déjà lu le ")
+    assert line.startswith(f"{first} : lu, déjà lu le ")
     assert line.endswith("(même contenu) : pas relu, 1 lus, 1 chargés, 0 doublons, 0 rejetés")
     with duckdb.connect(str(home / "pnad.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from ingest_files").fetchone() == (1,)

@@ -197,3 +197,23 @@ def test_downloads_switch_with_the_database(published):
     assert second != first
     text = (second / downloads.FOLDER / "contracts.csv").read_text(encoding="utf-8-sig")
     assert text.count("\n") == 5  # header + 4 contracts
+
+
+def test_a_share_without_contracts_is_an_empty_cell(tmp_path):
+    database = tmp_path / "small.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "create table t as select * from (values (2024, 'national', 0.25), "
+            "(2025, 'national', 'nan'::double), (2026, 'national', 'inf'::double)) "
+            "as v(year, level, social_share)"
+        )
+        con.execute("create view pnad_shares as select * from t")
+        con.execute("comment on column pnad_shares.social_share is 'Part sociale'")
+    downloads.write_downloads(database, tmp_path, downloads.DownloadSettings())
+    sheet = load_workbook(tmp_path / downloads.FOLDER / downloads.WORKBOOK)["pnad_shares"]
+    assert [row for row in sheet.iter_rows(values_only=True)] == [
+        ("year", "level", "social_share"),
+        (2024, "national", 0.25),
+        (2025, "national", None),
+        (2026, "national", None),
+    ]

@@ -12,6 +12,7 @@ with the database and the pages in the same rename (publications.py). Data moves
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 from dataclasses import dataclass
@@ -268,8 +269,9 @@ def write_workbook(
 
 
 def _write_cell(sheet, row: int, col: int, value: object, style) -> None:
-    """One value as a spreadsheet holds it: dates as dates, lists as text, nothing for null."""
-    if value is None:
+    """One value as a spreadsheet holds it: dates as dates, lists as text, nothing for null nor
+    for a share without contracts (NaN, which a spreadsheet cell cannot hold)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return
     if style is not None:
         sheet.write_datetime(row, col, value, style)
