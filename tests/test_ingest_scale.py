@@ -237,7 +237,7 @@ def test_progress_of_long_parses_is_drawn_on_a_terminal_only(pnad_paths, monkeyp
     finally:
         progress.show_progress_in_terminal(io.StringIO())  # not a terminal: off
     drawn = terminal.getvalue()
-    assert "parsing DECP files [" in drawn and "100 %" in drawn
+    assert "lecture des fichiers DECP [" in drawn and "100 %" in drawn
     assert drawn.endswith("\r\x1b[K")  # the line is cleared when the parse is done
     assert log == ["1/2 fichier(s) decp-json lu(s)", "2/2 fichier(s) decp-json lu(s)"]
 
