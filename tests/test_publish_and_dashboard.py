@@ -428,6 +428,8 @@ def test_svg_ranking_bars_are_to_scale_hatched_and_names_escaped():
 
 
 def test_every_relative_link_of_every_page_resolves(site):
+    with warehouse.connect(site) as con:  # the database, and its downloads the pages link to
+        publish_database(con, site, run_id="links")
     pages = site_pages(site.reports)
     structures = {path: PageStructure(page) for path, page in pages.items()}
     checked = 0
@@ -437,6 +439,10 @@ def test_every_relative_link_of_every_page_resolves(site):
             target, _, fragment = link.partition("#")
             resolved = (site.reports / path).parent / target if target else site.reports / path
             relative = resolved.resolve().relative_to(site.reports.resolve()).as_posix()
+            if relative.startswith("telechargements/"):
+                assert resolved.exists(), f"{path}: {link} leads nowhere"
+                checked += 1
+                continue
             assert relative in pages, f"{path}: {link} leads nowhere"
             if fragment:
                 assert fragment in structures[relative].ids, f"{path}: {link} has no anchor"
