@@ -56,11 +56,11 @@ def facilitator_exports(context: dg.AssetExecutionContext, duckdb: PnadDuckDBRes
         ).fetchone()
     for report in reports:
         context.log.info(
-            f"{report['file']}: {report['records_read']} lines, {report['loaded']} loaded, "
-            f"{report['rejected']} rejected ({report['format']})"
+            f"{report['file']} : {report['records_read']} lignes, {report['loaded']} chargées, "
+            f"{report['rejected']} rejetées ({report['format']})"
         )
     for error in errors:
-        context.log.warning(f"{error['file']}: {error['error']}")
+        context.log.warning(f"{error['file']} : {error['error']}")
     yield dg.MaterializeResult(
         asset_key="facilitator_files",
         metadata={

@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets._wiring import OWNERS, WRITER_POOL, table_spec
 from assets.resources import PnadDuckDBResource
+from pipelines.common.formatting import OUTCOMES_FR
 from pipelines.decp.sources import fetch_sources, load_sources
 from pipelines.reference.outlines import install_departement_outlines
 from pipelines.reference.tables import build_reference
@@ -29,10 +30,14 @@ def reference_downloads(
     for source, result in outcomes:
         if result.outcome in ("failed", "quarantined"):
             context.log.warning(
-                f"{source.name}: {result.outcome}: {result.reason}; the built-in table is used"
+                f"{source.name} : {OUTCOMES_FR.get(result.outcome, result.outcome)} : "
+                f"{result.reason} ; la table intégrée au projet est utilisée"
             )
     if outlines is None:
-        context.log.warning("no usable département outlines: the dashboard draws its tile grid")
+        context.log.warning(
+            "pas de contours de départements utilisables : le tableau de bord dessine sa "
+            "grille de tuiles"
+        )
     return dg.MaterializeResult(
         metadata={source.name: result.outcome for source, result in outcomes}
     )
@@ -75,7 +80,7 @@ def reference_tables(context: dg.AssetExecutionContext, duckdb: PnadDuckDBResour
     log = context.log.warning if attempted else context.log.info
     for reference, origin, note in status:
         if origin == "built-in":
-            log(f"{reference}: {note}")
+            log(f"{reference} : {note}")
     origins = {reference: origin for reference, origin, _ in status}
     for name in REFERENCE_TABLES:
         rows = counts.get(name, len(status) if name == "reference_status" else None)

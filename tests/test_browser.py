@@ -19,6 +19,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from pipelines.common import warehouse
 from pipelines.common.paths import PROJECT_ROOT, PnadPaths
 from pipelines.indicators.build import build_shares
+from pipelines.publishing.label_placement import Box
+from pipelines.publishing.svg_charts import trend_svg
+from tests.test_chart_labels import CASES as CHART_CASES
+from tests.test_chart_labels import drawn
 from tests.test_publish_and_dashboard import (
     MARKUP,
     build_site_warehouse,
@@ -247,3 +251,33 @@ def test_a_click_on_a_map_tile_opens_the_territory_page(browser, site_home):
     )
     WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/departements/74.html"))
     assert "Haute-Savoie" in browser.title
+
+
+# The value labels of an SVG chart as the browser lays them out (viewBox units).
+LABEL_BOXES = """
+return Array.from(document.querySelectorAll('svg text')).filter(function (text) {
+  var box = text.previousElementSibling;
+  return box && box.tagName === 'rect' && box.getAttribute('fill') === '#ffffff';
+}).map(function (text) {
+  var b = text.getBBox();
+  return [b.x, b.y, b.width, b.height];
+});
+"""
+
+
+@pytest.mark.parametrize("case", CHART_CASES)
+def test_chart_labels_do_not_overlap_lines_targets_or_each_other(browser, tmp_path, case):
+    svg = str(trend_svg(CHART_CASES[case], "Essai"))
+    page = tmp_path / "chart.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="fr"><meta charset="utf-8"><body style="font-family: '
+        f'system-ui, sans-serif; width: 820px">{svg}</body></html>',
+        encoding="utf-8",
+    )
+    browser.get(page.as_uri())
+    boxes = [Box(x, y, x + w, y + h) for x, y, w, h in browser.execute_script(LABEL_BOXES)]
+    _, segments = drawn(svg)
+    assert len(boxes) == 2 * len(CHART_CASES[case])
+    for index, box in enumerate(boxes):
+        assert not any(box.crosses(segment) for segment in segments), (case, index, box)
+        assert not any(box.overlaps(other) for other in boxes[index + 1 :]), (case, index)

@@ -294,12 +294,16 @@ def test_shares_table_output(demo_home):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (("shares",), 1, "no published database"),
-        (("demo", "--size", "50"), 2, "size must be between 100 and 3000000"),
-        (("shares", "--level", "canton"), 2, "invalid choice"),
-        (("shares", "--year", "1850"), 2, "not a plausible year"),
-        (("ingest", "/nonexistent/decp.json"), 1, "no such file or folder"),
-        (("frobnicate",), 2, "invalid choice"),
+        (("shares",), 1, "pas de base publiée"),
+        (
+            ("demo", "--size", "50"),
+            2,
+            "la taille doit être comprise entre 100 et 3\u202f000\u202f000",
+        ),
+        (("shares", "--level", "canton"), 2, "choix non valide"),
+        (("shares", "--year", "1850"), 2, "année non plausible"),
+        (("ingest", "/nonexistent/decp.json"), 1, "fichier ou dossier introuvable"),
+        (("frobnicate",), 2, "choix non valide"),
     ],
 )
 def test_error_paths_exit_non_zero_with_one_readable_line(tmp_path, args, code, message):
@@ -318,20 +322,20 @@ def test_run_with_every_source_disabled(tmp_path):
         encoding="utf-8",
     )
     result = pnad("run", home=home)
-    assert result.returncode == 1 and "no source is enabled" in result.stderr
+    assert result.returncode == 1 and "aucune source activée" in result.stderr
 
 
 def test_ingest_of_a_folder_without_data_files(tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "readme.md").write_text("nothing")
     result = pnad("ingest", str(tmp_path / "notes"), home=tmp_path / "home")
-    assert result.returncode == 1 and "no data file" in result.stderr
+    assert result.returncode == 1 and "aucun fichier de données" in result.stderr
 
 
 def test_help_everywhere(tmp_path):
     for command in ("demo", "run", "refresh", "ingest", "shares", "ui"):
         result = pnad(command, "--help", home=tmp_path)
-        assert result.returncode == 0 and "usage: pnad" in result.stdout
+        assert result.returncode == 0 and "usage : pnad" in result.stdout
 
 
 def test_ingest_reports_unreadable_files_and_keeps_original_names(tmp_path):
@@ -357,7 +361,7 @@ def test_ingest_reports_unreadable_files_and_keeps_original_names(tmp_path):
     home = tmp_path / "home"
     result = pnad("ingest", str(broken), str(no_suffix), "--json", "--quiet", home=home)
     assert result.returncode == 1
-    assert "1 of 2 file(s) could not be read: broken.json" in result.stderr
+    assert "1 fichier(s) sur 2 illisible(s) : broken.json" in result.stderr
     report = {Path(r["file"]).name: r for r in json.loads(result.stdout)}
     assert report["broken.json"]["status"] == "quarantined"
     assert report["broken.json"]["reason"].startswith("JSON illisible")
@@ -396,7 +400,7 @@ def test_a_file_that_crashes_the_reader_is_set_aside_when_it_crashes_alone(tmp_p
         result = pnad("ingest", str(folder), "--json", "--quiet", home=home)
     assert crashes <= 1
     assert result.returncode == 1
-    assert "1 of 2 file(s) could not be read: deep.json" in result.stderr
+    assert "1 fichier(s) sur 2 illisible(s) : deep.json" in result.stderr
     report = {Path(r["file"]).name: r for r in json.loads(result.stdout)}
     assert report["good.json"]["loaded"] == 1
     assert report["deep.json"]["status"] == "quarantined"
@@ -439,7 +443,7 @@ def test_the_same_content_under_two_names_is_reported_for_both_and_read_once(tmp
     again = pnad("ingest", str(first), "--quiet", home=home)
     assert again.returncode == 0, again.stderr
     line = again.stdout.splitlines()[0]
-    assert line.startswith(f"{first}: lu, déjà lu le ")
+    assert line.startswith(f"{first} : lu, déjà lu le ")
     assert line.endswith("(même contenu) : pas relu, 1 lus, 1 chargés, 0 doublons, 0 rejetés")
     with duckdb.connect(str(home / "pnad.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from ingest_files").fetchone() == (1,)

@@ -410,7 +410,9 @@ def test_an_export_repeating_work_contracts_without_covering_the_period_is_refus
     repeated = [ABC_LINES[1]]
     with (
         warehouse.connect(pnad_paths) as con,
-        pytest.raises(mapping.FacilitatorExportError, match="repeats work contracts of abc.csv"),
+        pytest.raises(
+            mapping.FacilitatorExportError, match="reprend des contrats de travail de abc.csv"
+        ),
     ):
         loading.load_export(con, pnad_paths, write_abc_export(tmp_path, repeated, "suite.csv"))
     assert query("select count(*) from facilitator_files") == [(1,)]
@@ -829,7 +831,7 @@ def test_cli_ingest_and_hours(tmp_path):
         text.stdout
     )
     missing = pnad("hours", "--year", "2021", home=home)
-    assert missing.returncode == 1 and "years with hours: 2024, 2025" in missing.stderr
+    assert missing.returncode == 1 and "années avec des heures : 2024, 2025" in missing.stderr
     # an export the drop folder cannot load: named with its reason, and a non-zero exit
     (home / "facilitateurs").mkdir()
     (home / "facilitateurs" / "notes.csv").write_text("a;b\n1;2\n", encoding="utf-8")
@@ -841,7 +843,7 @@ def test_cli_ingest_and_hours(tmp_path):
 def test_an_export_that_does_not_name_its_facilitator_is_refused(pnad_paths, tmp_path, query):
     with (
         warehouse.connect(pnad_paths) as con,
-        pytest.raises(mapping.FacilitatorExportError, match="--facilitator NAME"),
+        pytest.raises(mapping.FacilitatorExportError, match="--facilitator NOM"),
     ):
         loading.load_export(con, pnad_paths, write_tab_export(tmp_path))
     assert query("select count(*) from facilitator_files") == [(0,)]

@@ -239,7 +239,7 @@ def test_progress_of_long_parses_is_drawn_on_a_terminal_only(pnad_paths, monkeyp
     drawn = terminal.getvalue()
     assert "lecture des fichiers DECP" in drawn and "100 % |" in drawn
     assert drawn.rstrip(" ").endswith("\r")  # the bar is cleared when the parse is done
-    assert log == ["parsed 1/2 decp-json file(s)", "parsed 2/2 decp-json file(s)"]
+    assert log == ["1/2 fichier(s) decp-json lu(s)", "2/2 fichier(s) decp-json lu(s)"]
 
 
 def test_download_progress_logs_tenths_and_draws_on_a_terminal(monkeypatch):

@@ -58,7 +58,7 @@ def test_a_refused_publication_changes_neither_the_database_nor_the_site(tmp_pat
         con.execute("delete from ingest_files")
     generate_demo(paths.raw / "small", size=100, seed=3)
     refused = pnad("refresh", "--quiet", home=home)
-    assert refused.returncode == 1 and "refusing to publish" in refused.stderr
+    assert refused.returncode == 1 and "publication refusée" in refused.stderr
     assert what_readers_see(paths) == before
     assert (paths.reports / "index.html").read_bytes() == index
     assert not [p for p in (home / "publications").iterdir() if p.name.startswith(".")]

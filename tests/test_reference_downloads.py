@@ -138,14 +138,14 @@ def test_downloaded_tables_are_used(pnad_paths, server):
 @pytest.mark.parametrize(
     ("files", "reason"),
     [
-        ({}, "not downloaded"),  # 404: nothing landed
-        ({"/v_commune.csv": (500, b""), "/hexasmal": (500, b"")}, "not downloaded"),
+        ({}, "non téléchargée"),  # 404: nothing landed
+        ({"/v_commune.csv": (500, b""), "/hexasmal": (500, b"")}, "non téléchargée"),
         (
             {
                 "/v_commune.csv": (200, b"<!DOCTYPE html><html>maintenance</html>"),
                 "/hexasmal": (200, b"<html><body>Erreur</body></html>"),
             },
-            "not downloaded",
+            "non téléchargée",
         ),
     ],
 )
@@ -171,7 +171,7 @@ def test_outlines_that_are_not_geojson_are_not_installed(pnad_paths, server):
     built = download_and_build(pnad_paths)
     assert built["outcomes"]["departement_outlines"] == "downloaded"
     assert not (pnad_paths.home / "ref" / "departements.geojson").exists()
-    assert "tile grid" in built["status"]["departement_outlines"][2]
+    assert "grille de tuiles" in built["status"]["departement_outlines"][2]
 
 
 def test_a_downloaded_file_that_cannot_be_read_keeps_the_built_in_table(pnad_paths, server):
@@ -182,7 +182,7 @@ def test_a_downloaded_file_that_cannot_be_read_keeps_the_built_in_table(pnad_pat
     configure(pnad_paths, server)
     built = download_and_build(pnad_paths)
     origin, file, note = built["status"]["ref_communes"]
-    assert origin == "built-in" and "unreadable" in note and file is None
+    assert origin == "built-in" and "illisible" in note and file is None
     # the La Poste table still works, with the communes' own prefixes
     assert built["exceptions"] == {"01200": ["01", "74"], "05110": ["04", "05"]}
 

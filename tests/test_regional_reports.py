@@ -4,10 +4,14 @@ run, the Dagster partitions and schedule, the CLI, the PDF and a real browser.""
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines.common import warehouse
@@ -19,6 +23,7 @@ from pipelines.publishing.regional_report import (
     ReportRequest,
     chromium,
     parse_month,
+    report_data,
     write_report,
 )
 from pipelines.publishing.report_schedule import ReportConfigError, load_report_schedule
@@ -76,12 +81,33 @@ def test_region_report_has_every_part(published):
     assert "Annexe : qualité des données" in html
     assert "run run-test-42" in html
     assert "MDE Test" in html and "@media print" in html
-    assert "Tables de référence" in html and "La Poste table not downloaded" in html
+    assert "Tables de référence" in html and "table de La Poste non téléchargée" in html
     # the first report of a territory says so
     assert "Premier rapport pour ce territoire" in html
     # charts are inline SVG with their description; no script at all: a small, printable file
     assert html.count('role="img"') == 2 and "<desc" in html
     assert "<script" not in html and len(html.encode()) < 300_000
+
+
+def test_a_buyer_that_met_the_target_is_not_among_the_furthest(published, tmp_path):
+    copy = tmp_path / "pnad.duckdb"  # the module's publication stays as it is
+    shutil.copy(published.published_db, copy)
+    with duckdb.connect(str(copy)) as con:
+        # the région's largest buyer of 2024 over the target, with enough contracts to rank
+        con.execute(
+            "update store.buyer_shares set social_share = 0.4, social_gap_points = -10, "
+            "contracts = greatest(contracts, 5) where year = 2024 and buyer_siret = "
+            "(select buyer_siret from buyer_shares where year = 2024 and buyer_region_code = "
+            "'84' order by contracts desc, buyer_siret limit 1)"
+        )
+        met = con.execute(
+            "select buyer_siret from buyer_shares where year = 2024 and buyer_region_code = '84' "
+            "and contracts >= 5 and social_gap_points <= 0"
+        ).fetchall()
+        listed = report_data(con, ReportRequest("region", "84", parse_month("2024-12")))
+    assert met
+    assert {b["buyer_siret"] for b in listed["buyers"]}.isdisjoint({m[0] for m in met})
+    assert all(b["social_gap_points"] > 0 for b in listed["buyers"])
 
 
 def test_text_from_the_data_is_escaped(published):
@@ -93,7 +119,7 @@ def test_text_from_the_data_is_escaped(published):
 def test_a_report_compares_itself_with_the_previous_one(published):
     report(published, "2025-03")
     html = report(published, "2025-04")
-    assert "Comparaison avec le rapport de 03/2025 (année 2025)" in html
+    assert "Comparaison avec le rapport de mars 2025 (année 2025)" in html
     # 2025's hours were worked by 3 people: too few to show how many
     assert "secret (&lt; 5)" in html
     figures = json.loads(
@@ -112,7 +138,7 @@ def test_a_report_counts_the_year_up_to_its_month(published):
     )
     # 2024-001 (March), 2024-002 and 2024-004 (May) by the end of May; all five by December
     assert (may["contracts"], december["contracts"]) == (3, 5)
-    with pytest.raises(ReportError, match="in the future"):
+    with pytest.raises(ReportError, match="dans le futur"):
         report(published, "2099-01")
 
 
@@ -124,17 +150,26 @@ def test_departement_report_on_request(published):
 
 
 def test_unknown_territory_and_bad_month_are_clear_errors(published):
-    with pytest.raises(ReportError, match="unknown region code '99'"):
+    with pytest.raises(ReportError, match="code de région inconnu : '99'"):
         report(published, "2025-01", "region", "99")
-    with pytest.raises(ReportError, match="write it YYYY-MM"):
+    with pytest.raises(ReportError, match="écrivez-le AAAA-MM"):
         parse_month("janvier")
-    with pytest.raises(ReportError, match="no contract published for region 11"):
+    with pytest.raises(ReportError, match="aucun contrat publié pour la région 11"):
         report(published, "2025-01", "region", "11")
 
 
 def test_default_month_is_the_last_complete_one():
     assert parse_month(None, today=datetime(2026, 1, 3).date()).isoformat() == "2025-12-01"
     assert parse_month(None, today=datetime(2026, 11, 22).date()).isoformat() == "2026-10-01"
+
+
+def test_a_stale_pdf_is_not_left_beside_a_newer_html(published):
+    request = ReportRequest("region", "84", parse_month("2025-01"))
+    stale = published.reports / "regionaux" / f"{request.stem}.pdf"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"%PDF-1.4 an earlier run's report")
+    written = write_report(published, request, pdf=False)
+    assert written["html"].is_file() and not stale.exists()
 
 
 @pytest.mark.skipif(chromium() is None, reason="no Chromium installed (.ci/run installs it)")
@@ -144,6 +179,15 @@ def test_pdf_through_headless_chromium(published):
     )
     assert written["pdf"].read_bytes()[:5] == b"%PDF-"
     assert written["pdf"].stat().st_size > 10_000
+    if shutil.which("pdftotext") is None:
+        return
+    # on paper, no SIRET broken across lines, no amount whose "€" sits alone on a line
+    text = subprocess.run(
+        ["pdftotext", str(written["pdf"]), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    sirets = set(re.findall(r'class="code siret">(\d{14})<', written["html"].read_text("utf-8")))
+    assert sirets and all(siret in text for siret in sirets)
+    assert [line for line in text.splitlines() if line.strip() == "€"] == []
 
 
 # --- Dagster ---------------------------------------------------------------------------------
@@ -239,7 +283,7 @@ def test_cli_report(published):
     assert result.returncode == 0, result.stderr
     assert "region-84_2025-02.html" in result.stdout
     bad = pnad("report", "--region", "99", home=published.home)
-    assert bad.returncode == 1 and "unknown region code '99'" in bad.stderr
+    assert bad.returncode == 1 and "code de région inconnu : '99'" in bad.stderr
 
 
 # --- a real browser --------------------------------------------------------------------------

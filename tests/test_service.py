@@ -234,7 +234,9 @@ def test_status_of_a_failing_install(tmp_path):
     assert "exécutions en échec ces 7 derniers jours : 1" in done.stdout
     assert "échec de pnad_refresh le " in done.stdout and "sans réussite depuis" in done.stdout
     alerts = (home / ALERTS_LOG).read_text(encoding="utf-8")
-    assert "\tpnad_refresh\t" in alerts and "check_accounting_records failed" in alerts
+    assert (
+        "\tpnad_refresh\t" in alerts and "contrôle check_accounting_records non satisfait" in alerts
+    )
 
 
 def test_a_wrong_service_file_is_said_and_never_silences_the_service(tmp_path, webhook_server):

@@ -274,7 +274,7 @@ def test_invalid_sirets_are_skipped(api, con):
     assert counts == tally(1, 1, 0, 0, 0)
     assert api == {AJACCIO: 1}
     assert [row[0] for row in cache(con)] == [AJACCIO]
-    assert "SIRENE: 6 invalid SIRET(s) skipped" in messages
+    assert "SIRENE : 6 SIRET non valide(s) ignoré(s)" in messages
 
 
 def test_limit_caps_calls_per_run(api, con):

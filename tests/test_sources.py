@@ -204,9 +204,12 @@ def test_user_file_overrides_and_disables_sources(pnad_paths):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('[sources.x]\nkind = "ftp"\n', "kind must be one of"),
-        ('[sources.x]\nkind = "url"\n', "url needs `url`"),
-        ('[sources.x]\nkind = "url"\nurl = "http://a"\ncolour = "red"\n', "unknown setting"),
+        ('[sources.x]\nkind = "ftp"\n', "kind doit valoir l'un de"),
+        ('[sources.x]\nkind = "url"\n', "url demande `url`"),
+        (
+            '[sources.x]\nkind = "url"\nurl = "http://a"\ncolour = "red"\n',
+            "réglage\\(s\\) inconnu\\(s\\) colour",
+        ),
         ("[sources.x\n", "sources.toml"),
     ],
 )
@@ -240,6 +243,6 @@ def test_pnad_run_end_to_end_against_the_local_api(datagouv, tmp_path):
         env={**os.environ, "PNAD_HOME": str(home), "PNAD_DATAGOUV_API": f"{datagouv}/api"},
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "daily: downloaded" in result.stdout and "daily: quarantined" in result.stdout
-    assert "my_folder: copied -> raw/my_folder/" in result.stdout
+    assert "daily : téléchargé" in result.stdout and "daily : mis de côté" in result.stdout
+    assert "my_folder : copié -> raw/my_folder/" in result.stdout
     assert "contrats distincts : 4" in result.stdout

@@ -7,6 +7,7 @@ import dagster as dg
 from assets import jobs
 from assets._wiring import OWNERS, WRITER_POOL, table_spec
 from assets.resources import PnadDuckDBResource
+from pipelines.common.formatting import OUTCOMES_FR
 from pipelines.common.paths import PnadPaths
 from pipelines.decp.landing import folder_fingerprint, is_data_file, register_raw_files
 from pipelines.decp.sources import fetch_sources, load_sources
@@ -41,7 +42,10 @@ def decp_downloads(context: dg.AssetExecutionContext, duckdb: PnadDuckDBResource
         counts[result.outcome] = counts.get(result.outcome, 0) + 1
     for source, result in outcomes:
         if result.outcome in ("failed", "quarantined"):
-            context.log.warning(f"{source.name}: {result.outcome}: {result.reason}")
+            context.log.warning(
+                f"{source.name} : {OUTCOMES_FR.get(result.outcome, result.outcome)} : "
+                f"{result.reason}"
+            )
     yield dg.MaterializeResult(
         asset_key="decp_downloads",
         metadata={

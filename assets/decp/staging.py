@@ -128,7 +128,9 @@ def buyer_sirene_lookup(
         )
         cached = con.execute("select count(*) from sirene_cache").fetchone()[0]
     if counts["failed"]:
-        context.log.warning(f"{counts['failed']} SIRENE lookups failed; they are retried next run")
+        context.log.warning(
+            f"{counts['failed']} recherche(s) SIRENE en échec ; reprises à la prochaine exécution"
+        )
     return dg.MaterializeResult(
         metadata={"pending_before": len(pending), "cache_rows": cached, **counts}
     )

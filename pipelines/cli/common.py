@@ -20,6 +20,10 @@ from pipelines.service.instance import dagster_environment
 LEVELS = ("national", "region", "departement")
 
 
+# A level as a person reads it (tables printed by `pnad shares` and `pnad hours`).
+LEVEL_FR = {"national": "national", "region": "région", "departement": "département"}
+
+
 SCOPES = ("all", "marches", "marches_hors_subsequents", "oecp_basis", "hors_defense")
 
 
@@ -68,6 +72,7 @@ def run_refresh(
     os.environ.update(dagster_environment(paths))
     import dagster as dg  # imported late: `pnad shares` and `--help` stay fast
 
+    from pipelines.cli.run_messages import french_console
     from pipelines.common.progress import show_progress_in_terminal
     from pipelines.definitions import defs
     from pipelines.service.alerts import record_failure
@@ -76,29 +81,31 @@ def run_refresh(
     if not quiet:
         show_progress_in_terminal()  # downloads and parses draw a bar when stderr is a terminal
     job = defs().resolve_job_def(job_name)
-    run_config = {
-        "ops": {"published_database": {"config": {"allow_shrink": allow_shrink}}},
-        "loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}},
-    }
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.get() as instance, french_console(instance, quiet) as loggers:
         fail_dead_runs(instance, lambda message: print(f"pnad : {message}", file=sys.stderr), paths)
+        run_config = {
+            "ops": {"published_database": {"config": {"allow_shrink": allow_shrink}}},
+            "loggers": loggers,
+        }
         result = job.execute_in_process(
             instance=instance, run_config=run_config, raise_on_error=False, tags=worker_tags()
         )
     if result.success:
         return result.run_id
     failures = [
-        f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
+        f"étape {event.step_key} : {_root_cause(event.step_failure_data.error)}"
         for event in result.all_events
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error
     ]
     failed_checks = [
-        f"check {event.asset_check_evaluation_data.check_name} failed"
+        f"contrôle {event.asset_check_evaluation_data.check_name} non satisfait"
         for event in result.all_events
         if event.event_type_value == "ASSET_CHECK_EVALUATION"
         and not event.asset_check_evaluation_data.passed
     ]
-    reason = "pipeline run failed: " + "; ".join(failures + failed_checks or ["see logs"])
+    reason = "le traitement a échoué : " + " ; ".join(
+        failures + failed_checks or ["voir le journal de l'exécution (pnad ui)"]
+    )
     record_failure(paths, result.run_id, job_name, reason)
     raise CliError(reason)
 
@@ -108,14 +115,14 @@ def _root_cause(error) -> str:
     while getattr(error, "cause", None) is not None:
         error = error.cause
     lines = (error.message or "").strip().splitlines()
-    return lines[0] if lines else error.cls_name or "unknown error"
+    return lines[0] if lines else error.cls_name or "erreur inconnue"
 
 
 def published(paths: PnadPaths) -> duckdb.DuckDBPyConnection:
     if not paths.published_db.exists():
         raise CliError(
-            f"no published database at {paths.published_db}: "
-            "run `pnad demo` or `pnad ingest PATH` first"
+            f"pas de base publiée à {paths.published_db} : "
+            "lancez d'abord `pnad demo` ou `pnad ingest CHEMIN`"
         )
     return duckdb.connect(str(paths.published_db), read_only=True)
 
@@ -134,10 +141,10 @@ def print_summary(paths: PnadPaths) -> None:
             "select year, hours_worked, etp, completion_rate, marches "
             "from facilitator_hours where level = 'national' order by year"
         ).fetchall()
-    print(f"contrats distincts : {total} (dans le champ PNAD : {in_scope})")
+    print(f"contrats distincts : {number_fr(total)} (dans le champ PNAD : {number_fr(in_scope)})")
     for year, contracts, social, social_c, env, env_c, provisional in national:
         print(
-            f"  {year}{' (provisoire)' if provisional else ''} : {contracts} contrats, "
+            f"  {year}{' (provisoire)' if provisional else ''} : {number_fr(contracts)} contrats, "
             f"social {percent_fr(social)} (complétude {percent_fr(social_c)}), "
             f"environnemental {percent_fr(env)} (complétude {percent_fr(env_c)})"
         )
@@ -146,7 +153,7 @@ def print_summary(paths: PnadPaths) -> None:
     for year, worked, etp, rate, marches in hours:
         print(
             f"  {year} : {number_fr(worked)} heures ({number_fr(etp, 1)} ETP), "
-            f"{marches} marchés, réalisation {percent_fr(rate, 0)} des heures prévues"
+            f"{number_fr(marches)} marchés, réalisation {percent_fr(rate, 0)} des heures prévues"
         )
     with published(paths) as con:
         for line in after_2025_summary(con):
@@ -183,8 +190,8 @@ def after_2025_summary(con: duckdb.DuckDBPyConnection) -> list[str]:
     for obligation, subject, share, undetermined, not_subject in obligations:
         label = "environnementale" if obligation == "environmental" else "sociale"
         lines.append(
-            f"  {label} : {subject} contrats soumis, {percent_fr(share)} conformes ; "
-            f"{undetermined} indéterminés, {not_subject} non soumis"
+            f"  {label} : {number_fr(subject)} contrats soumis, {percent_fr(share)} conformes ; "
+            f"{number_fr(undetermined)} indéterminés, {number_fr(not_subject)} non soumis"
         )
     weak = con.execute(
         "select year, late_share, silent_buyers from publication_weaknesses "
@@ -193,7 +200,8 @@ def after_2025_summary(con: duckdb.DuckDBPyConnection) -> list[str]:
     if weak:
         lines.append(
             f"publication {weak[0]} : {percent_fr(weak[1])} des contrats publiés plus de deux "
-            f"mois après leur notification ; {weak[2]} acheteurs silencieux depuis l'an dernier"
+            f"mois après leur notification ; {number_fr(weak[2])} acheteurs silencieux depuis "
+            "l'an dernier"
         )
     for year, kind, projected, low, high in con.execute(
         "select year, consideration, projected_share, projected_low, projected_high "
@@ -258,8 +266,10 @@ def warn_if_demo_mixed(paths: PnadPaths) -> None:
 def plausible_year(text: str) -> int:
     value = int(text)
     if not 2000 <= value <= date.today().year + 1:
-        raise argparse.ArgumentTypeError(f"not a plausible year: {text}")
+        raise argparse.ArgumentTypeError(
+            f"année non plausible : {text} (entre 2000 et {date.today().year + 1})"
+        )
     return value
 
 
-plausible_year.__name__ = "year"  # argparse names the type in its messages: "invalid year value"
+plausible_year.__name__ = "année"  # argparse names the type in its messages

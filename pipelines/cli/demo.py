@@ -11,6 +11,8 @@ from pipelines.cli.common import (
     print_summary,
     run_refresh,
 )
+from pipelines.cli.french_argparse import decimal_number, whole_number
+from pipelines.common.formatting import number_fr
 from pipelines.common.paths import PnadPaths
 
 
@@ -69,11 +71,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def contract_count(text: str) -> int:
     value = int(text)
     if not 100 <= value <= 3_000_000:
-        raise argparse.ArgumentTypeError("size must be between 100 and 3000000 contracts")
+        raise argparse.ArgumentTypeError(
+            f"la taille doit être comprise entre {number_fr(100)} et "
+            f"{number_fr(3_000_000)} contrats"
+        )
     return value
 
 
-contract_count.__name__ = "size"  # argparse names the type in its messages: "invalid size value"
+contract_count.__name__ = "taille"  # argparse names the type in its messages
 
 
 def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
@@ -88,10 +93,12 @@ def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
         default=20_000,
         help="nombre de contrats à générer (100 à 3 000 000)",
     )
-    demo.add_argument("--seed", type=int, default=42, help="graine (même graine, mêmes fichiers)")
+    demo.add_argument(
+        "--seed", type=whole_number, default=42, help="graine (même graine, mêmes fichiers)"
+    )
     demo.add_argument(
         "--fault-rate",
-        type=float,
+        type=decimal_number,
         default=0.01,
         help="part des enregistrements portant un défaut réel (défaut 0,01)",
     )

@@ -13,7 +13,13 @@ from pipelines.cli.common import (
 from pipelines.common.formatting import number_fr
 from pipelines.common.paths import PnadPaths
 
+# An export's status (facilitator_files.status) as a person reads it.
 STATUS_FR = {"active": "actif", "replaced": "remplacé", "withdrawn": "retiré"}
+
+
+def _day(iso: str | None) -> str:
+    """'2024-12-31' -> '31/12/2024'."""
+    return "–" if not iso else "/".join(reversed(iso.split("-")))
 
 
 def cmd_exports(args: argparse.Namespace) -> int:
@@ -33,8 +39,8 @@ def cmd_exports(args: argparse.Namespace) -> int:
         cursor = con.execute(
             "select file_id, file_name, facilitator, period_start::varchar as period_start, "
             "period_end::varchar as period_end, status, rows_read, rows_loaded, rows_rejected, "
-            "hours_worked, loaded_at::varchar as loaded_at "
-            "from facilitator_files order by loaded_at"
+            "hours_worked, loaded_at::varchar as loaded_at from facilitator_files "
+            "order by loaded_at"
         )
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -46,17 +52,11 @@ def cmd_exports(args: argparse.Namespace) -> int:
     for r in rows:
         print(
             f"{r['file_id'][:12]}  {STATUS_FR.get(r['status'], r['status']):<9} "
-            f"{r['facilitator']} · {r['file_name']} · "
-            f"{_day(r['period_start'])} → {_day(r['period_end'])} · "
-            f"{number_fr(r['rows_read'])} lignes lues, {number_fr(r['rows_rejected'])} rejetées · "
-            f"{number_fr(r['hours_worked'])} heures"
+            f"{r['facilitator']} · {r['file_name']} · {_day(r['period_start'])} → "
+            f"{_day(r['period_end'])} · {number_fr(r['rows_read'])} lignes lues, "
+            f"{number_fr(r['rows_rejected'])} rejetées · {number_fr(r['hours_worked'])} heures"
         )
     return 0
-
-
-def _day(iso: str | None) -> str:
-    """2024-03-31 as 31/03/2024 (a dash when the period is not known)."""
-    return "/".join(reversed(iso.split("-"))) if iso else "–"
 
 
 def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from pipelines.cli.common import (
+    LEVEL_FR,
     LEVELS,
     CliError,
     SharedOptions,
@@ -65,11 +66,13 @@ def cmd_hours(args: argparse.Namespace) -> int:
             ]
         if years:
             raise CliError(
-                f"no facilitator hours for this selection; years with hours: {', '.join(years)}"
+                "aucune heure d'insertion pour cette sélection ; années avec des heures : "
+                + ", ".join(years)
             )
         raise CliError(
-            "no facilitator hours yet: load an export with `pnad ingest FILE --facilitator NAME` "
-            f"or drop it in {paths.facilitator_drop}/<NAME>/"
+            "aucune heure d'insertion pour l'instant : chargez un export avec "
+            "`pnad ingest FICHIER --facilitator NOM` ou déposez-le dans "
+            f"{paths.facilitator_drop}/<NOM>/"
         )
     header = (
         f"{'année':<12} {'niveau':<12} {'territoire':<30} {'heures':>12} {'ETP':>8} "
@@ -82,12 +85,12 @@ def cmd_hours(args: argparse.Namespace) -> int:
         year = f"{r['year']}{' (prov.)' if r['is_provisional'] else ''}"
         secret = "secret"
         print(
-            f"{year:<12} {r['level']:<12} {name:<30} {number_fr(r['hours_worked']):>12} "
+            f"{year:<12} {LEVEL_FR[r['level']]:<12} {name:<30} {number_fr(r['hours_worked']):>12} "
             f"{number_fr(r['etp'], 1):>8} {number_fr(r['hours_planned']):>12} "
             f"{percent_fr(r['completion_rate'], 0):>7} "
-            f"{secret if r['participants'] is None else r['participants']:>7} "
-            f"{secret if r['work_contracts'] is None else r['work_contracts']:>8} "
-            f"{r['marches']:>8} {percent_fr(r['hours_worked_change'], 0):>8}"
+            f"{secret if r['participants'] is None else number_fr(r['participants']):>7} "
+            f"{secret if r['work_contracts'] is None else number_fr(r['work_contracts']):>8} "
+            f"{number_fr(r['marches']):>8} {percent_fr(r['hours_worked_change'], 0):>8}"
         )
     print(
         "\nheures : réalisées dans l'année ; ETP = heures / 1 600 ; prévues : heures prévues des "

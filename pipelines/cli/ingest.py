@@ -16,6 +16,7 @@ from pipelines.cli.common import (
     warn_if_demo_mixed,
 )
 from pipelines.common.files import printable
+from pipelines.common.formatting import number_fr
 from pipelines.common.paths import PnadPaths
 
 
@@ -27,7 +28,7 @@ def _split_inputs(inputs: list[str], exports_only: bool = False) -> tuple[list[P
     items = [Path(given).expanduser().resolve() for given in inputs]
     for item in items:  # refused before anything heavy is imported (pandas, DuckDB's readers)
         if not item.exists():
-            raise CliError(f"no such file or folder: {item}")
+            raise CliError(f"fichier ou dossier introuvable : {item}")
     from pipelines.decp import landing
     from pipelines.facilitators import reading
 
@@ -120,8 +121,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     landed, known_before = _land(paths, decp_inputs)
     if not landed and not exports:
         raise CliError(
-            "no data file (.json, .xml, .csv, .parquet, or a facilitator export .csv/.xlsx) "
-            "found in the given folders"
+            "aucun fichier de données (.json, .xml, .csv, .parquet, ou export de facilitateur "
+            ".csv/.xlsx) dans les dossiers donnés"
         )
     warn_if_demo_mixed(paths)
     run_refresh(paths, allow_shrink=args.allow_shrink, quiet=args.quiet or args.json)
@@ -135,10 +136,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     unreadable = [r["file"] for r in report if r["status"] not in ("parsed", "loaded")]
     if unreadable:
         names = [Path(f).name for f in unreadable]
-        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        shown = ", ".join(names[:10]) + (
+            f" et {number_fr(len(names) - 10)} autres" if len(names) > 10 else ""
+        )
         raise CliError(
-            f"{len(unreadable)} of {len(report)} file(s) could not be read: {shown} "
-            "(reasons above and in ingest_files / ingest_rejects)"
+            f"{number_fr(len(unreadable))} fichier(s) sur {number_fr(len(report))} illisible(s) : "
+            f"{shown} (raisons ci-dessus, et dans les tables ingest_files et ingest_rejects)"
         )
     return 0
 
@@ -258,9 +261,9 @@ def _print_report(report: list[dict]) -> None:
         elif r.get("known_since"):
             extra += f", déjà lu le {r['known_since']} (même contenu) : pas relu"
         print(
-            f"{r['file']}: {STATUS_FR.get(r['status'], r['status'])}{extra}, "
-            f"{r['records_read']} lus, {r['loaded']} chargés, {r['duplicates']} doublons, "
-            f"{r['rejected']} rejetés"
+            f"{r['file']} : {STATUS_FR.get(r['status'], r['status'])}{extra}, "
+            f"{number_fr(r['records_read'])} lus, {number_fr(r['loaded'])} chargés, "
+            f"{number_fr(r['duplicates'])} doublons, {number_fr(r['rejected'])} rejetés"
         )
 
 
@@ -275,7 +278,7 @@ def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
         "bord. Un fichier illisible est mis de côté avec sa raison, les autres sont lus ; "
         "--json donne le bilan de chaque fichier (lus = chargés + doublons + rejetés).",
     )
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="fichier ou dossier")
+    ingest.add_argument("paths", nargs="+", metavar="CHEMIN", help="fichier ou dossier")
     ingest.add_argument("--json", action="store_true", help="bilan par fichier en JSON")
     ingest.add_argument(
         "--facilitator",

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pipelines.cli import (
     demo,
     exports,
+    french_argparse,
     hours,
     ingest,
     refresh,
@@ -42,12 +43,13 @@ def writes(args: argparse.Namespace) -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    french_argparse.install()  # argparse's own labels and errors in French
+    parser = french_argparse.FrenchArgumentParser(
         prog="pnad",
         description="Suivi du PNAD : parts de contrats avec considération sociale et "
         "environnementale, à partir des DECP. Données sous $PNAD_HOME (défaut : data/ du projet).",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
     # Options of every command that runs the pipeline, declared once.
     quiet = argparse.ArgumentParser(add_help=False)
     quiet.add_argument(
@@ -80,13 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except CliError as error:
-        print(f"pnad: error: {error}", file=sys.stderr)
+        print(f"pnad : erreur : {error}", file=sys.stderr)
         return 1
     except Exception as error:  # noqa: BLE001 - the user gets one line, the trace with PNAD_DEBUG
         if os.environ.get("PNAD_DEBUG"):
             raise
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"pnad: error: {reason} (set PNAD_DEBUG=1 for details)", file=sys.stderr)
+        print(f"pnad : erreur : {reason} (PNAD_DEBUG=1 pour le détail)", file=sys.stderr)
         return 1
 
 

@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:
     territory.add_argument("--region", metavar="CODE", help="code INSEE de la région, ex. 84")
     territory.add_argument("--departement", metavar="CODE", help="code du département, ex. 74")
     report.add_argument(
-        "--month", metavar="YYYY-MM", help="mois du rapport (défaut : le dernier mois complet)"
+        "--month", metavar="AAAA-MM", help="mois du rapport (défaut : le dernier mois complet)"
     )
     report.add_argument(
         "--pdf", action="store_true", help="écrit aussi un PDF (avec Chromium, s'il est installé)"

@@ -17,6 +17,7 @@ from pipelines.common.paths import PnadPaths
 
 def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.common import warehouse
+    from pipelines.common.formatting import OUTCOMES_FR
     from pipelines.decp.releases import decided_since
     from pipelines.decp.sources import SourceConfigError, load_sources
 
@@ -24,10 +25,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         enabled = [s.name for s in load_sources(paths) if s.enabled]
     except SourceConfigError as error:
-        raise CliError(f"invalid sources configuration: {error}") from error
+        raise CliError(f"configuration des sources non valide : {error}") from error
     if not enabled:
         raise CliError(
-            "no source is enabled: enable one in pipelines/decp/sources.toml or "
+            "aucune source activée : activez-en une dans pipelines/decp/sources.toml ou "
             f"{paths.home / 'sources.toml'}"
         )
     started = datetime.now()
@@ -44,7 +45,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             releases = decided_since(con, started)
         for source, outcome, reason, where in fetched:
             detail = f" - {reason}" if reason else ""
-            print(f"{source}: {outcome}{detail}{f' -> {where}' if where else ''}")
+            print(
+                f"{source} : {OUTCOMES_FR.get(outcome, outcome)}{detail}"
+                f"{f' -> {where}' if where else ''}"
+            )
         for line in releases:  # snapshot sources: the release put in use, or set aside
             print(line)
     good = {source for source, outcome, _, _ in fetched if outcome not in ("failed", "quarantined")}
@@ -52,8 +56,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     fail_on_refused_exports(paths)
     if not good:
         raise CliError(
-            "no source could be fetched (see above); the published figures are those of the files "
-            "already landed"
+            "aucune source n'a pu être récupérée (voir ci-dessus) ; les chiffres publiés sont ceux "
+            "des fichiers déjà reçus"
         )
     return 0
 

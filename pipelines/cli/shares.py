@@ -6,6 +6,7 @@ import argparse
 import json
 
 from pipelines.cli.common import (
+    LEVEL_FR,
     LEVELS,
     SCOPES,
     CliError,
@@ -72,7 +73,7 @@ def print_shares_table(rows: list[dict]) -> None:
         name = f"{r['territory_code'] or '–'} {r['territory_name']}"[:34]
         mark = " (prov.)" if r["is_provisional"] else ""
         print(
-            f"{r['year']:<6} {r['level']:<12} {name:<34} {number_fr(r['contracts']):>9} "
+            f"{r['year']:<6} {LEVEL_FR[r['level']]:<12} {name:<34} {number_fr(r['contracts']):>9} "
             f"{percent_fr(r['social_share']):>8} {percent_fr(r['social_completeness']):>9} "
             f"{percent_fr(r['environmental_share']):>9} "
             f"{percent_fr(r['environmental_completeness']):>9}{mark}"

@@ -8,16 +8,9 @@ import json
 from datetime import datetime
 
 from pipelines.cli.common import SharedOptions
-from pipelines.common.formatting import number_fr
+from pipelines.common.formatting import OUTCOMES_FR, number_fr
 from pipelines.common.paths import PnadPaths
 
-OUTCOMES_FR = {
-    "downloaded": "téléchargé",
-    "unchanged": "inchangé",
-    "not_modified": "non modifié",
-    "quarantined": "mis de côté",
-    "failed": "en échec",
-}
 RUN_STATUS_FR = {
     "QUEUED": "en attente",
     "STARTING": "au démarrage",

@@ -1,4 +1,5 @@
-"""French number formatting for reports: ``12 345,6`` and ``14,2 %`` (narrow no-break spaces)."""
+"""French formatting of what a person reads: numbers ``12 345,6`` and ``14,2 %`` (narrow
+no-break spaces), buyer categories as words."""
 
 from __future__ import annotations
 
@@ -58,3 +59,59 @@ def size_fr(size: int | None) -> str:
     if size < 1_000_000_000:
         return f"{number_fr(size / 1_000_000, 1)}\u202fMo"
     return f"{number_fr(size / 1_000_000_000, 1)}\u202fGo"
+
+
+# What became of one download (download_manifest.outcome) as a person reads it.
+OUTCOMES_FR = {
+    "downloaded": "téléchargé",
+    "copied": "copié",
+    "unchanged": "inchangé",
+    "not_modified": "non modifié",
+    "quarantined": "mis de côté",
+    "failed": "en échec",
+}
+
+
+# A buyer's category (contracts.buyer_category) as a person reads it.
+CATEGORY_LABELS = {
+    "commune": "commune",
+    "departement": "département",
+    "region": "région",
+    "intercommunalite": "intercommunalité",
+    "etablissement_public_local": "établissement public local",
+    "etat": "État",
+    "hopital": "hôpital",
+    "autre": "autre",
+}
+
+
+def category_fr(category: str | None) -> str:
+    """'etablissement_public_local' -> 'établissement public local'; None -> '–'."""
+    return CATEGORY_LABELS.get(category, category) if category else "–"
+
+
+MONTH_NAMES_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def month_long_fr(month: date | str | None, *, year: bool = True) -> str:
+    """A month as a sentence says it: 2026-11 -> 'novembre 2026' ('novembre' without the
+    year); a 'YYYY-MM' text is read as that month."""
+    if not month:
+        return "–"
+    if isinstance(month, str):
+        month = date(int(month[:4]), int(month[5:7]), 1)
+    name = MONTH_NAMES_FR[month.month - 1]
+    return f"{name} {month.year}" if year else name

@@ -61,8 +61,8 @@ def _open(paths: PnadPaths) -> duckdb.DuckDBPyConnection:
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise DatabaseBusyError(
-                f"the working database {paths.work_db} is in use by another process "
-                "(a pipeline run is probably in progress); try again when it has finished"
+                f"la base de travail {paths.work_db} est utilisée par un autre processus "
+                "(sans doute un traitement en cours) ; réessayez quand il sera terminé"
             ) from error
         raise
 

@@ -97,7 +97,7 @@ def json_parts(
                 raise UnusableFileError(f"JSON invalide : {error}") from error
             # not the usual shape, or not JSON to the json module: read whole, as a small file
             # is, and let DuckDB's reader decide (the same reasons, the same outcome)
-            progress.log(f"{Path(path).name} read whole: {error}")
+            progress.log(f"{Path(path).name} lu d'un seul tenant : {error}")
         else:
             con.execute("delete from batch_files")
             parts = [(file_id, str(part.path)) for part in document.parts]

@@ -72,7 +72,7 @@ def land_local_files(
     for item in inputs:
         item = Path(item).expanduser().resolve()
         if not item.exists():
-            raise FileNotFoundError(f"no such file or folder: {item}")
+            raise FileNotFoundError(f"fichier ou dossier introuvable : {item}")
         if item.is_dir():
             files = sorted(p for p in item.rglob("*") if p.is_file() and is_data_file(p.name))
         else:
@@ -190,7 +190,7 @@ def register_raw_files(
             con.execute("rollback")
             raise
     if new:
-        log(f"registered {new} new raw file(s); {unchanged} already known")
+        log(f"{new} nouveau(x) fichier(s) enregistré(s) ; {unchanged} déjà connu(s)")
     return RegistrationSummary(new_files=new, known_files=unchanged, duplicate_content=duplicate)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.common import progress as progress_display
+from pipelines.common.formatting import number_fr
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.common.sql import checkpoint_after_bulk_write, insert_rows, run_sql
 from pipelines.decp import json_reading
@@ -281,11 +282,11 @@ class ParseProgress(progress_display.ProgressLine):
         tenth = int(10 * chars / self.total)
         if tenth > self.logged_tenth:
             self.logged_tenth = tenth
-            self.log(f"reading a large JSON document: {chars / 1e6:,.0f} MB read")
+            self.log(f"lecture d'un grand document JSON : {number_fr(chars / 1e6)} Mo lus")
         self._draw()
 
     def part_done(self, number: int, count: int) -> None:
-        self.log(f"large file: part {number}/{count} stored")
+        self.log(f"grand fichier : partie {number}/{count} enregistrée")
 
     def finish(self) -> None:
         if self.done:
@@ -432,7 +433,7 @@ def parse_pending_files(
             done += len(batch)
             progress.batch_done(
                 sum(sizes[file_id] for file_id, _ in batch),
-                f"parsed {done}/{len(files)} {fmt} file(s)",
+                f"{done}/{len(files)} fichier(s) {fmt} lu(s)",
             )
     progress.finish()
     if by_format:

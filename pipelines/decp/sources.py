@@ -18,6 +18,7 @@ import duckdb
 import requests
 
 from pipelines.common.download import FetchResult, Previous, fetch, make_session
+from pipelines.common.formatting import OUTCOMES_FR
 from pipelines.common.paths import PnadPaths
 from pipelines.common.personal_data import personal_columns
 from pipelines.common.progress import DownloadProgress
@@ -86,10 +87,12 @@ def load_sources(paths: PnadPaths, section: str = "sources") -> list[Source]:
     sources = []
     for name, table in tables.items():
         if not NAME.match(name):
-            raise SourceConfigError(f"source name {name!r}: use lower-case letters, digits, _")
+            raise SourceConfigError(
+                f"nom de source {name!r} : lettres minuscules, chiffres et _ seulement"
+            )
         kind = table.get("kind")
         if kind not in KINDS:
-            raise SourceConfigError(f"source {name}: kind must be one of {', '.join(KINDS)}")
+            raise SourceConfigError(f"source {name} : kind doit valoir l'un de {', '.join(KINDS)}")
         required = {
             "datagouv_resource": "resource_id",
             "datagouv_dataset": "dataset",
@@ -97,12 +100,12 @@ def load_sources(paths: PnadPaths, section: str = "sources") -> list[Source]:
             "local_folder": "path",
         }[kind]
         if not table.get(required):
-            raise SourceConfigError(f"source {name}: {kind} needs `{required}`")
+            raise SourceConfigError(f"source {name} : {kind} demande `{required}`")
         known = set(Source.__dataclass_fields__) - {"name"}
         unknown = set(table) - known
         if unknown:
             raise SourceConfigError(
-                f"source {name}: unknown setting(s) {', '.join(sorted(unknown))}"
+                f"source {name} : réglage(s) inconnu(s) {', '.join(sorted(unknown))}"
             )
         _check_publishing(name, table)
         values = {**table, "formats": tuple(table.get("formats", ()))}
@@ -293,7 +296,7 @@ def fetch_sources(
             _record(con, paths, source, resource_id, checksum, result, published_at)
             outcomes.append((source, result))
             log(
-                f"{source.name}: {result.outcome}"
+                f"{source.name} : {OUTCOMES_FR.get(result.outcome, result.outcome)}"
                 + (f" ({result.reason})" if result.reason else "")
             )
     return outcomes
@@ -369,7 +372,7 @@ def _fetch_resource(
     if source.kind == "datagouv_dataset":
         resource_key = re.sub(r"[^a-z0-9]", "", str(resource["id"]).lower())[:12]
         stem = f"{source.name}-{resource_key}"
-    log(f"{source.name}: fetching {resource['url']}")
+    log(f"{source.name} : téléchargement de {resource['url']}")
     shown = DownloadProgress(source.name, log)
     try:
         return fetch(

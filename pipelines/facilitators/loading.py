@@ -45,7 +45,7 @@ def _parse_period(text: str | None) -> tuple[str, str] | None:
     match = re.fullmatch(r"(\d{4}-\d{2}-\d{2}):(\d{4}-\d{2}-\d{2})", text)
     if not match:
         raise FacilitatorExportError(
-            f"period {text!r}: write a year (2024) or two dates (2024-01-01:2024-06-30)"
+            f"période {text!r} : écrivez une année (2024) ou deux dates (2024-01-01:2024-06-30)"
         )
     return match.group(1), match.group(2)
 
@@ -145,10 +145,11 @@ def _mapped_sheets(paths: PnadPaths, path: Path) -> tuple[list[MappedSheet], lis
     synonyms = {syn for spec in canonical_fields().values() for syn in spec.synonyms}
     unmapped = [h for s in sheets for h in s.headers if h and header_key(h) not in synonyms]
     raise UnmappedExportError(
-        f"{printable(path.name)}: columns not recognised with confidence "
-        f"({'; '.join(problems) or 'no header row found'}). "
-        f"Unmapped columns: {', '.join(repr(h) for h in unmapped) or 'none'}. "
-        f"Fill in the mapping template {template} and rename it to .toml, then load again.",
+        f"{printable(path.name)} : colonnes non reconnues avec certitude "
+        f"({' ; '.join(problems) or 'aucune ligne d’en-tête trouvée'}). "
+        f"Colonnes sans correspondance : {', '.join(repr(h) for h in unmapped) or 'aucune'}. "
+        f"Complétez le modèle de correspondance {template}, renommez-le en .toml, puis "
+        "chargez à nouveau.",
         template,
         unmapped,
     )
@@ -176,9 +177,9 @@ def _named_facilitator(paths: PnadPaths, path: Path, frame) -> str:
     named = sorted(set(frame.loc[~frame["is_total_row"], "facilitator"].dropna()))
     if not named:
         raise FacilitatorExportError(
-            f"{printable(path.name)}: the file does not say which facilitator sent it (no "
-            "« Facilitateur » column, no « Facilitateur : NOM » line above the header): give "
-            f"--facilitator NAME, or put it in {paths.facilitator_drop}/<NAME>/"
+            f"{printable(path.name)} : le fichier ne dit pas quel facilitateur l'a envoyé (ni "
+            "colonne « Facilitateur », ni ligne « Facilitateur : NOM » au-dessus de l'en-tête) : "
+            f"donnez --facilitator NOM, ou déposez-le dans {paths.facilitator_drop}/<NOM>/"
         )
     return " + ".join(named)
 
@@ -206,11 +207,11 @@ def _exports_replaced(
     partial = [r for r in overlapping if r[6] and not r[4]]
     if partial:
         raise FacilitatorExportError(
-            f"{name} ({facilitator}, {start} to {end}) repeats work contracts of "
-            + ", ".join(f"{r[1]} ({r[2]} to {r[3]})" for r in partial)
-            + " without covering its period: those hours would be counted twice. Load an "
-            "export covering the whole period of the earlier one (it then replaces it), or "
-            "give --period."
+            f"{name} ({facilitator}, du {start} au {end}) reprend des contrats de travail de "
+            + ", ".join(f"{r[1]} (du {r[2]} au {r[3]})" for r in partial)
+            + " sans couvrir sa période : ces heures compteraient deux fois. Chargez un "
+            "export couvrant toute la période du précédent (il le remplace alors), ou "
+            "donnez --period."
         )
     return [r[0] for r in overlapping if r[5] or (r[6] and r[4])]
 
@@ -346,12 +347,12 @@ def withdraw_export(con: duckdb.DuckDBPyConnection, file_id: str) -> dict:
     ).fetchall()
     if len(matches) != 1:
         raise FacilitatorExportError(
-            f"{len(matches)} exports have an id starting with {file_id!r} "
-            "(`pnad exports` lists them)"
+            f"{len(matches)} export(s) ont un identifiant commençant par {file_id!r} "
+            "(`pnad exports` les liste)"
         )
     full_id, name, status = matches[0]
     if status != "active":
-        raise FacilitatorExportError(f"{name} is not active ({status}): nothing to withdraw")
+        raise FacilitatorExportError(f"{name} n'est pas actif ({status}) : rien à retirer")
     con.execute("begin transaction")
     try:
         for table in FACILITATOR_TABLES[:-2]:  # not the rejects and the file record

@@ -96,14 +96,15 @@ def read_grids(path: Path) -> list[tuple[str, list[list[str]]]]:
     """Every sheet of the file as rows of text cells (a CSV is one sheet named after the file)."""
     if path.suffix.lower() == ".xls":
         raise FacilitatorExportError(
-            f"{printable(path.name)}: old Excel format (.xls) is not read; save it as .xlsx or .csv"
+            f"{printable(path.name)} : l'ancien format Excel (.xls) n'est pas lu ; "
+            "enregistrez-le en .xlsx ou en .csv"
         )
     if is_excel(path):
         try:
             sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
         except Exception as error:  # openpyxl raises many kinds on damaged workbooks
             raise FacilitatorExportError(
-                f"{printable(path.name)}: unreadable Excel workbook ({error})"
+                f"{printable(path.name)} : classeur Excel illisible ({error})"
             ) from error
         return [
             (str(name), [[_cell(v) for v in row] for row in frame.itertuples(index=False)])

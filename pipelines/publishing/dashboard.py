@@ -23,6 +23,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from pipelines.common.formatting import (
+    category_fr,
     date_fr,
     gap_fr,
     number_fr,
@@ -33,6 +34,8 @@ from pipelines.common.formatting import (
 )
 from pipelines.common.paths import PnadPaths
 from pipelines.publishing import charts, maps, publications, svg_charts
+from pipelines.publishing.database import PUBLISHED_TABLES
+from pipelines.publishing.downloads import INDICATOR_VIEWS
 from pipelines.publishing.site_data import (
     LISTED,
     SiteData,
@@ -72,8 +75,16 @@ def _environment() -> Environment:
         date_fr=date_fr,
         size=size_fr,
         month=charts.month_fr,
+        category=category_fr,
     )
-    env.globals.update(SMALL_SAMPLE=SMALL_SAMPLE, LISTED=LISTED, SCOPES=SCOPES)
+    env.globals.update(
+        SMALL_SAMPLE=SMALL_SAMPLE,
+        LISTED=LISTED,
+        SCOPES=SCOPES,
+        # the downloads section: every published view, with its description
+        PUBLISHED_VIEWS=[(name, text) for name, (_, text) in PUBLISHED_TABLES.items()],
+        WORKBOOK_VIEWS=INDICATOR_VIEWS,
+    )
     return env
 
 

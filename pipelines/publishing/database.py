@@ -15,10 +15,11 @@ from pathlib import Path
 import duckdb
 
 from pipelines.common.clock import paris_now
+from pipelines.common.formatting import number_fr, percent_fr
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.common.sql import string_literal
 from pipelines.common.warehouse import facilitator_fingerprint, inputs_fingerprint
-from pipelines.publishing import publications
+from pipelines.publishing import downloads, publications
 
 # Published table -> (query on the working database, description). Fixed list: identifiers never
 # come from data.
@@ -355,8 +356,9 @@ def publish_database(
         if site is not None:
             publications.discard(site)
         raise PublishRefusedError(
-            f"refusing to publish {contracts} contracts where the last publication had "
-            f"{previous} (below {min_ratio:.0%}); check the run, or publish with allow_shrink"
+            f"publication refusée : {number_fr(contracts)} contrats, contre {number_fr(previous)} "
+            f"à la dernière publication (moins de {percent_fr(min_ratio, 0)}) ; vérifiez "
+            "l'exécution, ou publiez avec --allow-shrink"
         )
     folder = site
     if folder is None:  # the database alone: the current pages stay
@@ -367,6 +369,9 @@ def publish_database(
             work, folder / publications.DATABASE, run_id, contracts, fingerprint
         )
         write_dictionary_markdown(folder / "dictionnaire_des_donnees.md")
+        downloads.write_downloads(
+            folder / publications.DATABASE, folder, downloads.load_download_settings(paths.home)
+        )
         publications.switch(paths, folder)
     except BaseException:
         publications.discard(folder)
@@ -397,6 +402,7 @@ def _write_database(
             # COMMENT takes no bound parameter; the text is the project's own constant.
             out.execute(f"comment on view {table} is {string_literal(description)}")
             counts[table] = out.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+        downloads.comment_columns(out, dictionary_rows())
         out.execute(
             "create table data_dictionary as select * from read_csv($path, header = true, "
             "all_varchar = true)",

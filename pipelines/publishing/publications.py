@@ -26,8 +26,10 @@ KEEP = 2
 CURRENT = "current"
 REGIONAL_REPORTS = "regionaux"
 DATABASE = "pnad.duckdb"
-# The database and what documents it: published together, kept when new pages are published alone.
-DATABASE_FILES = (DATABASE, "dictionnaire_des_donnees.md")
+DOWNLOADS = "telechargements"  # the database's views as files (downloads.py)
+# The database, what documents it and its files: published together, kept when new pages are
+# published alone.
+DATABASE_FILES = (DATABASE, "dictionnaire_des_donnees.md", DOWNLOADS)
 PARTIAL = re.compile(r"^\.partial-(?P<version>[\w.-]+)-(?P<pid>\d+)$")
 
 
@@ -89,12 +91,16 @@ def copy_current_site(paths: PnadPaths, folder: Path) -> None:
 
 
 def copy_current_database(paths: PnadPaths, folder: Path) -> None:
-    """Hard-link the current publication's database and its dictionary into ``folder`` (new
-    pages published alone keep them)."""
+    """Hard-link the current publication's database, its dictionary and its downloads into
+    ``folder`` (new pages published alone keep them)."""
     source = current(paths)
+    if source is None:
+        return
     for name in DATABASE_FILES:
-        if source is not None and (source / name).is_file() and not (folder / name).exists():
+        if (source / name).is_file() and not (folder / name).exists():
             os.link(source / name, folder / name)
+        elif (source / name).is_dir() and not (folder / name).exists():
+            shutil.copytree(source / name, folder / name, copy_function=os.link)
 
 
 def switch(paths: PnadPaths, folder: Path) -> Path:

@@ -23,8 +23,11 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipelines.common.formatting import (
+    OUTCOMES_FR,
+    category_fr,
     date_fr,
     gap_fr,
+    month_long_fr,
     number_fr,
     percent_fr,
     points_fr,
@@ -42,16 +45,9 @@ LISTED = 25  # rows of each list in a report (the published database has them al
 MIN_BUYER_CONTRACTS = 5  # a buyer's share on fewer contracts says little: not ranked
 
 
-CATEGORY_LABELS = {
-    "commune": "commune",
-    "departement": "département",
-    "region": "région",
-    "intercommunalite": "intercommunalité",
-    "etablissement_public_local": "établissement public local",
-    "etat": "État",
-    "hopital": "hôpital",
-    "autre": "autre",
-}
+# A territory level as a sentence names it, with its article.
+LEVEL_LABELS = {"region": "région", "departement": "département"}
+LEVEL_WITH_ARTICLE = {"region": "la région", "departement": "le département"}
 
 
 class ReportError(ValueError):
@@ -77,7 +73,7 @@ def parse_month(text: str | None, today: date | None = None) -> date:
     try:
         parsed = datetime.strptime(text, "%Y-%m").date()
     except ValueError as error:
-        raise ReportError(f"month {text!r}: write it YYYY-MM, e.g. 2026-10") from error
+        raise ReportError(f"mois {text!r} : écrivez-le AAAA-MM, par exemple 2026-10") from error
     return parsed
 
 
@@ -94,7 +90,9 @@ def report_data(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> dict:
     name = _territory_name(con, request)
     year = request.month.year
     if request.month > date.today():
-        raise ReportError(f"{request.month:%Y-%m} is in the future: no data can cover it yet")
+        raise ReportError(
+            f"{request.month:%m/%Y} est dans le futur : aucune donnée ne peut encore le couvrir"
+        )
     period_end = date(year + request.month.month // 12, request.month.month % 12 + 1, 1)
     params = {"code": request.code, "level": request.level}
     shares = _shares(con, request, params, period_end)
@@ -132,7 +130,8 @@ def _territory_name(con: duckdb.DuckDBPyConnection, request: ReportRequest) -> s
     ).fetchone()
     if name_row is None:
         raise ReportError(
-            f"unknown {request.level} code {request.code!r} (see ref_{request.level}s)"
+            f"code de {LEVEL_LABELS[request.level]} inconnu : {request.code!r} "
+            f"(voir la table ref_{request.level}s)"
         )
     return name_row[0]
 
@@ -162,8 +161,8 @@ def _shares(con, request: ReportRequest, params: dict, period_end: date) -> dict
     mine = [r for r in shares if r["level"] == request.level]
     if not mine:
         raise ReportError(
-            f"no contract published for {request.level} {request.code} up to {year}: "
-            "run the pipeline first, or check the code"
+            f"aucun contrat publié pour {LEVEL_WITH_ARTICLE[request.level]} {request.code} "
+            f"jusqu'en {year} : lancez d'abord le traitement, ou vérifiez le code"
         )
     national = {r["year"]: r for r in shares if r["level"] == "national"}
     children = (
@@ -210,6 +209,7 @@ def _lists(con, params: dict, year: int, period_end: date) -> dict:
         "and (($level = 'region' and buyer_region_code = $code) "
         "or ($level = 'departement' and buyer_departement_code = $code)) "
         "and contracts >= $min_contracts "
+        "and social_gap_points > 0 "  # a buyer that met the target is not "far from" it
         "order by social_gap_points desc, contracts desc, buyer_siret limit $listed",
         {**params, "year": year, "min_contracts": MIN_BUYER_CONTRACTS, "listed": LISTED},
     )
@@ -379,8 +379,11 @@ def _environment() -> Environment:
         points=points_fr,
         gap=gap_fr,
         month=lambda d: f"{d:%m/%Y}" if d else "–",
+        month_long=month_long_fr,
+        outcome=lambda o: OUTCOMES_FR.get(o, o or "–"),
+        month_name=lambda d: month_long_fr(d, year=False),
         plural=lambda n, one, many: one if (n or 0) <= 1 else many,
-        category=lambda c: CATEGORY_LABELS.get(c, c or "–"),
+        category=category_fr,
         day=lambda d: f"{d:%d/%m/%Y}" if d else "–",
         date_fr=date_fr,
         trend=trend_fr,
@@ -452,7 +455,9 @@ def write_report(
 ) -> dict[str, Path]:
     """Write one territory's report (and its key figures; a PDF when asked and possible)."""
     if not paths.published_db.exists():
-        raise ReportError(f"no published database at {paths.published_db}: run the pipeline first")
+        raise ReportError(
+            f"pas de base publiée à {paths.published_db} : lancez d'abord le traitement"
+        )
     folder = paths.reports / "regionaux"
     folder.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(paths.published_db), read_only=True) as con:
@@ -462,9 +467,14 @@ def write_report(
     figures = folder / f"{request.stem}.json"
     _write_atomically(figures, json.dumps(key_figures(data), ensure_ascii=False, indent=2))
     written = {"html": html, "figures": figures}
+    # a PDF of an earlier run would contradict the new HTML beside it (also when this one
+    # cannot be printed)
+    (folder / f"{request.stem}.pdf").unlink(missing_ok=True)
     if pdf:
         browser = chromium()
         if browser is None:
-            raise ReportError("no Chromium found for the PDF (install the chromium package)")
+            raise ReportError(
+                "Chromium introuvable pour écrire le PDF (installez le paquet chromium)"
+            )
         written["pdf"] = print_pdf(html, folder / f"{request.stem}.pdf", browser)
     return written

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from pipelines.common.formatting import THIN_SPACE, number_fr, percent_fr
+from pipelines.publishing.label_placement import Box, place_labels
 
 SOCIAL_COLOUR, ENVIRONMENTAL_COLOUR = "#b5476b", "#2e7d5b"  # the site's --social and --env
 INK, MUTED, GRID = "#1f2328", "#59636e", "#e5e5e5"
@@ -273,6 +274,30 @@ def _target_lines(shares: Frame) -> list[str]:
     return parts
 
 
+def _share_labels(shares: Frame, requests: list[tuple]) -> list[str]:
+    """The value labels of the shares panel (series, point, text, the series' points), each
+    where it crosses no line, target, marker nor other label (label_placement.py); social to
+    the left of its point first, environmental to the right."""
+    segments = [((shares.left, shares.y(s.target)), (shares.right, shares.y(s.target)))
+                for s in SERIES]  # fmt: skip
+    for points in {id(r[3]): r[3] for r in requests}.values():
+        drawn = [p for p in points if p is not None]
+        segments += list(zip(drawn, drawn[1:], strict=False))
+    markers = [Box(x - 7, y - 7, x + 7, y + 7) for _, (x, y), _, _ in requests]
+    bounds = Box(shares.left, shares.top - 10, shares.right + 4, shares.bottom + 2)
+    placed = place_labels(
+        [(point, text, series is SERIES[0]) for series, point, text, _ in requests],
+        segments,
+        markers,
+        bounds,
+    )
+    return [
+        _label(spot.x, spot.y, text, text_anchor=spot.anchor, fill=series.colour,
+               font_weight=600)
+        for (series, _, text, _), spot in zip(requests, placed, strict=True)
+    ]  # fmt: skip
+
+
 def trend_svg(rows: list[dict], title: str, chart_id: str = "chart-trend") -> Markup:
     """A territory's social and environmental shares by year (pnad_shares rows, in year order)
     against the 30 % and 100 % targets, each point labelled; below, the completeness of the
@@ -290,13 +315,13 @@ def trend_svg(rows: list[dict], title: str, chart_id: str = "chart-trend") -> Ma
                        "déclaré « oui » ou « non »)", fill=MUTED, font_size=11))  # fmt: skip
     parts += _y_axis(completeness, (0, 50, 100), None)
     parts += _year_labels(completeness, rows)
-    lines, markers, labels = [], [], []
-    # environmental drawn first: where both shares are equal, the social circle shows inside
-    # the larger environmental diamond
+    lines, markers, requests = [], [], []
+    # environmental drawn first, its line wider: where both series have the same value, the
+    # social line shows inside the environmental one and the social circle inside the diamond
     for index, series in reversed(list(enumerate(SERIES))):
         for frame, column, size, width in (
-            (shares, f"{series.kind}_share", 5, 2.5),
-            (completeness, f"{series.kind}_completeness", 3.5, 1.5),
+            (shares, f"{series.kind}_share", 5, 2.5 + 2 * index),
+            (completeness, f"{series.kind}_completeness", 3.5, 1.5 + 2 * index),
         ):
             points = [
                 _point(frame, i, len(rows), _value(row, column)) for i, row in enumerate(rows)
@@ -310,14 +335,9 @@ def trend_svg(rows: list[dict], title: str, chart_id: str = "chart-trend") -> Ma
                 tip = f"{series.label}, {what} {row['year']} : {text}"
                 markers.append(_marker(series, *point, size, bool(row.get("is_provisional")), tip))
                 if frame is shares:
-                    # social to the left of its point, environmental to the right: the two
-                    # labels of a year never overlap, whatever their values
-                    left = index == 0
-                    labels.append(_label(point[0] + (-9 if left else 9), point[1] + 4, text,
-                                         text_anchor="end" if left else "start",
-                                         fill=series.colour, font_weight=600))  # fmt: skip
+                    requests.append((series, point, text, points))
     # labels last, over every line and marker
-    parts += lines + markers + labels
+    parts += lines + markers + _share_labels(shares, requests)
     description = " ".join(
         ["Graphique en courbes par année de notification, de 0 à 100 %."]
         + [

@@ -229,19 +229,22 @@ def lookup_sirets(
     pending, cached, invalid = _pending(con, sirets, limit)
     counts = {"asked": 0, "found": 0, "not_found": 0, "failed": 0, "cached_before": len(cached)}
     if invalid:
-        log(f"SIRENE: {invalid} invalid SIRET(s) skipped")
+        log(f"SIRENE : {invalid} SIRET non valide(s) ignoré(s)")
     if not pending:
-        log(f"SIRENE: nothing to ask ({len(cached)} already cached)")
+        log(f"SIRENE : rien à demander ({len(cached)} déjà en cache)")
         return counts
 
     session = session or make_session()
     limiter = RateLimiter(max_per_second)
     url = f"{api_base()}/search"
     in_a_row = 0
-    log(f"SIRENE: asking the API for {len(pending)} SIRET(s), {len(cached)} already cached")
+    log(f"SIRENE : {len(pending)} SIRET demandé(s) à l'API, {len(cached)} déjà en cache")
     for number, siret in enumerate(pending, start=1):
         if in_a_row >= MAX_CONSECUTIVE_FAILURES:
-            log(f"SIRENE: {in_a_row} failures in a row, stopping; the rest waits for the next run")
+            log(
+                f"SIRENE : {in_a_row} échecs de suite, arrêt ; le reste attend la prochaine "
+                "exécution"
+            )
             break
         limiter.wait()
         counts["asked"] += 1
@@ -258,23 +261,23 @@ def lookup_sirets(
             # would only wait out the same retries again. They are asked on the next run.
             counts["failed"] += 1
             reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
-            log(f"SIRENE: unreachable ({reason}); the {len(pending) - number} other(s) wait")
+            log(f"SIRENE : injoignable ({reason}) ; les {len(pending) - number} autre(s) attendent")
             break
         except (requests.RequestException, ValueError) as error:
             counts["failed"] += 1
             in_a_row += 1
             reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
-            log(f"SIRENE: {siret} failed ({reason})")
+            log(f"SIRENE : échec pour {siret} ({reason})")
             continue
         in_a_row = 0
         row = _cache_row(siret, match, status)
         con.execute(INSERT_ROW, row)  # one row at a time: an interrupted run keeps its answers
         counts["found" if match else "not_found"] += 1
         if number % 100 == 0:
-            log(f"SIRENE: {number}/{len(pending)} asked")
+            log(f"SIRENE : {number}/{len(pending)} demandé(s)")
     log(
-        "SIRENE: asked {asked}, found {found}, not found {not_found}, failed {failed}, "
-        "cached before {cached_before}".format(**counts)
+        "SIRENE : {asked} demandé(s), {found} trouvé(s), {not_found} introuvable(s), "
+        "{failed} échec(s), {cached_before} déjà en cache".format(**counts)
     )
     return counts
 

@@ -48,7 +48,8 @@ def build_reference(
         "reference/ref_communes",
         communes,
         "reference/ref_communes_empty",
-        "commune table not downloaded: territories use the built-in départements",
+        "table des communes non téléchargée : les territoires viennent des départements "
+        "intégrés au projet",
     )
     _use_reference(
         con,
@@ -56,8 +57,8 @@ def build_reference(
         "reference/ref_postal_code_exceptions_laposte",
         postal,
         None,
-        "La Poste table not downloaded: built-in exceptions (La Poste 2023-12 x "
-        "INSEE COG 2025) used",
+        "table de La Poste non téléchargée : exceptions intégrées au projet utilisées "
+        "(La Poste 2023-12 × COG INSEE 2025)",
     )
     _record_outlines(con, paths)
     return {table: table_count(con, table) for table in (*REFERENCE_TABLES, "ref_communes")}
@@ -78,7 +79,8 @@ def _record_outlines(con: duckdb.DuckDBPyConnection, paths: PnadPaths | None) ->
         return
     con.execute(
         "insert into reference_status values ('departement_outlines', 'built-in', null, null, "
-        "null, null, 'département outlines not downloaded: the dashboard draws a tile grid')"
+        "null, null, 'contours des départements non téléchargés : le tableau de bord dessine "
+        "une grille de tuiles')"
     )
 
 
@@ -124,11 +126,14 @@ def _use_reference(
                     },
                 )
                 return
-            problem = f"downloaded file {landed['file']} gave no row: built-in table used"
+            problem = (
+                f"le fichier téléchargé {landed['file']} ne donne aucune ligne : table intégrée "
+                "au projet utilisée"
+            )
         except duckdb.Error as error:
             problem = (
-                f"downloaded file {landed['file']} unreadable "
-                f"({str(error).splitlines()[0][:160]}): built-in table used"
+                f"fichier téléchargé {landed['file']} illisible "
+                f"({str(error).splitlines()[0][:160]}) : table intégrée au projet utilisée"
             )
         csv_name = REFERENCE_TABLES.get(table)
         if csv_name:  # put the built-in table back
