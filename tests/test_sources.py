@@ -208,7 +208,7 @@ def test_user_file_overrides_and_disables_sources(pnad_paths):
         ('[sources.x]\nkind = "url"\n', "url demande `url`"),
         (
             '[sources.x]\nkind = "url"\nurl = "http://a"\ncolour = "red"\n',
-            "réglage\\(s\\) inconnu\\(s\\) colour",
+            "sources.x.colour : clé inconnue",
         ),
         ("[sources.x\n", "sources.toml"),
     ],

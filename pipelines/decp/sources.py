@@ -9,19 +9,28 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import requests
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from pipelines.common.download import FetchResult, Previous, fetch, make_session
 from pipelines.common.formatting import OUTCOMES_FR
 from pipelines.common.paths import PnadPaths
 from pipelines.common.personal_data import personal_columns
 from pipelines.common.progress import DownloadProgress
+from pipelines.common.settings import SettingsError, read_toml, validate
 from pipelines.decp.formats import DamagedGzipError, read_head
 from pipelines.decp.landing import copy_atomically, is_data_file, sha256_of
 
@@ -72,69 +81,106 @@ def datagouv_api() -> str:
     return os.environ.get("PNAD_DATAGOUV_API", "https://www.data.gouv.fr/api").rstrip("/")
 
 
+class SourceSettings(BaseModel):
+    """One ``[sources.NAME]`` table of sources.toml, checked key by key (mistakes said in French
+    with the file and the key)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    title: str = ""
+    enabled: StrictBool = True
+    resource_id: str | None = None
+    dataset: str | None = None
+    url: str | None = None
+    path: str | None = None
+    formats: list[str] = []
+    suffix: str = ".json"
+    publishes: str | None = None
+    keep_releases: StrictInt = 2
+    shrink_guard: StrictFloat | StrictInt = 0.9
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in KINDS:
+            raise ValueError(f"kind doit valoir l'un de {', '.join(KINDS)}")
+        return kind
+
+    @field_validator("publishes")
+    @classmethod
+    def _known_publishing(cls, publishes: str | None) -> str | None:
+        if publishes is not None and publishes not in PUBLISHES:
+            raise ValueError(
+                "publishes vaut « snapshot » (chaque publication remplace la précédente) ou "
+                "« incremental » (chaque fichier s'ajoute)"
+            )
+        return publishes
+
+    @field_validator("keep_releases")
+    @classmethod
+    def _some_kept(cls, keep: int) -> int:
+        if keep < 1:
+            raise ValueError(
+                "keep_releases est un nombre entier de publications gardées, au moins 1"
+            )
+        return keep
+
+    @field_validator("shrink_guard")
+    @classmethod
+    def _a_share(cls, guard: float) -> float:
+        if not 0 <= guard <= 1:
+            raise ValueError(
+                "shrink_guard est une part entre 0 et 1 des enregistrements de la publication "
+                "précédente (0,9 : moins de 90 % met la nouvelle de côté)"
+            )
+        return guard
+
+    @model_validator(mode="after")
+    def _where_to_fetch(self) -> SourceSettings:
+        required = REQUIRED_BY_KIND[self.kind]
+        if not getattr(self, required):
+            raise ValueError(f"{self.kind} demande `{required}`")
+        return self
+
+
+# What each kind of source needs to say where to fetch.
+REQUIRED_BY_KIND = {
+    "datagouv_resource": "resource_id",
+    "datagouv_dataset": "dataset",
+    "url": "url",
+    "local_folder": "path",
+}
+
+
 def load_sources(paths: PnadPaths, section: str = "sources") -> list[Source]:
     """Shipped sources, with those of ``$PNAD_HOME/sources.toml`` replacing same-named ones.
     ``section`` "sources" holds the DECP sources, "reference" the reference tables (INSEE
     communes, La Poste postal codes)."""
-    tables: dict[str, dict] = {}
+    tables: dict[str, tuple[dict, Path]] = {}
     for file in (SHIPPED_SOURCES, paths.home / "sources.toml"):
         if file.exists():
             try:
-                content = tomllib.loads(file.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as error:
-                raise SourceConfigError(f"{file}: {error}") from error
-            tables.update(content.get(section, {}))
+                content = read_toml(file)
+            except SettingsError as error:
+                raise SourceConfigError(str(error)) from None
+            tables.update((name, (table, file)) for name, table in content.get(section, {}).items())
     sources = []
-    for name, table in tables.items():
+    for name, (table, file) in tables.items():
         if not NAME.match(name):
             raise SourceConfigError(
-                f"nom de source {name!r} : lettres minuscules, chiffres et _ seulement"
+                f"{file} : nom de source {name!r} : lettres minuscules, chiffres et _ seulement"
             )
-        kind = table.get("kind")
-        if kind not in KINDS:
-            raise SourceConfigError(f"source {name} : kind doit valoir l'un de {', '.join(KINDS)}")
-        required = {
-            "datagouv_resource": "resource_id",
-            "datagouv_dataset": "dataset",
-            "url": "url",
-            "local_folder": "path",
-        }[kind]
-        if not table.get(required):
-            raise SourceConfigError(f"source {name} : {kind} demande `{required}`")
-        known = set(Source.__dataclass_fields__) - {"name"}
-        unknown = set(table) - known
-        if unknown:
-            raise SourceConfigError(
-                f"source {name} : réglage(s) inconnu(s) {', '.join(sorted(unknown))}"
-            )
-        _check_publishing(name, table)
-        values = {**table, "formats": tuple(table.get("formats", ()))}
-        values.setdefault("publishes", DEFAULT_PUBLISHES[kind])
+        try:
+            settings = validate(SourceSettings, table, str(file), f"{section}.{name}")
+        except SettingsError as error:
+            raise SourceConfigError(str(error)) from None
+        values = settings.model_dump()
+        values["formats"] = tuple(values["formats"])
+        values["shrink_guard"] = float(values["shrink_guard"])
+        values["publishes"] = values["publishes"] or DEFAULT_PUBLISHES[settings.kind]
         sources.append(Source(name=name, **values))
     return sources
-
-
-def _check_publishing(name: str, table: dict) -> None:
-    """How a source publishes, its retention and its shrink guard: refused in French when
-    wrong."""
-    publishes = table.get("publishes", "incremental")
-    if publishes not in PUBLISHES:
-        raise SourceConfigError(
-            f"source {name} : publishes vaut « snapshot » (chaque publication remplace la "
-            f"précédente) ou « incremental » (chaque fichier s'ajoute), pas {publishes!r}"
-        )
-    keep = table.get("keep_releases", 2)
-    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
-        raise SourceConfigError(
-            f"source {name} : keep_releases est un nombre entier de publications gardées, au "
-            f"moins 1 (pas {keep!r})"
-        )
-    guard = table.get("shrink_guard", 0.9)
-    if isinstance(guard, bool) or not isinstance(guard, int | float) or not 0 <= guard <= 1:
-        raise SourceConfigError(
-            f"source {name} : shrink_guard est une part entre 0 et 1 des enregistrements de la "
-            f"publication précédente (0,9 : moins de 90 % met la nouvelle de côté), pas {guard!r}"
-        )
 
 
 def _last_success(
