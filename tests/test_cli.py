@@ -377,6 +377,7 @@ def test_ingest_reports_unreadable_files_and_keeps_original_names(tmp_path):
         ]
 
 
+@pytest.mark.slow  # left out of the default run (CI time): pytest -m slow
 def test_a_file_that_crashes_the_reader_is_set_aside_when_it_crashes_alone(tmp_path):
     # 100 000 nested objects in a record: DuckDB's JSON reader (1.5) dies on it with a
     # segmentation fault, which no Python code can catch. The process must not die on every run

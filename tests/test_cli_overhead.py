@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipelines.common import warehouse
 from pipelines.common.paths import PnadPaths
@@ -135,6 +136,7 @@ def _published(home: Path) -> tuple:
         ).fetchone()
 
 
+@pytest.mark.slow  # left out of the default run (CI time): pytest -m slow
 def test_nothing_new_keeps_the_pages_and_a_new_file_rewrites_them(tmp_path):
     from pipelines.demo.generator import generate_demo
 

@@ -203,6 +203,7 @@ def test_a_good_file_killed_twice_while_parsing_is_read_alone_then_kept(tmp_path
         assert retry_files(con, paths, [file_id]) == 0  # parsed: nothing to read again
 
 
+@pytest.mark.slow  # left out of the default run (CI time): pytest -m slow
 def test_a_file_that_runs_the_child_out_of_memory_is_set_aside_and_can_be_retried(tmp_path):
     home = tmp_path / "home"
     good = tmp_path / "good.json"
@@ -302,6 +303,7 @@ def test_a_file_with_a_name_that_is_not_utf8_in_the_landing_zone_is_set_aside(pn
     ]
 
 
+@pytest.mark.slow  # left out of the default run (CI time): pytest -m slow
 def test_a_demo_with_another_seed_replaces_the_earlier_demo_exports(tmp_path):
     from pipelines.facilitators.loading import file_id_of
 

@@ -215,6 +215,7 @@ def test_status_of_a_stale_install(healthy_home):
     assert _freshness(published, refreshed, datetime(2026, 12, 4, 13, 0), settings) == "périmée"
 
 
+@pytest.mark.slow  # left out of the default run (CI time): pytest -m slow
 def test_status_of_a_failing_install(tmp_path):
     home = tmp_path / "failing"
     assert pnad("demo", "--size", "300", "--quiet", home=home).returncode == 0

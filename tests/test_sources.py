@@ -219,6 +219,7 @@ def test_invalid_configuration_is_named(pnad_paths, content, message):
         load_sources(pnad_paths)
 
 
+@pytest.mark.slow  # left out of the default run (CI time): pytest -m slow
 def test_pnad_run_end_to_end_against_the_local_api(datagouv, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
