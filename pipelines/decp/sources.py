@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -53,30 +52,6 @@ class SourceConfigError(ValueError):
     """The sources file is invalid (the message names the source and the problem)."""
 
 
-@dataclass(frozen=True)
-class Source:
-    name: str
-    kind: str
-    title: str = ""
-    enabled: bool = True
-    resource_id: str | None = None
-    dataset: str | None = None
-    url: str | None = None
-    path: str | None = None
-    formats: tuple[str, ...] = ()
-    suffix: str = ".json"
-    # "snapshot": each release replaces the previous one of its resource whole (releases.py);
-    # "incremental": each file adds publications. Default: DEFAULT_PUBLISHES by kind.
-    publishes: str | None = None
-    keep_releases: int = 2  # snapshot: raw release files kept (the one in use always is)
-    shrink_guard: float = 0.9  # snapshot: fewer usable records than this share of the
-    # previous release's, and the new release is quarantined
-
-    @property
-    def is_snapshot(self) -> bool:
-        return (self.publishes or DEFAULT_PUBLISHES[self.kind]) == "snapshot"
-
-
 def datagouv_api() -> str:
     return os.environ.get("PNAD_DATAGOUV_API", "https://www.data.gouv.fr/api").rstrip("/")
 
@@ -94,10 +69,14 @@ class SourceSettings(BaseModel):
     dataset: str | None = None
     url: str | None = None
     path: str | None = None
-    formats: list[str] = []
+    formats: tuple[str, ...] = ()
     suffix: str = ".json"
+    # "snapshot": each release replaces the previous one of its resource whole (releases.py);
+    # "incremental": each file adds publications. Default: DEFAULT_PUBLISHES by kind.
     publishes: str | None = None
-    keep_releases: StrictInt = 2
+    keep_releases: StrictInt = 2  # snapshot: raw release files kept (the one in use always is)
+    # snapshot: fewer usable records than this share of the previous release's, and the new
+    # release is quarantined
     shrink_guard: StrictFloat | StrictInt = 0.9
 
     @field_validator("kind")
@@ -144,6 +123,18 @@ class SourceSettings(BaseModel):
         return self
 
 
+class Source(SourceSettings):
+    """A configured source: its settings under its name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+
+    @property
+    def is_snapshot(self) -> bool:
+        return (self.publishes or DEFAULT_PUBLISHES[self.kind]) == "snapshot"
+
+
 # What each kind of source needs to say where to fetch.
 REQUIRED_BY_KIND = {
     "datagouv_resource": "resource_id",
@@ -175,11 +166,8 @@ def load_sources(paths: PnadPaths, section: str = "sources") -> list[Source]:
             settings = validate(SourceSettings, table, str(file), f"{section}.{name}")
         except SettingsError as error:
             raise SourceConfigError(str(error)) from None
-        values = settings.model_dump()
-        values["formats"] = tuple(values["formats"])
-        values["shrink_guard"] = float(values["shrink_guard"])
-        values["publishes"] = values["publishes"] or DEFAULT_PUBLISHES[settings.kind]
-        sources.append(Source(name=name, **values))
+        publishes = settings.publishes or DEFAULT_PUBLISHES[settings.kind]
+        sources.append(Source(name=name, **{**settings.model_dump(), "publishes": publishes}))
     return sources
 
 
