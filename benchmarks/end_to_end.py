@@ -143,6 +143,8 @@ def step_times(home: Path, command_started: float) -> dict:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     data = json.loads(out.stdout.strip().splitlines()[-1])
+    if data["run_start"] < command_started:  # nothing new: the refresh stopped before Dagster
+        return {"no Dagster run (nothing new)": 0.0}
     return {"before the run": data["run_start"] - command_started, **data["steps"]}
 
 

@@ -40,6 +40,11 @@ def pytest_configure(config: pytest.Config) -> None:
     explicitly resolves to a throw-away data root (and its own Dagster instance under it)."""
     os.environ["PNAD_HOME"] = tempfile.mkdtemp(prefix="pnad-tests-")
     os.environ.pop("DAGSTER_HOME", None)
+    # The tests' `pnad` subprocesses write bytecode and reuse it, even where the shell sets
+    # PYTHONDONTWRITEBYTECODE (as on the CI machine): each would otherwise compile dagster and
+    # pandas from source, seconds per command. (uv's compile-bytecode setting did it at install
+    # but made every `uv run` compile the whole environment again: uv issue 12202.)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     config.stash[PROJECT_STATE] = _project_state()
 
 

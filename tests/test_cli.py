@@ -165,6 +165,28 @@ def test_demo_writes_the_database_and_the_page(demo_home):
     assert "Suivi du PNAD" in page and 'id="table-national"' in page
 
 
+def test_a_refresh_with_nothing_new_stops_before_dagster(demo_home):
+    """Issue 18: nothing new costs a process start, not a Dagster run; the publication stays."""
+    first = pnad("refresh", "--quiet", home=demo_home)  # whatever earlier tests changed
+    assert first.returncode == 0, first.stderr[-2000:]
+    current = os.readlink(demo_home / "publications" / "current")
+    second = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pipelines.cli.main", "refresh"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PNAD_HOME": str(demo_home)},
+        timeout=120,
+    )
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.stdout.startswith("rien de nouveau depuis la mise à jour du ")
+    assert "contrats distincts : 2" in second.stdout  # the summary of the publication in use
+    modules = {line.rsplit("|", 1)[1].strip() for line in second.stderr.splitlines() if "|" in line}
+    assert "dagster" not in modules
+    assert os.readlink(demo_home / "publications" / "current") == current
+    forced = pnad("refresh", "--force", "--quiet", home=demo_home)
+    assert forced.returncode == 0 and not forced.stdout.startswith("rien de nouveau")
+
+
 def test_demo_buyers_have_names_in_every_list(demo_home):
     """Names from SIRENE (the demo's stock file) on every buyer a coordinator reads about: the
     contracts, the buyers' list of a report and of a territory page."""

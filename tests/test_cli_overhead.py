@@ -145,7 +145,7 @@ def test_nothing_new_keeps_the_pages_and_a_new_file_rewrites_them(tmp_path):
     index = (home / "reports" / "index.html").resolve()
     index_inode = index.stat().st_ino  # the publication is pruned later
     before = _published(home)
-    _pnad("refresh", home=home)
+    _pnad("refresh", "--force", home=home)  # through Dagster, with nothing new
     kept = (home / "reports" / "index.html").resolve()
     assert kept != index  # a new publication...
     assert kept.stat().st_ino == index_inode  # ...whose pages were kept, not rewritten
@@ -156,3 +156,74 @@ def test_nothing_new_keeps_the_pages_and_a_new_file_rewrites_them(tmp_path):
     rewritten = (home / "reports" / "index.html").resolve()
     assert rewritten.stat().st_ino != index_inode
     assert _published(home)[0][0] > before[0][0]
+
+
+def _recorded_install(tmp_path: Path) -> PnadPaths:
+    """A data root as a successful refresh leaves it: raw files, a drop folder, the working and
+    published databases, and the refresh's stamp recorded."""
+    from pipelines.service import unchanged
+
+    paths = PnadPaths.resolve(tmp_path / "home").ensure()
+    (paths.raw / "local").mkdir()
+    (paths.raw / "local" / "decp.json").write_text('{"marches": []}', encoding="utf-8")
+    paths.facilitator_drop.mkdir()
+    duckdb.connect(str(paths.work_db)).close()
+    duckdb.connect(str(paths.published_db)).close()
+    assert unchanged.record(paths, unchanged.inputs_listing(paths))
+    assert unchanged.last_unchanged(paths) is not None
+    return paths
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a new raw file",
+        "a raw file written again",
+        "an export dropped",
+        "the working database written",
+        "a settings file",
+        "another day",
+        "another memory setting",
+    ],
+)
+def test_a_refresh_is_skipped_only_when_nothing_it_reads_changed(tmp_path, monkeypatch, change):
+    from pipelines.service import unchanged
+
+    paths = _recorded_install(tmp_path)
+    raw_file = paths.raw / "local" / "decp.json"
+    if change == "a new raw file":
+        (paths.raw / "local" / "decp2.json").write_text("{}", encoding="utf-8")
+    elif change == "a raw file written again":  # same size, later time
+        time.sleep(0.01)
+        raw_file.write_text('{"marches": {}}', encoding="utf-8")
+    elif change == "an export dropped":
+        (paths.facilitator_drop / "abc").mkdir()
+        (paths.facilitator_drop / "abc" / "heures.csv").write_text("a;b\n", encoding="utf-8")
+    elif change == "the working database written":
+        with duckdb.connect(str(paths.work_db)) as con:
+            con.execute("create table withdrawn as select 1 as export_id")
+    elif change == "a settings file":
+        (paths.home / "sources.toml").write_text("[sources]\n", encoding="utf-8")
+    elif change == "another day":
+        from datetime import datetime
+
+        monkeypatch.setattr(unchanged, "paris_now", lambda: datetime(2099, 1, 2, 6, 0))
+    elif change == "another memory setting":
+        monkeypatch.setenv("PNAD_DUCKDB_MEMORY", "1GB")
+    assert unchanged.last_unchanged(paths) is None
+
+
+def test_a_file_arriving_during_a_refresh_is_not_skipped_by_the_next(tmp_path):
+    from pipelines.service import unchanged
+
+    paths = _recorded_install(tmp_path)
+    before = unchanged.inputs_listing(paths)
+    (paths.raw / "local" / "late.json").write_text("{}", encoding="utf-8")  # while it ran
+    assert not unchanged.record(paths, before)
+    assert unchanged.last_unchanged(paths) is None
+    # files the run itself removed (a release pruned) do not prevent the record
+    (paths.raw / "local" / "late.json").unlink()
+    before = unchanged.inputs_listing(paths)
+    (paths.raw / "local" / "decp.json").unlink()
+    assert unchanged.record(paths, before)
+    assert unchanged.last_unchanged(paths) is not None

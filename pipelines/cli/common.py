@@ -75,11 +75,14 @@ def run_refresh(
     from pipelines.cli.run_messages import french_console
     from pipelines.common.progress import show_progress_in_terminal
     from pipelines.definitions import defs
+    from pipelines.service import unchanged
     from pipelines.service.alerts import record_failure
     from pipelines.service.runs import fail_dead_runs, worker_tags
 
     if not quiet:
         show_progress_in_terminal()  # downloads and parses draw a bar when stderr is a terminal
+    before = unchanged.inputs_listing(paths)
+    unchanged.forget(paths)  # a run that dies leaves no stamp behind
     job = defs().resolve_job_def(job_name)
     with dg.DagsterInstance.get() as instance, french_console(instance, quiet) as loggers:
         fail_dead_runs(instance, lambda message: print(f"pnad : {message}", file=sys.stderr), paths)
@@ -91,6 +94,7 @@ def run_refresh(
             instance=instance, run_config=run_config, raise_on_error=False, tags=worker_tags()
         )
     if result.success:
+        unchanged.record(paths, before)  # a `pnad refresh` with nothing new then stops at once
         return result.run_id
     failures = [
         f"étape {event.step_key} : {_root_cause(event.step_failure_data.error)}"
