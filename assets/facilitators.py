@@ -12,7 +12,7 @@ from assets.resources import PnadDuckDBResource
 from pipelines.common import derived
 from pipelines.common.paths import PnadPaths
 from pipelines.common.sql import run_sql, table_count
-from pipelines.decp.landing import folder_fingerprint
+from pipelines.decp.landing import arrived_since
 from pipelines.facilitators.build import build_facilitator_hours, build_facilitator_links
 from pipelines.facilitators.loading import load_pending_exports
 from pipelines.facilitators.reading import is_export_name
@@ -225,9 +225,8 @@ def check_consistency_facilitator_hours_add_up(
     default_status=dg.DefaultSensorStatus(jobs.AUTOMATION.value),
 )
 def facilitator_exports_sensor(context: dg.SensorEvaluationContext):
-    fingerprint = folder_fingerprint(PnadPaths.resolve().facilitator_drop, is_export_name)
-    if fingerprint == context.cursor or (context.cursor is None and fingerprint.startswith("0:")):
-        context.update_cursor(fingerprint)
-        return dg.SkipReason("no new export under facilitateurs/")
-    context.update_cursor(fingerprint)
-    return dg.RunRequest(run_key=f"facilitateurs:{fingerprint}")
+    arrival = arrived_since(PnadPaths.resolve().facilitator_drop, is_export_name, context.cursor)
+    if arrival is None:
+        return dg.SkipReason("aucun export nouveau sous facilitateurs/")
+    context.update_cursor(str(arrival))
+    return dg.RunRequest(run_key=f"facilitateurs:{arrival}")

@@ -165,3 +165,16 @@ def test_bad_sources_never_stop_the_good_one(server, pnad_paths, monkeypatch):
     assert (pnad_paths.raw / "good").is_dir() and len(
         list((pnad_paths.raw / "good").iterdir())
     ) == 1
+
+
+def test_a_source_failing_every_day_keeps_only_its_latest_bodies_in_quarantine(server, tmp_path):
+    """An error page received every morning for months does not fill the disk: the five latest
+    bodies stay for the operator to look at, the newest among them."""
+    from pipelines.common.download import QUARANTINE_KEEP
+
+    received = [get(server, "/no-doctype.json", tmp_path)[0] for _ in range(QUARANTINE_KEEP + 3)]
+    assert {r.outcome for r in received} == {"quarantined"}
+    kept = sorted((tmp_path / "quarantine").iterdir())
+    assert len(kept) == QUARANTINE_KEEP == 5
+    assert received[-1].path in kept and received[0].path not in kept
+    assert kept[-1].read_bytes().startswith(b"<head><title>Erreur 500")

@@ -331,3 +331,34 @@ def test_a_real_data_economie_export_republished_with_rows_withdrawn(
     (clean.raw / "local" / "export.csv").write_bytes(second)
     build_and_publish(clean, "clean")
     assert figures(pnad_paths) == figures(clean)
+
+
+def test_the_raw_files_sensor_wakes_for_files_that_arrive_not_for_releases_pruned(pnad_paths):
+    """The refresh prunes old releases: that removal must not start another (empty) refresh the
+    next time the daemon looks, while any file that arrives does, even one copied with its old
+    modification time (cp -p, rsync -t)."""
+    import dagster as dg
+
+    from assets.decp.landing import raw_files_sensor
+
+    def looks(cursor):
+        context = dg.build_sensor_context(cursor=cursor)
+        return raw_files_sensor(context), context.cursor
+
+    folder = pnad_paths.raw / "decp_consolidated"
+    folder.mkdir()
+    (folder / "decp-001.json").write_bytes(release(marche("S1")))
+    first, cursor = looks(None)
+    assert isinstance(first, dg.RunRequest)
+    assert isinstance(looks(cursor)[0], dg.SkipReason)
+    (folder / "decp-002.json").write_bytes(release(marche("S1"), marche("S2")))
+    second, cursor = looks(cursor)
+    assert isinstance(second, dg.RunRequest)
+    (folder / "decp-001.json").unlink()  # pruned by the refresh
+    assert isinstance(looks(cursor)[0], dg.SkipReason)
+    old = folder / "decp-000.json"
+    old.write_bytes(release(marche("S0")))
+    os.utime(old, ns=(1_600_000_000_000_000_000,) * 2)  # an old modification time, kept
+    assert isinstance(looks(cursor)[0], dg.RunRequest)
+    # a cursor of the earlier release (count:size:newest) makes it look once more
+    assert isinstance(looks("2:120:1700000000")[0], dg.RunRequest)

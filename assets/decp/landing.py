@@ -9,7 +9,7 @@ from assets._wiring import OWNERS, WRITER_POOL, table_spec
 from assets.resources import PnadDuckDBResource
 from pipelines.common.formatting import OUTCOMES_FR
 from pipelines.common.paths import PnadPaths
-from pipelines.decp.landing import folder_fingerprint, is_data_file, register_raw_files
+from pipelines.decp.landing import arrived_since, is_data_file, register_raw_files
 from pipelines.decp.sources import fetch_sources, load_sources
 
 GROUP = "decp"
@@ -92,8 +92,9 @@ def decp_raw_files(
     default_status=dg.DefaultSensorStatus(jobs.AUTOMATION.value),
 )
 def raw_files_sensor(context: dg.SensorEvaluationContext):
-    fingerprint = folder_fingerprint(PnadPaths.resolve().raw, is_data_file)
-    if fingerprint == context.cursor:
-        return dg.SkipReason("no new file under raw/")
-    context.update_cursor(fingerprint)
-    return dg.RunRequest(run_key=fingerprint)
+    # files removed (old releases pruned by the refresh itself) start nothing
+    arrival = arrived_since(PnadPaths.resolve().raw, is_data_file, context.cursor)
+    if arrival is None:
+        return dg.SkipReason("aucun fichier nouveau sous raw/")
+    context.update_cursor(str(arrival))
+    return dg.RunRequest(run_key=f"raw:{arrival}")

@@ -395,10 +395,20 @@ def _land(
     return result
 
 
+# Bodies set aside kept per quarantine folder (a source): enough to see what the server sent
+# lately; a source failing every day for months does not fill the disk.
+QUARANTINE_KEEP = 5
+
+
 def _quarantine(partial: Path, quarantine_dir: Path, name: str) -> Path:
-    """Move a received body that must not land into quarantine/, named by time and target."""
+    """Move a received body that must not land into quarantine/, named by time and target; the
+    oldest beyond QUARANTINE_KEEP are removed (the manifest keeps their reason and checksum)."""
     quarantine_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     destination = quarantine_dir / f"{stamp}_{name}"
     os.replace(partial, destination)
+    kept = sorted(quarantine_dir.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name))
+    for old in kept[:-QUARANTINE_KEEP]:
+        if old.is_file() and old != destination:
+            old.unlink()
     return destination

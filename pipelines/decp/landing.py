@@ -35,16 +35,30 @@ def is_data_file(name: str) -> bool:
     return not name.startswith((".", "_")) and Path(name).suffix.lower() in DATA_SUFFIXES
 
 
-def folder_fingerprint(folder: Path, wanted: Callable[[str], bool]) -> str:
-    """Number, total size and newest change time of the wanted files under ``folder`` (cheap: no
-    read); the sensors start a run when it changes."""
-    count = size = newest = 0
+def latest_arrival(folder: Path, wanted: Callable[[str], bool]) -> int:
+    """When the last wanted file under ``folder`` arrived or changed: the latest change time
+    (ns) of those files, 0 when there are none. Cheap (no read). A file copied, linked or moved
+    in, or written again, gets a new change time even with an old modification time (``cp -p``);
+    a file removed (an old release pruned) moves nothing: the sensors start a run only when
+    this passes their cursor."""
+    latest = 0
     if folder.exists():
         for path in folder.rglob("*"):
             if path.is_file() and wanted(path.name):
                 stat = path.stat()
-                count, size, newest = count + 1, size + stat.st_size, max(newest, stat.st_mtime_ns)
-    return f"{count}:{size}:{newest}"
+                latest = max(latest, stat.st_ctime_ns, stat.st_mtime_ns)
+    return latest
+
+
+def arrived_since(folder: Path, wanted: Callable[[str], bool], cursor: str | None) -> int | None:
+    """The latest arrival under ``folder`` when a file arrived after ``cursor`` (a sensor's
+    cursor: the latest arrival it saw, or a cursor of an earlier release), else None."""
+    latest = latest_arrival(folder, wanted)
+    try:
+        seen = int(cursor or 0)
+    except ValueError:  # an earlier release's cursor ("count:size:newest"): look again once
+        seen = 0
+    return latest if latest > seen else None
 
 
 @dataclass(frozen=True)
