@@ -217,3 +217,54 @@ def test_a_share_without_contracts_is_an_empty_cell(tmp_path):
         (2025, "national", None),
         (2026, "national", None),
     ]
+
+
+def test_a_new_publication_writes_only_what_changed_and_equals_a_fresh_write(published, tmp_path):
+    """Issue 18: one more contract in Paris rewrites Paris's files, the 2025 contracts and what
+    counts everything; the rest is the previous publication's files, linked. Every file equals
+    what a fresh write of the same database gives."""
+    first = publications.current(published) / downloads.FOLDER
+    write_decp_2022(
+        published.raw / "t" / "day2.json",
+        [marche("E", buyer=BUYER_75, place=("75001", "Code postal"), notified="2025-07-01")],
+    )
+    build_warehouse(published)
+    with warehouse.connect(published) as con:
+        publish_database(con, published, run_id="second")
+    second = publications.current(published) / downloads.FOLDER
+    assert second != first
+
+    def linked(name: str) -> bool:
+        return (first / name).stat().st_ino == (second / name).stat().st_ino
+
+    for name in (
+        "regions/84_contrats.csv",
+        "departements/74_contrats.csv",
+        "regions/84_acheteurs.csv",
+        "contracts/notification_year=2024/data_0.parquet",
+        "ref_oecp_series.csv",
+    ):
+        assert linked(name), name
+    for name in (
+        "regions/11_contrats.csv",
+        "departements/75_contrats.csv",
+        "contracts/notification_year=2025/data_0.parquet",
+        "contracts.csv",
+        "pnad_shares.parquet",
+        downloads.WORKBOOK,
+    ):
+        assert not linked(name), name
+    assert (second / "regions/11_contrats.csv").read_text(encoding="utf-8-sig").count("\n") == 3
+    fresh = tmp_path / "fresh"
+    downloads.write_downloads(published.published_db, fresh, downloads.DownloadSettings())
+    fresh_files = sorted(p.relative_to(fresh / downloads.FOLDER) for p in fresh.rglob("*.*"))
+    assert sorted(p.relative_to(second) for p in second.rglob("*.*")) == fresh_files
+    for name in fresh_files:
+        if name.suffix == ".parquet":
+            assert pd.read_parquet(second / name).equals(
+                pd.read_parquet(fresh / "telechargements" / name)
+            ), name
+        elif name.suffix != ".xlsx":
+            assert (second / name).read_bytes() == (fresh / downloads.FOLDER / name).read_bytes(), (
+                name
+            )

@@ -39,6 +39,11 @@ def string_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def quoted_identifier(name: str) -> str:
+    """A SQL identifier, quoted (names from a database's own catalogue)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def table_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """Row count of a table whose name comes from the project's own fixed list."""
     if not table.replace("_", "").isalnum():

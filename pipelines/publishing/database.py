@@ -370,7 +370,10 @@ def publish_database(
         )
         write_dictionary_markdown(folder / "dictionnaire_des_donnees.md")
         downloads.write_downloads(
-            folder / publications.DATABASE, folder, downloads.load_download_settings(paths.home)
+            folder / publications.DATABASE,
+            folder,
+            downloads.load_download_settings(paths.home),
+            previous=publications.current(paths),  # its unchanged files are linked, not written
         )
         publications.switch(paths, folder)
     except BaseException:

@@ -15,6 +15,7 @@ import json
 import math
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,15 @@ import xlsxwriter
 from pydantic import BaseModel, ConfigDict
 
 from pipelines.common.settings import load_settings
+from pipelines.common.sql import quoted_identifier as _quoted
 from pipelines.common.sql import string_literal
+from pipelines.publishing.download_reuse import (
+    HIVE_NULL,
+    DownloadReuse,
+    content,
+    rows_of,
+    writer_salt,
+)
 from pipelines.publishing.publications import DOWNLOADS
 
 FOLDER = DOWNLOADS
@@ -32,6 +41,7 @@ DATAPACKAGE = "datapackage.json"
 SETTINGS = Path(__file__).with_name("downloads.toml")
 
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+TERRITORY_CODE = re.compile(r"[0-9A-Z]{2,3}")  # a région or département code, safe in a file name
 # The indicator views of the workbook: small (a few thousand rows at most), what a ministry
 # officer or a coordinator compares in a spreadsheet.
 INDICATOR_VIEWS = (
@@ -131,26 +141,32 @@ def comment_columns(con: duckdb.DuckDBPyConnection, dictionary: list[dict[str, s
     return commented
 
 
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def write_downloads(database: Path, folder: Path, settings: DownloadSettings) -> dict[str, int]:
+def write_downloads(
+    database: Path, folder: Path, settings: DownloadSettings, previous: Path | None = None
+) -> dict[str, int]:
     """Write the downloads of the published ``database`` under ``folder/telechargements``;
-    returns the rows written per view."""
+    returns the rows written per view. ``previous`` (the publication in use) lends the files
+    whose content has not changed, hard-linked (download_reuse.py)."""
     target = folder / FOLDER
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    rows = {}
+    lent = previous / FOLDER if previous is not None else None
+    reuse = DownloadReuse(lent, target, writer_salt(settings.decimal_comma))
+    rows, whole = {}, {}
     with duckdb.connect(str(database), read_only=True) as con:
         views = published_views(con)
         for view, (_, columns) in views.items():
-            rows[view] = _write_view(con, target, view, columns, settings.decimal_comma)
+            whole[view] = reuse.fingerprint(content(con, view, [c.name for c in columns])[None])
+            rows[view] = rows_of(whole[view])
+            _write_view(con, reuse, view, columns, settings.decimal_comma, whole[view])
         for suffix, (view, *codes) in TERRITORY_EXTRACTS.items():
             if view in views:
-                _write_territory_extracts(con, target, suffix, view, views[view][1], codes)
-        write_workbook(con, target / WORKBOOK, views)
+                _write_territory_extracts(con, reuse, suffix, view, views[view][1], codes)
+        indicators = ";".join(whole[view] for view in INDICATOR_VIEWS if view in whole)
+        if not reuse.take("workbook", indicators, [WORKBOOK]):
+            write_workbook(con, target / WORKBOOK, views)
     write_datapackage(target / DATAPACKAGE, views, settings.decimal_comma)
+    reuse.save()
     return rows
 
 
@@ -175,46 +191,112 @@ CSV_OPTIONS = "format csv, delimiter ';', header true"
 
 def _write_view(
     con: duckdb.DuckDBPyConnection,
-    target: Path,
+    reuse: DownloadReuse,
     view: str,
     columns: list[Column],
     decimal_comma: bool,
-) -> int:
-    """One view as Parquet (partitioned when listed in PARTITIONED) and CSV; its row count."""
-    name = _quoted(view)
-    partition = PARTITIONED.get(view)
-    # COPY takes no bound parameter for its file: paths go in as quoted literals, names are
-    # the catalogue's identifiers (checked in published_views)
-    if partition:
+    fingerprint: str,
+) -> None:
+    """One view as Parquet (partitioned when listed in PARTITIONED) and CSV, or the previous
+    publication's files when its content is the same."""
+    target, name, partition = reuse.target, _quoted(view), PARTITIONED.get(view)
+    files = [f"{view}.csv"] if partition else [f"{view}.csv", f"{view}.parquet"]
+    if not reuse.take(view, fingerprint, files):
+        # COPY takes no bound parameter for its file: paths go in as quoted literals, names
+        # are the catalogue's identifiers (checked in published_views)
+        if not partition:
+            parquet = string_literal(str(target / f"{view}.parquet"))
+            con.execute(f"copy (select * from {name}) to {parquet} (format parquet)")  # noqa: S608
         con.execute(
-            f"copy (select * from {name}) to {string_literal(str(target / view))} "  # noqa: S608
-            f"(format parquet, partition_by ({_quoted(partition)}))"
+            f"copy ({_csv_select(view, columns, decimal_comma)}) "
+            f"to {string_literal(str(target / f'{view}.csv'))} ({CSV_OPTIONS})"
         )
-    else:
-        parquet = string_literal(str(target / f"{view}.parquet"))
-        con.execute(f"copy (select * from {name}) to {parquet} (format parquet)")  # noqa: S608
+    if partition:
+        _write_partitions(con, reuse, view, columns, partition)
+
+
+def _changed(
+    con: duckdb.DuckDBPyConnection,
+    reuse: DownloadReuse,
+    view: str,
+    columns: list[Column],
+    by: str,
+    files: Callable[[str | None], str | None],
+) -> list[str | None]:
+    """The values of column ``by`` whose rows changed since the previous publication (their
+    files are linked from it otherwise); ``files(value)`` names a value's file or folder, None
+    for a value written but never lent (not a plain code)."""
+    changed = []
+    for value, fingerprint in content(con, view, [c.name for c in columns], by).items():
+        relative = files(value)
+        key = f"{view}/{by}/{value}"
+        if relative is None or not reuse.take(key, reuse.fingerprint(fingerprint), [relative]):
+            changed.append(value)
+    # the changed values, for a filter: bound as a list, not written into the SQL
     con.execute(
-        f"copy ({_csv_select(view, columns, decimal_comma)}) "
-        f"to {string_literal(str(target / f'{view}.csv'))} ({CSV_OPTIONS})"
+        "create or replace temp table changed_values as select unnest($values::varchar[]) as v",
+        {"values": [value for value in changed if value is not None]},
     )
-    return con.execute(f"select count(*) from {name}").fetchone()[0]  # noqa: S608
+    return changed
+
+
+def _write_partitions(
+    con: duckdb.DuckDBPyConnection,
+    reuse: DownloadReuse,
+    view: str,
+    columns: list[Column],
+    partition: str,
+) -> None:
+    """``<view>/<partition>=<value>/`` Parquet folders: the changed values written (one COPY),
+    the others linked."""
+    folder = reuse.target / view
+
+    def files(value: str | None) -> str:
+        return f"{view}/{partition}={HIVE_NULL if value is None else value}"
+
+    changed = _changed(con, reuse, view, columns, partition, files)
+    if not changed:
+        return
+    column = _quoted(partition)
+    nulls = f" or {column} is null" if None in changed else ""
+    staging = reuse.target / f".{view}"
+    con.execute(
+        f"copy (select * from {_quoted(view)} where {column}::varchar in "  # noqa: S608
+        f"(select v from changed_values){nulls}) to {string_literal(str(staging))} "
+        f"(format parquet, partition_by ({column}))"
+    )
+    folder.mkdir(exist_ok=True)
+    for part in staging.iterdir():
+        part.rename(folder / part.name)
+    shutil.rmtree(staging)
 
 
 def _write_territory_extracts(
     con: duckdb.DuckDBPyConnection,
-    target: Path,
+    reuse: DownloadReuse,
     suffix: str,
     view: str,
     columns: list[Column],
     code_columns: list[str],
 ) -> None:
     """``regions/<code>_<suffix>.csv`` and ``departements/<code>_<suffix>.csv``: the view's rows
-    of each territory (one COPY per level, partitioned by the territory's code)."""
+    of each territory whose rows changed (one COPY per level, partitioned by the territory's
+    code), the others linked from the previous publication."""
+    target = reuse.target
     select = _csv_select(view, columns, decimal_comma=False)
     for level, code in zip(("regions", "departements"), code_columns, strict=True):
+
+        def files(value: str | None, level: str = level) -> str | None:
+            plain = value is not None and TERRITORY_CODE.fullmatch(value)
+            return f"{level}/{value}_{suffix}.csv" if plain else None
+
+        if not [v for v in _changed(con, reuse, view, columns, code, files) if v is not None]:
+            continue
         staging = target / f".{level}_{suffix}"
+        # catalogue names and a literal path (COPY takes no bound parameter for its file)
+        changed_rows = f"{select} where {_quoted(code)} in (select v from changed_values)"  # noqa: S608
         con.execute(
-            f"copy ({select} where {_quoted(code)} is not null) "
+            f"copy ({changed_rows}) "
             f"to {string_literal(str(staging))} "
             f"({CSV_OPTIONS}, partition_by ({_quoted(code)}), write_partition_columns true)"
         )
