@@ -6,6 +6,7 @@ alone computing the same counts from the same files (the floor) and pandas and p
     uv run python benchmarks/end_to_end.py                       # 100 k contracts, 3 runs
     uv run python benchmarks/end_to_end.py --contracts 1000000 --runs 1
     uv run python benchmarks/end_to_end.py --only full           # without the incremental cases
+    uv run python benchmarks/end_to_end.py --sizes 100000,300000,1000000 --runs 1  # how it grows
 
 Reported per case: the median wall time of each tool, the project's ratio to the floor (the
 median of the per-run ratios: each ratio compares two runs made one after the other), the peak
@@ -313,24 +314,44 @@ def print_table(rows: list[dict]) -> None:
         print("  " + ", ".join(f"{step} {seconds}" for step, seconds in steps if seconds >= 0.05))
 
 
+def print_growth(rows: list[dict], sizes: list[int]) -> None:
+    """How cost grows with size: the ratio to the floor must not grow."""
+    print("\n| contracts | project | floor | project ÷ floor | project peak memory |")
+    print("|---|---|---|---|---|")
+    for size, row in zip(sizes, rows, strict=True):
+        print(
+            f"| {size:,} | {row['project']['median_s']} s | {row['floor']['median_s']} s | "
+            f"{row['project_over_floor']} | {row['project']['peak_mb']} MB |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contracts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--region", default="84", help="the regional report's région")
     parser.add_argument("--only", choices=("full",), help="the full refresh only")
+    parser.add_argument(
+        "--sizes",
+        help="comma-separated sizes (e.g. 100000,300000,1000000): the full case at each, then "
+        "how time, memory and the ratio to the floor grow; the other cases on the last size",
+    )
     args = parser.parse_args()
-    inputs = generate("decp2022_json", args.contracts)
+    sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else [args.contracts]
     tools = available_baselines()
     warm_up()
     rows = []
-    row, home = full_case(args, inputs, tools)
-    rows.append(row)
+    for size in sizes:
+        args.contracts = size
+        row, home = full_case(args, generate("decp2022_json", size), tools)
+        rows.append(row)
+    if len(sizes) > 1:
+        print_growth(rows, sizes)
     if args.only != "full":
         rows.append(extra_case(args, home))
         rows.append(nothing_new_case(args, home))
     print_table(rows)
-    target = OUTPUT / f"end_to_end_{args.contracts}.json"
+    target = OUTPUT / f"end_to_end_{'_'.join(map(str, sizes))}.json"
     target.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
     print(f"\n{target}")
 
