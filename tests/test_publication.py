@@ -100,7 +100,7 @@ def clean_shares(tmp_path_factory) -> dict:
 # Steps of the refresh killed right after they start: parsing (nothing published yet), the
 # dashboard's pages being written, the publication itself. The contract model and the indicators
 # fail the same way as parsing: they write only the working database.
-KILLED_AT = ("decp_records", "pnad_dashboard", "published_database")
+KILLED_AT = ("decp_records", "contract_model", "pnad_dashboard", "published_database")
 
 
 @pytest.mark.parametrize("step", KILLED_AT)
