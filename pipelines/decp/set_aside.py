@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys
@@ -32,10 +31,16 @@ ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b")
 EXIT_OUT_OF_MEMORY = 3
 
 
-def _child_limits() -> None:
-    """In the child, before it runs: its address space bounded (PNAD_CHILD_MEMORY)."""
-    bound = limits().child_memory_bytes
-    resource.setrlimit(resource.RLIMIT_AS, (bound, bound))
+# The child bounds its own address space first thing, then reads the file. Not a preexec_fn:
+# Python code run between fork and exec in a process with threads (Dagster's, DuckDB's, tqdm's)
+# can deadlock the child before it even starts, and the refresh then waits for its time bound.
+CHILD_CODE = (
+    "import resource, sys\n"
+    "bound = int(sys.argv[1])\n"
+    "resource.setrlimit(resource.RLIMIT_AS, (bound, bound))\n"
+    "from pipelines.decp.set_aside import child_main\n"
+    "sys.exit(child_main(*sys.argv[2:6]))\n"
+)
 
 
 def read_alone_in_child(paths: PnadPaths, file_id: str, path: str, fmt: str) -> str | None:
@@ -43,13 +48,13 @@ def read_alone_in_child(paths: PnadPaths, file_id: str, path: str, fmt: str) -> 
     pipeline gives when it reads the file), else why it must be set aside (French)."""
     bounds = limits()
     scratch = paths.work_db.parent / "scratch" / f"alone-{os.getpid()}"
-    command = [sys.executable, "-m", "pipelines.decp.set_aside", file_id, path, fmt, str(scratch)]
+    bound = str(int(bounds.child_memory_bytes))
+    command = [sys.executable, "-c", CHILD_CODE, bound, file_id, path, fmt, str(scratch)]
     retry = f"pnad retry {file_id[:12]} le relit quand la cause est corrigée"
     try:
         done = subprocess.run(  # noqa: S603 - our own module, arguments from the database
             command,
             cwd=PROJECT_ROOT,
-            preexec_fn=_child_limits,  # noqa: PLW1509 - no thread of ours runs meanwhile
             timeout=bounds.child_seconds,
             capture_output=True,
             text=True,
@@ -189,7 +194,8 @@ def retry_files(con: duckdb.DuckDBPyConnection, paths: PnadPaths, file_ids: list
     return len(ids)
 
 
-def _child_main(file_id: str, path: str, fmt: str, scratch: str) -> int:
+def child_main(file_id: str, path: str, fmt: str, scratch: str) -> int:
+    """The child's work (CHILD_CODE): read the file alone; its exit status says how it ended."""
     from pipelines.decp.parsing import read_file_alone
 
     try:
@@ -197,7 +203,3 @@ def _child_main(file_id: str, path: str, fmt: str, scratch: str) -> int:
     except (MemoryError, duckdb.OutOfMemoryException):
         return EXIT_OUT_OF_MEMORY
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_child_main(*sys.argv[1:5]))
