@@ -23,6 +23,7 @@ from pipelines.publishing.regional_report import (
     ReportRequest,
     chromium,
     parse_month,
+    render_report,
     report_data,
     write_report,
 )
@@ -108,6 +109,31 @@ def test_a_buyer_that_met_the_target_is_not_among_the_furthest(published, tmp_pa
     assert met
     assert {b["buyer_siret"] for b in listed["buyers"]}.isdisjoint({m[0] for m in met})
     assert all(b["social_gap_points"] > 0 for b in listed["buyers"])
+
+
+def test_the_year_is_provisional_and_small_counts_flagged_as_on_the_dashboard(published, tmp_path):
+    copy = tmp_path / "pnad.duckdb"  # the module's publication stays as it is
+    shutil.copy(published.published_db, copy)
+    with duckdb.connect(str(copy)) as con:
+        # the dashboard's flag for the year (pnad_shares), whatever the report's months say:
+        # June 2024's months are long final, 2024 is made the year still filling in
+        con.execute("update store.pnad_shares set is_provisional = (year = 2024)")
+        data = report_data(con, ReportRequest("region", "84", parse_month("2024-06")))
+    assert data["current"]["is_provisional"] is True
+    html = render_report(data, None)
+    assert 'Chiffres clés 2024 <span class="badge">provisoire</span></h2>' in html
+    # the région's 2024 row counts 3 contracts by June: a small count, provisional
+    assert (
+        '<td class="text">2024 <span class="badge">faible effectif</span> '
+        '<span class="badge">provisoire</span></td><td>3</td>'
+    ) in html
+    assert "« Faible effectif » : moins de 30 contrats" in html
+    # its départements' rows carry the same badges
+    assert re.search(r"74 Haute-Savoie <span class=\"badge\">faible effectif</span> <span", html)
+    # as published (2024 final, its months too), nothing is marked provisional
+    with duckdb.connect(str(published.published_db), read_only=True) as con:
+        final = report_data(con, ReportRequest("region", "84", parse_month("2024-06")))
+    assert 'class="badge">provisoire' not in render_report(final, None)
 
 
 def test_text_from_the_data_is_escaped(published):
