@@ -3,6 +3,7 @@ run, the Dagster partitions and schedule, the CLI, the PDF and a real browser.""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -214,6 +215,58 @@ def test_pdf_through_headless_chromium(published):
     sirets = set(re.findall(r'class="code siret">(\d{14})<', written["html"].read_text("utf-8")))
     assert sirets and all(siret in text for siret in sirets)
     assert [line for line in text.splitlines() if line.strip() == "€"] == []
+    # a reference table's note is a sentence: cut between words, never inside one
+    assert "table de La Poste non téléchargée : exceptions intégrées au projet" in " ".join(
+        text.split()
+    )
+    # the provenance footer, the last block, is whole on the last page
+    if shutil.which("pdfinfo"):
+        assert any(line.startswith("Provenance.") for line in last_page_lines(written["pdf"]))
+
+
+POPPLER = shutil.which("pdfinfo") and shutil.which("pdftotext")
+
+
+def last_page_lines(pdf: Path) -> list[str]:
+    """The lines of text of a PDF's last page (pdfinfo, pdftotext)."""
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = re.search(r"^Pages:\s+(\d+)", info.stdout, re.MULTILINE).group(1)
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-f", pages, "-l", pages, str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.skipif(
+    not (Path("/usr/bin/chromium").is_file() and Path("/usr/bin/chromedriver").is_file()),
+    reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
+)
+@pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo, pdftotext) is not installed")
+def test_the_printed_report_never_ends_on_a_near_empty_page(published, browser, tmp_path):  # noqa: F811
+    """Whatever the length of what comes before it (a blank block of 0 to 1 000 px, about a
+    printed page, in 60 px steps), the last page holds the whole provenance footer, never its
+    last table or a few lines alone."""
+    html = write_report(published, ReportRequest("region", "84", parse_month("2025-01")))["html"]
+    source = html.read_text(encoding="utf-8")
+    assert source.count("<footer>") == 1
+    ends = {}
+    for height in range(0, 1021, 60):
+        page = tmp_path / f"report-{height}.html"
+        page.write_text(
+            source.replace("<footer>", f'<div style="height: {height}px"></div><footer>'),
+            encoding="utf-8",
+        )
+        browser.get(page.as_uri())
+        # as print_pdf prints: the report's own @page size and margins
+        printed = browser.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})
+        pdf = tmp_path / f"report-{height}.pdf"
+        pdf.write_bytes(base64.b64decode(printed["data"]))
+        lines = last_page_lines(pdf)
+        ends[height] = (len(lines), any(line.startswith("Provenance.") for line in lines))
+    assert all(count >= 12 and whole for count, whole in ends.values()), ends
 
 
 # --- Dagster ---------------------------------------------------------------------------------
