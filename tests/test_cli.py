@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -245,6 +246,31 @@ def test_demo_report_marks_small_counts_and_the_provisional_year_as_the_dashboar
         assert in_report == _year_badges(page, 'id="table-trend"'), region
         assert f'Chiffres clés {year} <span class="badge">provisoire</span>' in report
         assert ("faible effectif" in report.split('id="tendance"')[0]) == (region == small)
+
+
+def test_withdrawing_an_export_succeeds_and_says_so(demo_home, tmp_path):
+    """Issue 19: ``pnad exports --withdraw`` printed a failure after withdrawing (the listing
+    that follows crashed). On a copy of the demo: exit 0, the export listed as withdrawn and
+    gone from the published hours; a second withdrawal is refused in French."""
+    home = tmp_path / "pnad_home"
+    shutil.copytree(demo_home, home, symlinks=True)
+    listed = json.loads(pnad("exports", "--json", home=home).stdout)
+    nord = next(e for e in listed if e["facilitator"] == "Maison de l'emploi Démo Nord")
+    withdrawn = pnad("exports", "--withdraw", nord["file_id"][:8], "--quiet", home=home)
+    assert withdrawn.returncode == 0, withdrawn.stderr[-2000:]
+    assert withdrawn.stdout.startswith(f"retiré : {nord['file_name']} (Maison de l'emploi")
+    assert f"{nord['file_id'][:12]}  retiré " in withdrawn.stdout
+    assert "erreur" not in withdrawn.stdout + withdrawn.stderr
+    with duckdb.connect(str(home / "pnad.duckdb"), read_only=True) as con:
+        facilitators = con.execute(
+            "select distinct facilitator from facilitator_followed_marches"
+        ).fetchall()
+    assert facilitators == [("PLIE Démo Sud",)]
+    again = pnad("exports", "--withdraw", nord["file_id"][:8], home=home)
+    assert again.returncode == 1
+    assert again.stderr == (
+        f"pnad : erreur : {nord['file_name']} n'est pas actif (retiré) : rien à retirer\n"
+    )
 
 
 def test_demo_includes_the_facilitators_exports(demo_home):
