@@ -35,6 +35,7 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SCREENSHOTS = PROJECT_ROOT / "tests" / "output" / "screenshots"
 TERRITORY_PAGES = ("regions/84.html", "departements/74.html")
 PAGES = ("index.html", *TERRITORY_PAGES)
+PHONE_WIDTH = 390  # CSS pixels of a current phone's screen
 
 pytestmark = pytest.mark.skipif(
     not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()),
@@ -251,6 +252,51 @@ def test_a_click_on_a_map_tile_opens_the_territory_page(browser, site_home):
     )
     WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/departements/74.html"))
     assert "Haute-Savoie" in browser.title
+
+
+# Every scroll box whose table is taller than the box: how far its visible bottom edge is from
+# the nearest bottom edge of a row, and from the row under the header.
+SCROLL_BOXES = """
+return Array.from(document.querySelectorAll('.scroll')).filter(function (box) {
+  return box.scrollHeight > box.clientHeight + 1;
+}).map(function (box) {
+  var bottom = box.getBoundingClientRect().top + box.clientTop + box.clientHeight;
+  var edges = Array.from(box.querySelectorAll('tbody tr')).map(function (row) {
+    return Math.abs(row.getBoundingClientRect().bottom - bottom);
+  });
+  return {id: box.querySelector('table').id, top: box.scrollTop, rows: edges.length,
+          off: Math.min.apply(null, edges)};
+});
+"""
+
+
+@pytest.mark.parametrize("width", [1280, PHONE_WIDTH])
+@pytest.mark.parametrize("page", PAGES)
+def test_a_scroll_box_never_cuts_a_row_in_half(browser, site_home, page, width):
+    """The bottom edge of a table's scroll box is a row's bottom edge, as the page opens (on a
+    screen or a phone, where rows wrap) and wherever it is scrolled to (it snaps to rows)."""
+    open_page(browser, site_home, page)
+    browser.set_window_size(width, 1000)  # the boxes are fitted again when the window resizes
+    try:
+        WebDriverWait(browser, 5).until(
+            lambda driver: all(box["off"] <= 1 for box in driver.execute_script(SCROLL_BOXES)),
+            f"a row cut at the bottom of a scroll box at {width} px",
+        )
+        boxes = browser.execute_script(SCROLL_BOXES)
+        assert boxes or page != "index.html"  # the index's territory tables overflow
+        for scrolled in (45, 130, 333, 10_000):
+            browser.execute_script(
+                "document.querySelectorAll('.scroll').forEach(function (box) {"
+                f" box.scrollTop = {scrolled}; }})"
+            )
+            WebDriverWait(browser, 5).until(
+                lambda d: all(box["off"] <= 1 for box in d.execute_script(SCROLL_BOXES)),
+                f"a row cut at the bottom of a scroll box scrolled to {scrolled} px",
+            )
+        # the last scroll went to the end of every box (the others may snap back to the top)
+        assert all(box["top"] > 0 for box in browser.execute_script(SCROLL_BOXES))
+    finally:
+        browser.set_window_size(1280, 1000)
 
 
 # The value labels of an SVG chart as the browser lays them out (viewBox units).
