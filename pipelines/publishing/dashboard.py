@@ -83,7 +83,9 @@ def _index_charts(data: SiteData, outlines: dict | None) -> dict[str, str]:
     found = {
         "national": charts.figure_html(
             charts.trend_figure(
-                data.national, "Part des contrats avec une considération, par année", data.oecp
+                data.national,
+                "Part des contrats avec une considération, par année de notification",
+                data.oecp,
             ),
             "chart-national",
         )
