@@ -244,7 +244,9 @@ def last_page_lines(pdf: Path) -> list[str]:
     not (Path("/usr/bin/chromium").is_file() and Path("/usr/bin/chromedriver").is_file()),
     reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
 )
-@pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo, pdftotext) is not installed")
+@pytest.mark.skipif(
+    not POPPLER, reason="poppler-utils (pdfinfo, pdftotext) is not installed (.ci/run installs it)"
+)
 def test_the_printed_report_never_ends_on_a_near_empty_page(published, browser, tmp_path):  # noqa: F811
     """Whatever the length of what comes before it (a blank block of 0 to 1 000 px, about a
     printed page, in 60 px steps), the last page holds the whole provenance footer, never its
