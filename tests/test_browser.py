@@ -8,10 +8,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -35,6 +37,7 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SCREENSHOTS = PROJECT_ROOT / "tests" / "output" / "screenshots"
 TERRITORY_PAGES = ("regions/84.html", "departements/74.html")
 PAGES = ("index.html", *TERRITORY_PAGES)
+PHONE_WIDTH = 390  # CSS pixels of a current phone's screen
 
 pytestmark = pytest.mark.skipif(
     not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()),
@@ -125,11 +128,13 @@ def open_page(browser: webdriver.Chrome, paths: PnadPaths, page: str) -> list[di
     return browser.get_log("browser")
 
 
-def screenshot(browser: webdriver.Chrome, page: str) -> Path:
-    """The whole page as a PNG in tests/output/screenshots/."""
+def screenshot(browser: webdriver.Chrome, page: str, width: int = 1280) -> Path:
+    """The page as a PNG in tests/output/screenshots/ (the whole page when the window can be
+    made as tall; a phone's screen as it is)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(1280, min(height, 16000))
+    if width == 1280:
+        browser.set_window_size(1280, min(height, 16000))
     target = SCREENSHOTS / f"{page.replace('/', '_').removesuffix('.html')}.png"
     assert browser.save_screenshot(str(target))
     browser.set_window_size(1280, 1000)
@@ -251,6 +256,136 @@ def test_a_click_on_a_map_tile_opens_the_territory_page(browser, site_home):
     )
     WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/departements/74.html"))
     assert "Haute-Savoie" in browser.title
+
+
+# Every scroll box whose table is taller than the box: how far its visible bottom edge is from
+# the nearest bottom edge of a row, and from the row under the header.
+SCROLL_BOXES = """
+return Array.from(document.querySelectorAll('.scroll')).filter(function (box) {
+  return box.scrollHeight > box.clientHeight + 1;
+}).map(function (box) {
+  var bottom = box.getBoundingClientRect().top + box.clientTop + box.clientHeight;
+  var edges = Array.from(box.querySelectorAll('tbody tr')).map(function (row) {
+    return Math.abs(row.getBoundingClientRect().bottom - bottom);
+  });
+  return {id: box.querySelector('table').id, top: box.scrollTop, rows: edges.length,
+          off: Math.min.apply(null, edges)};
+});
+"""
+
+
+@pytest.mark.parametrize("width", [1280, PHONE_WIDTH])
+@pytest.mark.parametrize("page", PAGES)
+def test_a_scroll_box_never_cuts_a_row_in_half(browser, site_home, page, width):
+    """The bottom edge of a table's scroll box is a row's bottom edge, as the page opens (on a
+    screen or a phone, where rows wrap) and wherever it is scrolled to (it snaps to rows)."""
+    with phone(browser) if width == PHONE_WIDTH else nullcontext():  # on a phone, rows wrap
+        open_page(browser, site_home, page)
+        WebDriverWait(browser, 5).until(
+            lambda driver: all(box["off"] <= 1 for box in driver.execute_script(SCROLL_BOXES)),
+            f"a row cut at the bottom of a scroll box at {width} px",
+        )
+        boxes = browser.execute_script(SCROLL_BOXES)
+        assert boxes or page != "index.html"  # the index's territory tables overflow
+        for scrolled in (45, 130, 333, 10_000):
+            browser.execute_script(
+                "document.querySelectorAll('.scroll').forEach(function (box) {"
+                f" box.scrollTop = {scrolled}; }})"
+            )
+            WebDriverWait(browser, 5).until(
+                lambda d: all(box["off"] <= 1 for box in d.execute_script(SCROLL_BOXES)),
+                f"a row cut at the bottom of a scroll box scrolled to {scrolled} px",
+            )
+        # the last scroll went to the end of every box (the others may snap back to the top)
+        assert all(box["top"] > 0 for box in browser.execute_script(SCROLL_BOXES))
+
+
+CHART_TEXTS = """
+// Every text drawn in each chart (plotly figures and SVG charts), as the quadrilateral it covers
+// on the screen (a tick label may be turned); the pairs of texts that overlap, and the texts
+// outside their chart.
+function corners(text) {
+  var box = text.getBBox(), m = text.getScreenCTM();
+  return [[box.x, box.y], [box.x + box.width, box.y], [box.x + box.width, box.y + box.height],
+          [box.x, box.y + box.height]].map(function (p) {
+    return [m.a * p[0] + m.c * p[1] + m.e, m.b * p[0] + m.d * p[1] + m.f];
+  });
+}
+function apart(one, other) {  // separating axis test, with a pixel of tolerance
+  return [one, other].some(function (quad) {
+    return quad.some(function (p, i) {
+      var q = quad[(i + 1) % 4], axis = [q[1] - p[1], p[0] - q[0]];
+      var length = Math.hypot(axis[0], axis[1]);
+      function span(points) {
+        var values = points.map(function (r) { return (r[0] * axis[0] + r[1] * axis[1]) / length; });
+        return [Math.min.apply(null, values), Math.max.apply(null, values)];
+      }
+      var a = span(one), b = span(other);
+      return Math.min(a[1], b[1]) - Math.max(a[0], b[0]) < 1;
+    });
+  });
+}
+return Array.from(document.querySelectorAll('.plotly-graph-div, svg.svg-chart')).map(function (chart) {
+  var frame = chart.getBoundingClientRect();
+  var texts = Array.from(chart.querySelectorAll('text')).filter(function (text) {
+    var box = text.getBoundingClientRect();
+    return text.textContent.trim() !== '' && box.width > 0
+        && getComputedStyle(text).display !== 'none';
+  }).map(function (text) { return {text: text.textContent, quad: corners(text)}; });
+  var overlaps = [];
+  texts.forEach(function (one, i) {
+    texts.slice(i + 1).forEach(function (other) {
+      if (!apart(one.quad, other.quad)) { overlaps.push([one.text, other.text]); }
+    });
+  });
+  var outside = texts.filter(function (t) {
+    return t.quad.some(function (p) { return p[0] < frame.left - 1 || p[0] > frame.right + 1; });
+  }).map(function (t) { return t.text; });
+  return {id: chart.id, right: frame.right, texts: texts.length, overlaps: overlaps,
+          outside: outside};
+});
+"""
+
+
+@contextmanager
+def phone(browser: webdriver.Chrome) -> Iterator[None]:
+    """The browser as a phone's: a 390 CSS pixels wide screen (a window cannot be made as
+    narrow as that)."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": PHONE_WIDTH, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    )
+    try:
+        yield
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_charts_fit_a_phone_screen_without_overlapping_labels(browser, site_home, page):
+    """At 390 px, no chart is wider than the screen, nothing makes the page scroll sideways,
+    and no text of a chart (titles, axes, legends, target labels, tiles' labels) overlaps
+    another or leaves its chart; on a wide screen neither."""
+    open_page(browser, site_home, page)
+    assert [c for c in browser.execute_script(CHART_TEXTS) if c["overlaps"] or c["outside"]] == []
+    with phone(browser):
+        open_page(browser, site_home, page)
+        assert browser.execute_script("return document.documentElement.clientWidth") == 390
+        try:  # plotly's figures adapt once the page has loaded
+            WebDriverWait(browser, 10).until(
+                lambda d: (
+                    not any(c["overlaps"] or c["outside"] for c in d.execute_script(CHART_TEXTS))
+                )
+            )
+        except TimeoutException:
+            pass  # the assertion below says which texts
+        charts = browser.execute_script(CHART_TEXTS)
+        assert [c for c in charts if c["overlaps"] or c["outside"]] == []
+        assert charts and all(c["right"] <= PHONE_WIDTH for c in charts), charts
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+        screenshot(browser, page.replace(".html", "_phone.html"), PHONE_WIDTH)
 
 
 # The value labels of an SVG chart as the browser lays them out (viewBox units).

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -209,6 +211,66 @@ def test_demo_buyers_have_names_in_every_list(demo_home):
     assert "Commune de " in text and "nom non publié" not in text
     page = (demo_home / "reports" / "regions" / f"{region}.html").read_text(encoding="utf-8")
     assert "Commune de " in page and "(nom non publié)" not in page
+
+
+def _year_badges(html: str, table_start: str) -> dict[str, list[str]]:
+    """The badges of each year row of the first table after ``table_start``."""
+    table = html[html.index(table_start) :]
+    table = table[: table.index("</table>")]
+    return {
+        year: re.findall(r'<span class="badge">([^<]+)</span>', cell)
+        for year, cell in re.findall(r"<tr><td[^>]*>(20\d\d)(.*?)</td>", table)
+    }
+
+
+def test_demo_report_marks_small_counts_and_the_provisional_year_as_the_dashboard(demo_home):
+    """A région with fewer than 30 contracts this year: its report and its dashboard page say
+    "faible effectif" and "provisoire" on the same years; a larger région's do not."""
+    year = date.today().year
+    with duckdb.connect(str(demo_home / "pnad.duckdb"), read_only=True) as con:
+        small, large = con.execute(
+            "select min(territory_code) filter (where contracts < 30), "
+            "min(territory_code) filter (where contracts >= 30) from pnad_shares "
+            "where scope = 'all' and level = 'region' and year = $year "
+            "and territory_code in (select region_code from ref_regions where kind = 'region')",
+            {"year": year},
+        ).fetchone()
+    assert small and large
+    for region, expected in ((small, ["faible effectif", "provisoire"]), (large, ["provisoire"])):
+        result = pnad("report", "--region", region, home=demo_home)
+        assert result.returncode == 0, result.stderr
+        report = Path(result.stdout.split("rapport HTML : ")[1].split()[0]).read_text("utf-8")
+        page = (demo_home / "reports" / "regions" / f"{region}.html").read_text(encoding="utf-8")
+        in_report = _year_badges(report, 'id="tendance"')
+        assert in_report[str(year)] == expected, region
+        assert in_report == _year_badges(page, 'id="table-trend"'), region
+        assert f'Chiffres clés {year} <span class="badge">provisoire</span>' in report
+        assert ("faible effectif" in report.split('id="tendance"')[0]) == (region == small)
+
+
+def test_withdrawing_an_export_succeeds_and_says_so(demo_home, tmp_path):
+    """Issue 19: ``pnad exports --withdraw`` printed a failure after withdrawing (the listing
+    that follows crashed). On a copy of the demo: exit 0, the export listed as withdrawn and
+    gone from the published hours; a second withdrawal is refused in French."""
+    home = tmp_path / "pnad_home"
+    shutil.copytree(demo_home, home, symlinks=True)
+    listed = json.loads(pnad("exports", "--json", home=home).stdout)
+    nord = next(e for e in listed if e["facilitator"] == "Maison de l'emploi Démo Nord")
+    withdrawn = pnad("exports", "--withdraw", nord["file_id"][:8], "--quiet", home=home)
+    assert withdrawn.returncode == 0, withdrawn.stderr[-2000:]
+    assert withdrawn.stdout.startswith(f"retiré : {nord['file_name']} (Maison de l'emploi")
+    assert f"{nord['file_id'][:12]}  retiré " in withdrawn.stdout
+    assert "erreur" not in withdrawn.stdout + withdrawn.stderr
+    with duckdb.connect(str(home / "pnad.duckdb"), read_only=True) as con:
+        facilitators = con.execute(
+            "select distinct facilitator from facilitator_followed_marches"
+        ).fetchall()
+    assert facilitators == [("PLIE Démo Sud",)]
+    again = pnad("exports", "--withdraw", nord["file_id"][:8], home=home)
+    assert again.returncode == 1
+    assert again.stderr == (
+        f"pnad : erreur : {nord['file_name']} n'est pas actif (retiré) : rien à retirer\n"
+    )
 
 
 def test_demo_includes_the_facilitators_exports(demo_home):

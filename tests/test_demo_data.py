@@ -271,7 +271,7 @@ def test_memory_does_not_grow_with_size(tmp_path):
 
 def test_invalid_arguments(tmp_path):
     for size in (99, 3_000_001, 0):
-        with pytest.raises(ValueError, match="between 100 and 3 000 000"):
+        with pytest.raises(ValueError, match="comprise entre 100 et 3\u202f000\u202f000"):
             generate_demo(tmp_path, size)
     with pytest.raises(ValueError) as info:
         generate_demo(tmp_path, 1_000, shape="decp2023")
@@ -289,7 +289,7 @@ def test_rerun_replaces_only_previous_demo_files(tmp_path):
 
 def test_command_line(tmp_path, capsys):
     assert main([str(tmp_path), "--size", "100", "--seed", "9", "--shape", "decp2022_xml"]) == 0
-    assert "100 contracts" in capsys.readouterr().out
+    assert "100 contrats, " in capsys.readouterr().out
     assert all(p.suffix == ".xml" for p in tmp_path.iterdir() if p.name != MANIFEST_NAME)
 
 

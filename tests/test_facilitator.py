@@ -995,6 +995,10 @@ def test_a_withdrawn_export_no_longer_counts_and_can_come_back(loaded, pnad_path
         with pytest.raises(mapping.FacilitatorExportError, match="au moins les 6 premiers"):
             loading.withdraw_export(con, "%%%%%%")  # not a pattern matching every export
         report = loading.withdraw_export(con, loaded["file_id"][:8])
+        # a second time: refused, in French (the status read as a person reads it)
+        with pytest.raises(mapping.FacilitatorExportError) as refused:
+            loading.withdraw_export(con, loaded["file_id"][:8])
+    assert str(refused.value).endswith("n'est pas actif (retiré) : rien à retirer")
     build_facilitator(pnad_paths)
     assert report["status"] == "withdrawn"
     assert query("select count(*) from facilitator_hours_worked") == [(0,)]

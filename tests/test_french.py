@@ -7,6 +7,8 @@ from __future__ import annotations
 import html
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,41 @@ def test_every_usage_error_is_french(capsys, args, expected):
     assert code == 2
     assert "erreur : " in err and expected in err
     assert english_leftovers(err) == []
+
+
+def test_the_demo_generator_alone_speaks_french(tmp_path):
+    """The developers' generator (python -m pipelines.demo.generator), as they type it."""
+
+    def generator(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "pipelines.demo.generator", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    shown = generator("--help")
+    assert shown.returncode == 0 and shown.stdout.startswith("usage : python -m pipelines.demo")
+    assert "affiche cette aide et quitte" in shown.stdout and "--start AAAA-MM-JJ" in shown.stdout
+    assert english_leftovers(shown.stdout) == []
+    for args, expected in (
+        ((), "arguments obligatoires manquants : DOSSIER"),
+        ((str(tmp_path), "--size", "50"), "la taille doit être comprise entre 100 et"),
+        ((str(tmp_path), "--start", "2024-13-01"), "(date AAAA-MM-JJ attendu) : '2024-13-01'"),
+        ((str(tmp_path), "--shape", "csv"), "choix non valide : 'csv'"),
+        ((str(tmp_path), "--end", "2023-06-30"), "la fin (30/06/2023) précède le début"),
+        ((str(tmp_path), "--fault-rate", "2"), "le taux de défauts doit être compris entre 0"),
+    ):
+        refused = generator(*args)
+        assert refused.returncode == 2 and expected in refused.stderr, refused.stderr
+        assert english_leftovers(refused.stderr) == [], refused.stderr
+    written = generator(str(tmp_path / "demo"), "--size", "100", "--seed", "3")
+    assert written.returncode == 0, written.stderr
+    assert re.fullmatch(
+        r"\d+ fichiers dans \S+ : 100 contrats, \d+ enregistrements \(dont \d+ republications, "
+        r"\d+ de test, \d+ avec un défaut\)\n",
+        written.stdout,
+    )
 
 
 @pytest.mark.parametrize(

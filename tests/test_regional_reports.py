@@ -3,6 +3,7 @@ run, the Dagster partitions and schedule, the CLI, the PDF and a real browser.""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -23,6 +24,7 @@ from pipelines.publishing.regional_report import (
     ReportRequest,
     chromium,
     parse_month,
+    render_report,
     report_data,
     write_report,
 )
@@ -110,6 +112,31 @@ def test_a_buyer_that_met_the_target_is_not_among_the_furthest(published, tmp_pa
     assert all(b["social_gap_points"] > 0 for b in listed["buyers"])
 
 
+def test_the_year_is_provisional_and_small_counts_flagged_as_on_the_dashboard(published, tmp_path):
+    copy = tmp_path / "pnad.duckdb"  # the module's publication stays as it is
+    shutil.copy(published.published_db, copy)
+    with duckdb.connect(str(copy)) as con:
+        # the dashboard's flag for the year (pnad_shares), whatever the report's months say:
+        # June 2024's months are long final, 2024 is made the year still filling in
+        con.execute("update store.pnad_shares set is_provisional = (year = 2024)")
+        data = report_data(con, ReportRequest("region", "84", parse_month("2024-06")))
+    assert data["current"]["is_provisional"] is True
+    html = render_report(data, None)
+    assert 'Chiffres clés 2024 <span class="badge">provisoire</span></h2>' in html
+    # the région's 2024 row counts 3 contracts by June: a small count, provisional
+    assert (
+        '<td class="text">2024 <span class="badge">faible effectif</span> '
+        '<span class="badge">provisoire</span></td><td>3</td>'
+    ) in html
+    assert "« Faible effectif » : moins de 30 contrats" in html
+    # its départements' rows carry the same badges
+    assert re.search(r"74 Haute-Savoie <span class=\"badge\">faible effectif</span> <span", html)
+    # as published (2024 final, its months too), nothing is marked provisional
+    with duckdb.connect(str(published.published_db), read_only=True) as con:
+        final = report_data(con, ReportRequest("region", "84", parse_month("2024-06")))
+    assert 'class="badge">provisoire' not in render_report(final, None)
+
+
 def test_text_from_the_data_is_escaped(published):
     html = report(published, "2024-11")
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
@@ -188,6 +215,60 @@ def test_pdf_through_headless_chromium(published):
     sirets = set(re.findall(r'class="code siret">(\d{14})<', written["html"].read_text("utf-8")))
     assert sirets and all(siret in text for siret in sirets)
     assert [line for line in text.splitlines() if line.strip() == "€"] == []
+    # a reference table's note is a sentence: cut between words, never inside one
+    assert "table de La Poste non téléchargée : exceptions intégrées au projet" in " ".join(
+        text.split()
+    )
+    # the provenance footer, the last block, is whole on the last page
+    if shutil.which("pdfinfo"):
+        assert any(line.startswith("Provenance.") for line in last_page_lines(written["pdf"]))
+
+
+POPPLER = shutil.which("pdfinfo") and shutil.which("pdftotext")
+
+
+def last_page_lines(pdf: Path) -> list[str]:
+    """The lines of text of a PDF's last page (pdfinfo, pdftotext)."""
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = re.search(r"^Pages:\s+(\d+)", info.stdout, re.MULTILINE).group(1)
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-f", pages, "-l", pages, str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.skipif(
+    not (Path("/usr/bin/chromium").is_file() and Path("/usr/bin/chromedriver").is_file()),
+    reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
+)
+@pytest.mark.skipif(
+    not POPPLER, reason="poppler-utils (pdfinfo, pdftotext) is not installed (.ci/run installs it)"
+)
+def test_the_printed_report_never_ends_on_a_near_empty_page(published, browser, tmp_path):  # noqa: F811
+    """Whatever the length of what comes before it (a blank block of 0 to 1 000 px, about a
+    printed page, in 60 px steps), the last page holds the whole provenance footer, never its
+    last table or a few lines alone."""
+    html = write_report(published, ReportRequest("region", "84", parse_month("2025-01")))["html"]
+    source = html.read_text(encoding="utf-8")
+    assert source.count("<footer>") == 1
+    ends = {}
+    for height in range(0, 1021, 60):
+        page = tmp_path / f"report-{height}.html"
+        page.write_text(
+            source.replace("<footer>", f'<div style="height: {height}px"></div><footer>'),
+            encoding="utf-8",
+        )
+        browser.get(page.as_uri())
+        # as print_pdf prints: the report's own @page size and margins
+        printed = browser.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})
+        pdf = tmp_path / f"report-{height}.pdf"
+        pdf.write_bytes(base64.b64decode(printed["data"]))
+        lines = last_page_lines(pdf)
+        ends[height] = (len(lines), any(line.startswith("Provenance.") for line in lines))
+    assert all(count >= 12 and whole for count, whole in ends.values()), ends
 
 
 # --- Dagster ---------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from pipelines.cli.common import (
     run_refresh,
 )
 from pipelines.cli.french_argparse import decimal_number, whole_number
-from pipelines.common.formatting import number_fr
 from pipelines.common.paths import PnadPaths
 
 
@@ -69,12 +68,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def contract_count(text: str) -> int:
+    from pipelines.demo.buyers import check_size
+
     value = int(text)
-    if not 100 <= value <= 3_000_000:
-        raise argparse.ArgumentTypeError(
-            f"la taille doit être comprise entre {number_fr(100)} et "
-            f"{number_fr(3_000_000)} contrats"
-        )
+    try:
+        check_size(value)
+    except ValueError as refused:
+        raise argparse.ArgumentTypeError(str(refused)) from refused
     return value
 
 

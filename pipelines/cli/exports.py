@@ -10,11 +10,8 @@ from pipelines.cli.common import (
     SharedOptions,
     run_refresh,
 )
-from pipelines.common.formatting import number_fr
+from pipelines.common.formatting import EXPORT_STATUS_FR, number_fr
 from pipelines.common.paths import PnadPaths
-
-# An export's status (facilitator_files.status) as a person reads it.
-STATUS_FR = {"active": "actif", "replaced": "remplacé", "withdrawn": "retiré"}
 
 
 def _day(iso: str | None) -> str:
@@ -51,7 +48,7 @@ def cmd_exports(args: argparse.Namespace) -> int:
         print(f"aucun export chargé (dépôt : {paths.facilitator_drop}/<NOM>/ ou pnad ingest)")
     for r in rows:
         print(
-            f"{r['file_id'][:12]}  {STATUS_FR.get(r['status'], r['status']):<9} "
+            f"{r['file_id'][:12]}  {EXPORT_STATUS_FR.get(r['status'], r['status']):<9} "
             f"{r['facilitator']} · {r['file_name']} · {_day(r['period_start'])} → "
             f"{_day(r['period_end'])} · {number_fr(r['rows_read'])} lignes lues, "
             f"{number_fr(r['rows_rejected'])} rejetées · {number_fr(r['hours_worked'])} heures"

@@ -10,6 +10,7 @@ stays as argparse wrote it (a test lists the ones ``pnad`` can reach).
 from __future__ import annotations
 
 import argparse
+from datetime import date
 
 CATALOGUE = {
     "usage: ": "usage : ",
@@ -79,6 +80,8 @@ METAVARS = {
     "departement": "CODE",
     "port": "PORT",
     "withdraw": "ID",
+    "start": "AAAA-MM-JJ",
+    "end": "AAAA-MM-JJ",
 }
 
 
@@ -113,3 +116,10 @@ def decimal_number(text: str) -> float:
 
 
 decimal_number.__name__ = "nombre"
+
+
+def iso_date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+iso_date.__name__ = "date AAAA-MM-JJ"

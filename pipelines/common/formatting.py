@@ -72,6 +72,10 @@ OUTCOMES_FR = {
 }
 
 
+# A facilitator's export's status (facilitator_files.status) as a person reads it.
+EXPORT_STATUS_FR = {"active": "actif", "replaced": "remplacé", "withdrawn": "retiré"}
+
+
 # A buyer's category (contracts.buyer_category) as a person reads it.
 CATEGORY_LABELS = {
     "commune": "commune",

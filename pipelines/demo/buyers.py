@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 
+from pipelines.common.formatting import number_fr
 from pipelines.demo.draws import cumulative, luhn_complete, mix64, pick
 from pipelines.demo.places import (
     DEPT_MIN_SHARE,
@@ -27,8 +28,8 @@ MAX_SIZE = 3_000_000
 def check_size(size: int) -> None:
     if not isinstance(size, int) or isinstance(size, bool) or not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(
-            f"size must be an integer number of contracts between {MIN_SIZE:,} and {MAX_SIZE:,}"
-            f" (got {size!r})".replace(",", " ")
+            f"la taille doit être comprise entre {number_fr(MIN_SIZE)} et {number_fr(MAX_SIZE)} "
+            f"contrats (reçu : {size!r})"
         )
 
 

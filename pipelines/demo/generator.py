@@ -15,7 +15,6 @@ plus ``_demo_manifest.json`` (arguments and counts; not listed in ``DemoResult.f
 
 from __future__ import annotations
 
-import argparse
 import gc
 import heapq
 import json
@@ -23,7 +22,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipelines.demo.buyers import check_size
+from pipelines.cli import french_argparse
+from pipelines.cli.demo import contract_count
+from pipelines.common.formatting import number_fr
+from pipelines.demo.buyers import MAX_SIZE, MIN_SIZE, check_size
 from pipelines.demo.faults import apply_fault, fix_titulaire_ids
 from pipelines.demo.records import RecordBuilder
 from pipelines.demo.writers.daily_2022 import Daily2022Sink
@@ -104,11 +106,13 @@ def generate_demo(
     end = end or last_complete_month_end(today)
     check_size(size)
     if shape not in SHAPES:
-        raise ValueError(f"unknown shape {shape!r}; valid shapes: {', '.join(SHAPES)}")
+        raise ValueError(f"forme inconnue {shape!r} ; formes possibles : {', '.join(SHAPES)}")
     if not 0.0 <= fault_rate <= 1.0:
-        raise ValueError(f"fault_rate must be between 0 and 1 (got {fault_rate!r})")
+        raise ValueError(
+            f"le taux de défauts doit être compris entre 0 et 1 (reçu : {number_fr(fault_rate, 2)})"
+        )
     if end < start:
-        raise ValueError(f"end ({end}) is before start ({start})")
+        raise ValueError(f"la fin ({end:%d/%m/%Y}) précède le début ({start:%d/%m/%Y})")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_previous_run(out_dir)
@@ -233,21 +237,63 @@ def _write_manifest(result: DemoResult, arguments: dict) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m pipelines.demo.generator OUT_DIR --size N --seed S --shape SHAPE``."""
-    parser = argparse.ArgumentParser(description="Write synthetic DECP files (demo data).")
-    parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--size", type=int, default=20_000, help="number of distinct contracts")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--shape", choices=SHAPES, default="decp2022_json")
-    parser.add_argument("--fault-rate", type=float, default=0.01)
-    parser.add_argument("--start", type=date.fromisoformat, default=date(2024, 1, 1))
+def _parser() -> french_argparse.FrenchArgumentParser:
+    french_argparse.install()  # argparse's own labels and errors in French, as in pnad
+    parser = french_argparse.FrenchArgumentParser(
+        prog="python -m pipelines.demo.generator",
+        description="Écrit des fichiers DECP de démonstration, sans les charger (pnad demo les "
+        "écrit et lance tout le traitement).",
+    )
+    parser.add_argument(
+        "out_dir",
+        metavar="DOSSIER",
+        help="dossier où les écrire (ceux d'une génération précédente y sont remplacés)",
+    )
+    parser.add_argument(
+        "--size",
+        type=contract_count,
+        default=20_000,
+        help=f"nombre de contrats distincts ({number_fr(MIN_SIZE)} à {number_fr(MAX_SIZE)}, "
+        f"défaut {number_fr(20_000)})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=french_argparse.whole_number,
+        default=42,
+        help="graine (même graine et mêmes dates, mêmes fichiers ; défaut 42)",
+    )
+    parser.add_argument(
+        "--shape",
+        choices=SHAPES,
+        default="decp2022_json",
+        metavar="FORME",
+        help=f"format des fichiers : {', '.join(SHAPES)} (défaut decp2022_json)",
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=french_argparse.decimal_number,
+        default=0.01,
+        help="part des enregistrements portant un défaut réel (défaut 0,01)",
+    )
+    parser.add_argument(
+        "--start",
+        type=french_argparse.iso_date,
+        default=date(2024, 1, 1),
+        help="premier jour de notification (défaut 2024-01-01)",
+    )
     parser.add_argument(
         "--end",
-        type=date.fromisoformat,
+        type=french_argparse.iso_date,
         default=None,
-        help="last notification day (default: end of the last complete month)",
+        help="dernier jour de notification (défaut : fin du dernier mois complet)",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pipelines.demo.generator DOSSIER --size N --seed S --shape FORME``: the demo
+    files alone, for developers and benchmarks; every message in French, as ``pnad``'s."""
+    parser = _parser()
     args = parser.parse_args(argv)
     try:
         result = generate_demo(
@@ -262,8 +308,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     print(
-        f"{len(result.files)} files in {result.out_dir}: {result.contracts} contracts, "
-        f"{result.records} records ({result.republications} republications, "
-        f"{result.test_records} test, {result.faulty_records} faulty)"
+        f"{number_fr(len(result.files))} fichiers dans {result.out_dir} : "
+        f"{number_fr(result.contracts)} contrats, {number_fr(result.records)} enregistrements "
+        f"(dont {number_fr(result.republications)} republications, "
+        f"{number_fr(result.test_records)} de test, {number_fr(result.faulty_records)} avec "
+        "un défaut)"
     )
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

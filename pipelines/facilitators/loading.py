@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.common.files import printable
+from pipelines.common.formatting import EXPORT_STATUS_FR
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.common.sql import run_sql
 from pipelines.facilitators.mapping import (
@@ -352,7 +353,9 @@ def withdraw_export(con: duckdb.DuckDBPyConnection, file_id: str) -> dict:
         )
     full_id, name, status = matches[0]
     if status != "active":
-        raise FacilitatorExportError(f"{name} n'est pas actif ({status}) : rien à retirer")
+        raise FacilitatorExportError(
+            f"{name} n'est pas actif ({EXPORT_STATUS_FR.get(status, status)}) : rien à retirer"
+        )
     con.execute("begin transaction")
     try:
         for table in FACILITATOR_TABLES[:-2]:  # not the rejects and the file record

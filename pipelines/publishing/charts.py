@@ -88,9 +88,10 @@ def target_lines(axis: str = "y", yref: str = "y") -> tuple[list[dict], list[dic
                 {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": yref, "y0": target,
                  "y1": target, "line": line}
             )  # fmt: skip
-            annotations.append(
+            annotations.append(  # on white: readable where a line crosses it (a phone)
                 {"xref": "paper", "x": 0, "yref": yref, "y": target, "text": text,
-                 "showarrow": False, "xanchor": "left", "yanchor": "bottom"}
+                 "showarrow": False, "xanchor": "left", "yanchor": "bottom",
+                 "bgcolor": "rgba(255, 255, 255, 0.85)"}
             )  # fmt: skip
         else:
             shapes.append(
@@ -144,9 +145,9 @@ def trend_figure(rows: list[dict], title: str, oecp: list[dict] | None = None) -
             {"type": "line", "xref": "x", "x0": series_break, "x1": series_break,
              "yref": "paper", "y0": 0, "y1": 1, "line": {"dash": "dash", "color": "#555"}}
         )  # fmt: skip
-        annotations.append(
-            {"x": series_break, "y": 108, "showarrow": False, "font": {"size": 11},
-             "text": "rupture de série : OECP | DECP"}
+        annotations.append(  # above the plot: clear of the 100 % target's label on a phone
+            {"x": series_break, "yref": "paper", "y": 1, "yanchor": "bottom", "showarrow": False,
+             "font": {"size": 11}, "text": "rupture de série : OECP | DECP"}
         )  # fmt: skip
     layout = base_layout(
         title,
@@ -154,7 +155,10 @@ def trend_figure(rows: list[dict], title: str, oecp: list[dict] | None = None) -
         shapes=shapes,
         annotations=annotations,
         yaxis=PERCENT_AXIS,
-        xaxis={"title": "Année de notification", "type": "category"},
+        # the year is named in the chart's title: an axis title ran into the legend on a phone
+        xaxis={"type": "category"},
+        # a value too small to read on a narrow bar is left out (it is in the table beside)
+        uniformtext={"minsize": 9, "mode": "hide"},
     )
     return go.Figure(data=traces, layout=layout)
 
@@ -189,8 +193,16 @@ def monthly_figure(rows: list[dict], title: str) -> go.Figure:
         shapes=shapes,
         annotations=annotations,
         yaxis={**PERCENT_AXIS, "domain": [0.36, 1], "title": "part des contrats"},
-        yaxis2={**PERCENT_AXIS, "domain": [0, 0.24], "title": "complétude"},
-        xaxis={"type": "category", "anchor": "y2", "title": "Mois de notification"},
+        # its labels above their ticks: "0 %" clear of the months standing upright on a phone
+        yaxis2={
+            **PERCENT_AXIS,
+            "domain": [0, 0.24],
+            "title": "complétude",
+            "ticklabelposition": "outside top",
+        },
+        # no axis title: the chart's title says "par mois de notification", and on a phone the
+        # title of an axis whose month labels stand upright ran into the legend
+        xaxis={"type": "category", "anchor": "y2"},
         legend={"orientation": "h", "y": -0.32},
         margin={"l": 60, "r": 30, "t": 60, "b": 120},
     )

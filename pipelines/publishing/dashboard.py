@@ -18,20 +18,11 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from pipelines.common.formatting import (
-    category_fr,
-    date_fr,
-    gap_fr,
-    number_fr,
-    percent_fr,
-    points_fr,
-    size_fr,
-    trend_fr,
-)
+from pipelines.common.formatting import size_fr
 from pipelines.common.paths import PnadPaths
 from pipelines.publishing import charts, maps, publications, svg_charts
 from pipelines.publishing.database import PUBLISHED_TABLES
@@ -44,10 +35,9 @@ from pipelines.publishing.site_data import (
     load_site_data,
 )
 from pipelines.publishing.svg_projection import projection_svg
+from pipelines.publishing.templating import page_environment
 from pipelines.reference.outlines import load_outlines, outlines_path
 
-TEMPLATES = Path(__file__).with_name("templates")
-SMALL_SAMPLE = 30  # below this many contracts a share moves a lot with one contract: say so
 SCOPES = {
     "all": "marchés et concessions — le chiffre de référence",
     "marches": "marchés seulement",
@@ -60,25 +50,9 @@ SCOPES = {
 
 
 def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(
-        number=number_fr,
-        percent=percent_fr,
-        points=points_fr,
-        gap=gap_fr,
-        trend=trend_fr,
-        date_fr=date_fr,
-        size=size_fr,
-        month=charts.month_fr,
-        category=category_fr,
-    )
+    env = page_environment(trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(size=size_fr, month=charts.month_fr)
     env.globals.update(
-        SMALL_SAMPLE=SMALL_SAMPLE,
         LISTED=LISTED,
         SCOPES=SCOPES,
         # the downloads section: every published view, with its description
@@ -109,7 +83,9 @@ def _index_charts(data: SiteData, outlines: dict | None) -> dict[str, str]:
     found = {
         "national": charts.figure_html(
             charts.trend_figure(
-                data.national, "Part des contrats avec une considération, par année", data.oecp
+                data.national,
+                "Part des contrats avec une considération, par année de notification",
+                data.oecp,
             ),
             "chart-national",
         )

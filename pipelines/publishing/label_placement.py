@@ -101,9 +101,10 @@ def place_labels(
 
 
 def collisions(box: Box, segments: list[Segment], obstacles: list[Box], bounds: Box) -> int:
-    """How many lines and boxes a label's box meets (leaving the chart counts as many); a line
-    is as wide as its stroke (2 units either side)."""
+    """How badly a label's box collides: a line it crosses counts 1 (a line is as wide as its
+    stroke, 2 units either side; the label's white background keeps it readable), a marker or
+    another label it covers 5 (both unreadable), leaving the chart 10."""
     padded = Box(box.left - 2, box.top - 2, box.right + 2, box.bottom + 2)
     hits = sum(padded.crosses(segment) for segment in segments)
-    hits += sum(box.overlaps(other) for other in obstacles)
+    hits += 5 * sum(box.overlaps(other) for other in obstacles)
     return hits + (0 if box.inside(bounds) else 10)

@@ -20,26 +20,16 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 
-from pipelines.common.formatting import (
-    OUTCOMES_FR,
-    category_fr,
-    date_fr,
-    gap_fr,
-    month_long_fr,
-    number_fr,
-    percent_fr,
-    points_fr,
-    trend_fr,
-)
+from pipelines.common.formatting import OUTCOMES_FR, month_long_fr
 from pipelines.common.paths import PnadPaths
 from pipelines.common.sql import run_sql
 from pipelines.publishing.after_2025_sections import territory_sections
 from pipelines.publishing.svg_charts import ranking_svg, trend_svg
 from pipelines.publishing.svg_projection import projection_svg
+from pipelines.publishing.templating import page_environment
 
-TEMPLATES = Path(__file__).with_name("templates")
 LEVELS = ("region", "departement")
 LISTED = 25  # rows of each list in a report (the published database has them all)
 MIN_BUYER_CONTRACTS = 5  # a buyer's share on fewer contracts says little: not ranked
@@ -369,24 +359,14 @@ def report_charts(data: dict) -> dict[str, str]:
 
 
 def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
-    )
+    env = page_environment()
     env.filters.update(
-        number=number_fr,
-        percent=percent_fr,
-        points=points_fr,
-        gap=gap_fr,
         month=lambda d: f"{d:%m/%Y}" if d else "–",
         month_long=month_long_fr,
         outcome=lambda o: OUTCOMES_FR.get(o, o or "–"),
         month_name=lambda d: month_long_fr(d, year=False),
         plural=lambda n, one, many: one if (n or 0) <= 1 else many,
-        category=category_fr,
         day=lambda d: f"{d:%d/%m/%Y}" if d else "–",
-        date_fr=date_fr,
-        trend=trend_fr,
     )
     return env
 

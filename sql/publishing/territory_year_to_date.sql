@@ -7,7 +7,9 @@
 --   same shares as pnad_shares (social_share = contracts declaring a social consideration /
 --   all contracts; completeness = contracts that declared yes or no / all; gap = target - share
 --   in percentage points, targets 30 % and 100 %). A report for June says what was known of
---   January-June, whatever was notified later.
+--   January-June, whatever was notified later. is_provisional is the year's flag in
+--   pnad_shares, the one the dashboard shows: a report of June of the current year marks the
+--   year provisional as the dashboard does, though its own months are no longer provisional.
 with months as (
     select monthly.*
     from pnad_shares_monthly as monthly
@@ -31,8 +33,7 @@ summed as (
         sum(social_yes) as social_yes,
         sum(social_declared) as social_declared,
         sum(environmental_yes) as environmental_yes,
-        sum(environmental_declared) as environmental_declared,
-        bool_or(is_provisional) as is_provisional
+        sum(environmental_declared) as environmental_declared
     from months
     group by level, territory_code
 )
@@ -54,8 +55,11 @@ select
     summed.environmental_declared / summed.contracts as environmental_completeness,
     round(100 * (1.00 - summed.environmental_yes / summed.contracts), 1)
         as environmental_gap_points,
-    summed.is_provisional
+    coalesce(yearly.is_provisional, false) as is_provisional
 from summed
+left join pnad_shares as yearly
+    on yearly.scope = 'all' and yearly.year = $year and yearly.level = summed.level
+    and yearly.territory_code is not distinct from summed.territory_code
 left join ref_regions on summed.level = 'region' and ref_regions.region_code = summed.territory_code
 left join ref_departements
     on summed.level = 'departement' and ref_departements.departement_code = summed.territory_code
