@@ -11,8 +11,9 @@ from pipelines.cli.common import (
     print_summary,
     run_refresh,
 )
-from pipelines.cli.french_argparse import decimal_number, whole_number
+from pipelines.common.french_argparse import decimal_number, whole_number
 from pipelines.common.paths import PnadPaths
+from pipelines.demo.buyers import contract_count
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -65,20 +66,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     run_refresh(paths, allow_shrink=True, quiet=args.quiet)
     print_summary(paths)
     return 0
-
-
-def contract_count(text: str) -> int:
-    from pipelines.demo.buyers import check_size
-
-    value = int(text)
-    try:
-        check_size(value)
-    except ValueError as refused:
-        raise argparse.ArgumentTypeError(str(refused)) from refused
-    return value
-
-
-contract_count.__name__ = "taille"  # argparse names the type in its messages
 
 
 def add_parser(sub: argparse._SubParsersAction, shared: SharedOptions) -> None:

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pipelines.cli import (
     demo,
     exports,
-    french_argparse,
     hours,
     ingest,
     refresh,
@@ -30,6 +29,7 @@ from pipelines.cli import (
     ui,
 )
 from pipelines.cli.common import CliError, SharedOptions, writing
+from pipelines.common import french_argparse
 
 COMMANDS = (demo, run, refresh, ingest, retry, status, schedule, hours, shares, exports, report, ui)
 

@@ -10,7 +10,7 @@ from pipelines.cli.common import (
     CliError,
     SharedOptions,
 )
-from pipelines.cli.french_argparse import whole_number
+from pipelines.common.french_argparse import whole_number
 from pipelines.common.paths import PROJECT_ROOT, PnadPaths
 from pipelines.service.instance import dagster_environment
 

@@ -5,6 +5,7 @@ often each buys and declares considerations."""
 
 from __future__ import annotations
 
+import argparse
 import random
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,6 +32,19 @@ def check_size(size: int) -> None:
             f"la taille doit être comprise entre {number_fr(MIN_SIZE)} et {number_fr(MAX_SIZE)} "
             f"contrats (reçu : {size!r})"
         )
+
+
+def contract_count(text: str) -> int:
+    """A demo size given on a command line (pnad demo, the generator's own command)."""
+    value = int(text)
+    try:
+        check_size(value)
+    except ValueError as refused:
+        raise argparse.ArgumentTypeError(str(refused)) from refused
+    return value
+
+
+contract_count.__name__ = "taille"  # argparse names the type in its messages
 
 
 @dataclass(frozen=True, slots=True)

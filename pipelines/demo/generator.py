@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipelines.cli import french_argparse
-from pipelines.cli.demo import contract_count
+from pipelines.common import french_argparse
 from pipelines.common.formatting import number_fr
-from pipelines.demo.buyers import MAX_SIZE, MIN_SIZE, check_size
+from pipelines.demo.buyers import MAX_SIZE, MIN_SIZE, check_size, contract_count
 from pipelines.demo.faults import apply_fault, fix_titulaire_ids
 from pipelines.demo.records import RecordBuilder
 from pipelines.demo.writers.daily_2022 import Daily2022Sink
