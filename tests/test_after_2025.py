@@ -374,6 +374,10 @@ def test_territory_page_and_report_show_the_obligations(obligations):
     text = report["html"].read_text(encoding="utf-8")
     assert "Obligations en vigueur depuis le 21 août 2026" in text and "Travaux BELOW" in text
     assert "Bilan PNAD 2022-2025" in text
+    # the current year marked as everywhere else: a badge, not words in brackets
+    for html in (page, text):
+        assert '<td class="text">2026 <span class="badge">provisoire</span></td>' in html
+        assert "(provisoire)</td>" not in html  # (the charts' descriptions keep the words)
 
 
 def test_projection_chart_is_hollow_labelled_and_described():

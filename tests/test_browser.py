@@ -341,8 +341,13 @@ return Array.from(document.querySelectorAll('.plotly-graph-div, svg.svg-chart'))
   var outside = texts.filter(function (t) {
     return t.quad.some(function (p) { return p[0] < frame.left - 1 || p[0] > frame.right + 1; });
   }).map(function (t) { return t.text; });
-  return {id: chart.id, right: frame.right, texts: texts.length, overlaps: overlaps,
-          outside: outside};
+  // an SVG chart may be wider than a phone inside its figure, which scrolls sideways: the
+  // figure must fit the screen, and the chart's text stay readable (its rendered size)
+  var svg = chart.tagName.toLowerCase() === 'svg';
+  var holder = svg ? (chart.closest('figure') || chart) : chart;
+  var size = svg ? chart.getScreenCTM().d * parseFloat(chart.getAttribute('font-size')) : null;
+  return {id: chart.id, right: holder.getBoundingClientRect().right, texts: texts.length,
+          overlaps: overlaps, outside: outside, text_px: size};
 });
 """
 
@@ -363,8 +368,9 @@ def phone(browser: webdriver.Chrome) -> Iterator[None]:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_charts_fit_a_phone_screen_without_overlapping_labels(browser, site_home, page):
-    """At 390 px, no chart is wider than the screen, nothing makes the page scroll sideways,
-    and no text of a chart (titles, axes, legends, target labels, tiles' labels) overlaps
+    """At 390 px, no chart (or the figure an SVG chart scrolls in) is wider than the screen,
+    an SVG chart's text is at least 9 px, nothing makes the page scroll sideways, and no text
+    of a chart (titles, axes, legends, target labels, tiles' labels) overlaps
     another or leaves its chart; on a wide screen neither."""
     open_page(browser, site_home, page)
     assert [c for c in browser.execute_script(CHART_TEXTS) if c["overlaps"] or c["outside"]] == []
@@ -382,6 +388,9 @@ def test_charts_fit_a_phone_screen_without_overlapping_labels(browser, site_home
         charts = browser.execute_script(CHART_TEXTS)
         assert [c for c in charts if c["overlaps"] or c["outside"]] == []
         assert charts and all(c["right"] <= PHONE_WIDTH for c in charts), charts
+        # an SVG chart's text stays readable on a phone: at least 9 px (it read 5 px when the
+        # chart shrank to the screen)
+        assert all(c["text_px"] >= 9 for c in charts if c["text_px"] is not None), charts
         assert browser.execute_script(
             "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"
         )

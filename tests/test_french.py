@@ -85,6 +85,7 @@ def test_every_help_is_french(capsys, command):
     code, out, err = run_main(capsys, *([command] if command else []), "--help")
     assert code == 0 and out.startswith("usage : pnad")
     assert "affiche cette aide et quitte" in out
+    assert "\noptions :\n" in out and "options:" not in out  # a space before the colon
     assert english_leftovers(out) == []
 
 

@@ -14,8 +14,9 @@ from datetime import date
 
 CATALOGUE = {
     "usage: ": "usage : ",
-    "options": "options",
-    "positional arguments": "arguments",
+    # section headings: argparse adds the colon, French puts a space before it
+    "options": "options ",
+    "positional arguments": "arguments ",
     "show this help message and exit": "affiche cette aide et quitte",
     "show program's version number and exit": "affiche la version et quitte",
     "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",

@@ -1,7 +1,6 @@
 """The dashboard's plotly figures (French labels and number separators), and how one is embedded
 in a page: a div and its script, plotly.js itself being included once by the page. Only the index
-page draws plotly figures; the région and département pages draw SVG (svg_charts), so
-ranking_figure is no longer used by the site (kept for callers that want an interactive one).
+page draws plotly figures; the région and département pages draw SVG (svg_charts).
 
 Figures are built from plain dicts and validated once (``go.Figure(data, layout)``): plotly's
 incremental helpers (add_hline, add_shape...) re-validate the whole figure at each call, which
@@ -205,34 +204,5 @@ def monthly_figure(rows: list[dict], title: str) -> go.Figure:
         xaxis={"type": "category", "anchor": "y2"},
         legend={"orientation": "h", "y": -0.32},
         margin={"l": 60, "r": 30, "t": 60, "b": 120},
-    )
-    return go.Figure(data=traces, layout=layout)
-
-
-def ranking_figure(rows: list[dict], title: str) -> go.Figure:
-    """Both shares for each territory of a list (names on the axis), targets drawn."""
-    ordered = sorted(rows, key=lambda r: (r["social_share"], r["territory_name"]))
-    labels = [f"{plain(r['territory_name'])} ({plain(r['territory_code'])})" for r in ordered]
-    height = 44 * len(ordered) + 200
-    traces = [
-        {"type": "bar", "orientation": "h", "name": label, "y": labels,
-         "x": [100 * r[f"{kind}_share"] for r in ordered],
-         "marker": {"color": colour, "pattern": {"shape": pattern}},
-         "text": [percent_fr(r[f"{kind}_share"]) for r in ordered], "textposition": "outside",
-         "hovertemplate": "%{y} : %{x:.1f} %<extra>" + label + "</extra>"}
-        for kind, label, colour, _, pattern in reversed(SHARES)  # social drawn on top
-    ]  # fmt: skip
-    shapes, annotations = target_lines("x")
-    layout = base_layout(
-        title,
-        height,
-        shapes=shapes,
-        annotations=annotations,
-        barmode="group",
-        xaxis={**PERCENT_AXIS, "range": [0, 118]},
-        yaxis={"automargin": True},
-        # the legend a fixed distance below the axis, whatever the number of bars
-        legend={"orientation": "h", "traceorder": "reversed", "y": -70 / (height - 150)},
-        margin={"l": 60, "r": 30, "t": 80, "b": 90},
     )
     return go.Figure(data=traces, layout=layout)
