@@ -318,3 +318,40 @@ def test_a_demo_with_another_seed_replaces_the_earlier_demo_exports(tmp_path):
         ).fetchall()
     # only seed 43's two exports count: seed 42's are gone from the drop folder and the tables
     assert len(dropped) == 2 and [file_id for (file_id,) in loaded] == dropped
+
+
+def test_a_batch_interrupted_by_a_kill_is_read_again_in_one_child_not_one_per_file(
+    tmp_path, monkeypatch
+):
+    """A kill from outside interrupts a whole batch of innocent files: the next run reads them
+    again together in one child process (it took a child per file: a thousand daily files, a
+    quarter of an hour); a group that stops its child is split in halves down to the file."""
+    from pipelines.decp import set_aside
+
+    paths = PnadPaths.resolve(tmp_path / "home").ensure()
+    files = []
+    for number in range(40):
+        path = tmp_path / f"day{number}.json"
+        path.write_text(wrapped(record(f"B{number}")), encoding="utf-8")
+        files.append((f"id{number}", str(path)))
+    children = []
+    real = set_aside.read_alone_in_child
+
+    def counted(paths_, group, fmt):
+        children.append(len(group))
+        return real(paths_, group, fmt)
+
+    monkeypatch.setattr(set_aside, "read_alone_in_child", counted)
+    assert set_aside.stopping_files(paths, files, "decp-json") == {}
+    assert children == [40]  # one real child read the 40 files
+    # one file among 40 that stops its child: found in halves, 11 children instead of 40
+    children.clear()
+    monkeypatch.setattr(
+        set_aside,
+        "read_alone_in_child",
+        lambda _, group, __: (
+            children.append(len(group)) or ("arrêt" if ("id17", files[17][1]) in group else None)
+        ),
+    )
+    assert set_aside.stopping_files(paths, files, "decp-json") == {"id17": "arrêt"}
+    assert len(children) == 11 and children[0] == 40 and min(children) == 1

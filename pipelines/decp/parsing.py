@@ -28,7 +28,7 @@ from pipelines.decp.json_reading import json_parts, xml_as_json
 from pipelines.decp.landing import Log, quiet
 from pipelines.decp.parts import FILE_ERRORS, Part, UnusableFileError
 from pipelines.decp.releases import apply_releases
-from pipelines.decp.set_aside import read_alone_in_child, record_set_aside
+from pipelines.decp.set_aside import record_set_aside, stopping_files
 from pipelines.decp.tabular import tabular_parts
 
 # JSON bytes per parsing batch of ordinary files (a daily file is a few MB): bounds the memory a
@@ -328,25 +328,36 @@ def _parse_batch_attempt(
 def _sort_pending(
     con: duckdb.DuckDBPyConnection,
     paths: PnadPaths,
-    interrupted: set[str],
+    interrupted: dict[str, int],
     outcome: dict[str, int],
     log: Log,
 ) -> dict[str, list[tuple[str, str, int]]]:
-    """The registered files by format; those that cannot be read set aside with their reason (a
-    file whose reading stopped the process before read alone in a child process first)."""
-    pending = con.execute(
-        "select file_id, relative_path from ingest_files "
-        "where status = 'registered' order by ingest_seq"
-    ).fetchall()
-    by_format: dict[str, list[tuple[str, str, int]]] = {}
-    for file_id, relative in pending:
-        path = paths.home / relative
-        fmt, reason = sniff_format(path)
+    """The registered files by format; those that cannot be read set aside with their reason (the
+    files whose reading was interrupted are read again in a child process first, set_aside.py:
+    those that stop it alone are set aside)."""
+    pending = [
+        (file_id, paths.home / relative, relative, *sniff_format(paths.home / relative))
+        for file_id, relative in con.execute(
+            "select file_id, relative_path from ingest_files "
+            "where status = 'registered' order by ingest_seq"
+        ).fetchall()
+    ]
+    suspects: dict[str, list[tuple[str, str]]] = {}
+    for file_id, path, _, fmt, reason in pending:
         if not reason and fmt in PARSERS and file_id in interrupted:
-            log(f"{relative} : sa lecture a été interrompue ; lu seul dans un processus à part")
-            reason = read_alone_in_child(paths, file_id, str(path), fmt)
-            if reason:
-                record_set_aside(con, file_id, reason)
+            suspects.setdefault(fmt, []).append((file_id, str(path)))
+    stopping: dict[str, str] = {}
+    for fmt, files in suspects.items():
+        log(
+            f"{len(files)} fichier(s) {fmt} dont la lecture a été interrompue : relu(s) d'abord "
+            "dans un processus à part"
+        )
+        stopping |= stopping_files(paths, files, fmt)
+    by_format: dict[str, list[tuple[str, str, int]]] = {}
+    for file_id, path, relative, fmt, reason in pending:
+        if file_id in stopping:
+            reason = stopping[file_id]
+            record_set_aside(con, file_id, reason)
         if reason:
             _set_status(con, file_id, "quarantined", reason)
             outcome["quarantined"] += 1
@@ -408,21 +419,23 @@ def parse_pending_files(
         "delete from ingest_parse_attempts where set_aside_at is null and file_id not in "
         "(select file_id from ingest_files where status = 'registered')"
     )
-    interrupted = {
-        row[0]
-        for row in con.execute(
-            "select file_id from ingest_parse_attempts where set_aside_at is null"
+    interrupted = dict(
+        con.execute(
+            "select file_id, attempts from ingest_parse_attempts where set_aside_at is null"
         ).fetchall()
-    }
+    )
     by_format = _sort_pending(con, paths, interrupted, outcome, log)
     scratch = paths.work_db.parent / "scratch"
     sizes = {file_id: size for files in by_format.values() for file_id, _, size in files}
     progress = ParseProgress(sum(sizes.values()), log)
     for fmt, files in by_format.items():
         done = 0
-        # a file whose reading was interrupted is read alone: it may be the one that stops it
-        batches = [[(file_id, path)] for file_id, path, _ in files if file_id in interrupted]
-        batches += _batches([file for file in files if file[0] not in interrupted], fmt)
+        # a file interrupted twice or more is read alone here too: its child may have passed
+        # while reading it with the others stops this process (a kill from outside interrupts
+        # a whole batch once: those files are read in batches again)
+        alone = {file_id for file_id, attempts in interrupted.items() if attempts >= 2}
+        batches = [[(file_id, path)] for file_id, path, _ in files if file_id in alone]
+        batches += _batches([file for file in files if file[0] not in alone], fmt)
         for batch in batches:
             try:
                 _parse_batch_attempt(con, batch, fmt, scratch, progress)
@@ -452,10 +465,10 @@ def parse_pending_files(
     return outcome
 
 
-def read_file_alone(file_id: str, path: str, fmt: str, scratch: Path) -> None:
-    """Read one file into a throwaway in-memory database, as parse_pending_files reads it (run
-    by set_aside.read_alone_in_child, in a child process). A file the reader refuses ends
-    normally: the pipeline gives the reason when it reads the file."""
+def read_files_alone(files: list[tuple[str, str]], fmt: str, scratch: Path) -> None:
+    """Read files (id, path) into a throwaway in-memory database, as parse_pending_files reads
+    them (run by set_aside.read_alone_in_child, in a child process). A file the reader refuses
+    ends normally: the pipeline gives the reason when it reads the file."""
     from pipelines.common.warehouse import MACROS
 
     with duckdb.connect() as con:
@@ -475,12 +488,12 @@ def read_file_alone(file_id: str, path: str, fmt: str, scratch: Path) -> None:
         )
         con.execute(
             "insert into ingest_files (file_id, source, relative_path, size_bytes, "
-            "registered_at, ingest_seq, status) values ($id, 'alone', $path, 0, now(), 1, "
-            "'registered')",
-            {"id": file_id, "path": path},
+            "registered_at, ingest_seq, status) select unnest($ids), 'alone', unnest($paths), "
+            "0, now(), 1, 'registered'",
+            {"ids": [file_id for file_id, _ in files], "paths": [path for _, path in files]},
         )
         try:
-            _parse_batch(con, [(file_id, path)], fmt, scratch, ParseProgress(1, quiet))
+            _parse_batch(con, files, fmt, scratch, ParseProgress(1, quiet))
         except (*FILE_ERRORS, UnusableFileError, RecursionError):
             pass
         finally:

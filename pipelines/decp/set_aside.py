@@ -1,16 +1,19 @@
 """Files whose reading stopped the process (a crash inside the reader, a kill by the OOM killer
-or a timeout): read again alone, in a child process with bounded memory and time, before the
-pipeline reads them; set aside only when they stop that child, alone. What the operator needs
-(``files_needing_attention``, for ``pnad status``) and retrying a file set aside
-(``retry_files``, for ``pnad retry``).
+or a timeout): read again in a child process with bounded memory and time, before the pipeline
+reads them; set aside only when they stop that child, alone. The files a kill interrupted
+together are read together in one child, and split in halves only while their child stops
+(``stopping_files``): a kill from outside costs one more read of the batch, not a child per
+file. What the operator needs (``files_needing_attention``, for ``pnad status``) and retrying
+a file set aside (``retry_files``, for ``pnad retry``).
 
-The child reads the file into an in-memory database with the same code as the pipeline
-(``parsing.read_file_alone``): when it ends, well or with the file's own reason, the pipeline
-then reads the file for real; a signal, the memory bound or the time bound sets it aside.
+The child reads the files into an in-memory database with the same code as the pipeline
+(``parsing.read_files_alone``): when it ends, well or with a file's own reason, the pipeline
+then reads them for real; a signal, the memory bound or the time bound sets them aside.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -39,21 +42,41 @@ CHILD_CODE = (
     "bound = int(sys.argv[1])\n"
     "resource.setrlimit(resource.RLIMIT_AS, (bound, bound))\n"
     "from pipelines.decp.set_aside import child_main\n"
-    "sys.exit(child_main(*sys.argv[2:6]))\n"
+    "sys.exit(child_main(*sys.argv[2:4]))\n"
 )
 
 
-def read_alone_in_child(paths: PnadPaths, file_id: str, path: str, fmt: str) -> str | None:
-    """Read one file alone in a child process; None when it ended (well, or with a reason the
-    pipeline gives when it reads the file), else why it must be set aside (French)."""
+def stopping_files(paths: PnadPaths, files: list[tuple[str, str]], fmt: str) -> dict[str, str]:
+    """Among ``files`` (id, path) whose reading was interrupted, those that stop a child process
+    reading them, each with why it is set aside. They are read together in one child first: a
+    kill from outside (a reboot, an operator, a CI timeout) interrupts a whole batch of innocent
+    files, which one child then reads in about the batch's time. Only a group that stops its
+    child is split in two and each half read again, down to the files that stop it alone."""
+    if not files:
+        return {}
+    reason = read_alone_in_child(paths, files, fmt)
+    if reason is None:
+        return {}
+    if len(files) == 1:
+        return {files[0][0]: reason}
+    half = len(files) // 2
+    return stopping_files(paths, files[:half], fmt) | stopping_files(paths, files[half:], fmt)
+
+
+def read_alone_in_child(paths: PnadPaths, files: list[tuple[str, str]], fmt: str) -> str | None:
+    """Read files (id, path) in a child process of their own; None when it ended (well, or with
+    a reason the pipeline gives when it reads them), else why the first must be set aside
+    (French: meant for a single file)."""
     bounds = limits()
     scratch = paths.work_db.parent / "scratch" / f"alone-{os.getpid()}"
     bound = str(int(bounds.child_memory_bytes))
-    command = [sys.executable, "-c", CHILD_CODE, bound, file_id, path, fmt, str(scratch)]
+    command = [sys.executable, "-c", CHILD_CODE, bound, fmt, str(scratch)]
+    file_id = files[0][0]
     retry = f"pnad retry {file_id[:12]} le relit quand la cause est corrigée"
     try:
         done = subprocess.run(  # noqa: S603 - our own module, arguments from the database
             command,
+            input=json.dumps(files),  # the files on stdin: no limit on their number
             cwd=PROJECT_ROOT,
             timeout=bounds.child_seconds,
             capture_output=True,
@@ -194,12 +217,14 @@ def retry_files(con: duckdb.DuckDBPyConnection, paths: PnadPaths, file_ids: list
     return len(ids)
 
 
-def child_main(file_id: str, path: str, fmt: str, scratch: str) -> int:
-    """The child's work (CHILD_CODE): read the file alone; its exit status says how it ended."""
-    from pipelines.decp.parsing import read_file_alone
+def child_main(fmt: str, scratch: str) -> int:
+    """The child's work (CHILD_CODE): read the files given on stdin; its exit status says how it
+    ended."""
+    from pipelines.decp.parsing import read_files_alone
 
+    files = [(file_id, path) for file_id, path in json.load(sys.stdin)]
     try:
-        read_file_alone(file_id, path, fmt, Path(scratch))
+        read_files_alone(files, fmt, Path(scratch))
     except (MemoryError, duckdb.OutOfMemoryException):
         return EXIT_OUT_OF_MEMORY
     return 0
