@@ -100,7 +100,13 @@ def clean_shares(tmp_path_factory) -> dict:
 # Steps of the refresh killed right after they start: parsing (nothing published yet), the
 # dashboard's pages being written, the publication itself. The contract model and the indicators
 # fail the same way as parsing: they write only the working database.
-KILLED_AT = ("decp_records", "contract_model", "pnad_dashboard", "published_database")
+# Two points in the default run, all four with -m slow (CI time)
+KILLED_AT = (
+    "decp_records",
+    pytest.param("contract_model", marks=pytest.mark.slow),
+    pytest.param("pnad_dashboard", marks=pytest.mark.slow),
+    "published_database",
+)
 
 
 @pytest.mark.parametrize("step", KILLED_AT)
