@@ -71,11 +71,7 @@ def stamp(paths: PnadPaths, listing: dict[str, tuple[int, int]] | None = None) -
     for name in sorted(k for k in os.environ if k.startswith("PNAD_")):
         add(name, os.environ[name])
     publication = paths.home / "publications" / "current"
-    add(
-        f"{paris_now():%Y-%m-%d}",
-        os.readlink(publication) if publication.is_symlink() else None,
-        paths.published_db.exists(),
-    )
+    add(f"{paris_now():%Y-%m-%d}", os.readlink(publication) if publication.is_symlink() else None)
     return digest.hexdigest()
 
 
