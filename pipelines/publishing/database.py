@@ -390,21 +390,30 @@ def _write_database(
     fingerprint: str,
 ) -> dict[str, int]:
     """The published tables and their views (columns exactly those of the data dictionary) in a
-    new database file ``target``."""
+    new database file ``target``.
+
+    The tables are copied by the working connection itself into the new file, attached: DuckDB
+    to DuckDB, in parallel, with no conversion on the way (about twice as fast as reading them
+    out through Arrow into a second connection)."""
+    alias = "publication_target"
+    work.execute(f"attach {string_literal(str(target))} as {alias}")
+    try:
+        # Data in schema "store"; analysts use the views of the main schema, whose columns are
+        # exactly those of the data dictionary: a stable, documented interface.
+        work.execute(f"create schema {alias}.store")
+        for table, (query, _) in PUBLISHED_TABLES.items():
+            work.execute(f"create table {alias}.store.{table} as {query}")  # noqa: S608
+    finally:
+        work.execute(f"detach {alias}")
     counts = {}
     dictionary = data_dictionary()
     with duckdb.connect(str(target)) as out:
-        # Data in schema "store"; analysts use the views of the main schema, whose columns are
-        # exactly those of the data dictionary: a stable, documented interface.
-        out.execute("create schema store")
-        for table, (query, description) in PUBLISHED_TABLES.items():
-            reader = work.execute(query).to_arrow_reader(100_000)  # noqa: F841 - scanned below
-            out.execute(f"create table store.{table} as select * from reader")  # noqa: S608
+        for table, (_, description) in PUBLISHED_TABLES.items():
             columns = ", ".join(dictionary[table])
             out.execute(f"create view {table} as select {columns} from store.{table}")  # noqa: S608
             # COMMENT takes no bound parameter; the text is the project's own constant.
             out.execute(f"comment on view {table} is {string_literal(description)}")
-            counts[table] = out.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+            counts[table] = out.execute(f"select count(*) from store.{table}").fetchone()[0]  # noqa: S608
         downloads.comment_columns(out, dictionary_rows())
         out.execute(
             "create table data_dictionary as select * from read_csv($path, header = true, "
