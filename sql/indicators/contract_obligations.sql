@@ -29,6 +29,9 @@
 --     required_kind, minus the groups waived for the procedure) is met by a declared kind;
 --     'non_compliant' when declared (status yes or no) and a group is missing; 'unknown' when
 --     nothing usable was declared (status unknown). *_missing lists the missing groups.
+--   Cost: each rule table is joined once per distinct combination it depends on (procedure;
+--     nature x kind; buyer category x contract type x date; procedure x declared kinds),
+--     then joined back to the contracts by equality: the same result as per contract.
 create or replace table contract_obligations as
 with entry as (
     select obligation, cast(value as date) as entry_date
@@ -70,18 +73,27 @@ governed as (
     from base as b
     left join frameworks as fw using (uid)
 ),
-lagged as (
+procedure_lags as (
+    -- the consultation lags of each governing procedure, matched once per spelling
     select
-        g.*,
+        g.governing_procedure,
         coalesce(l.min_days, d.min_days) as lag_min_days,
-        coalesce(l.max_days, d.max_days) as lag_max_days,
-        (select entry_date from entry where obligation = 'environmental') as env_entry,
-        (select entry_date from entry where obligation = 'social') as soc_entry
-    from governed as g
+        coalesce(l.max_days, d.max_days) as lag_max_days
+    from (select distinct governing_procedure from governed) as g
     left join obligation_consultation_lags as l
         on l.procedure_key = spelling_key(g.governing_procedure)
     cross join (select min_days, max_days from obligation_consultation_lags
                 where procedure_key is null) as d
+),
+lagged as (
+    select
+        g.*,
+        pl.lag_min_days,
+        pl.lag_max_days,
+        (select entry_date from entry where obligation = 'environmental') as env_entry,
+        (select entry_date from entry where obligation = 'social') as soc_entry
+    from governed as g
+    join procedure_lags as pl on pl.governing_procedure is not distinct from g.governing_procedure
 ),
 windows as (
     select
@@ -104,22 +116,25 @@ windows as (
         case when kind = 'concession' then 'concession'
              when market_type = 'travaux' then 'travaux'
              when market_type in ('fournitures', 'services') then 'fournitures_services'
-        end as contract_type
+        end as contract_type,
+        coalesce(governing_date - lag_min_days, notification_date) as threshold_date
     from lagged
 ),
 thresholds as (
     -- the range of EU thresholds that may apply: every buyer type of the category, every
-    -- contract type when the CPV says nothing; the period of the latest possible launch
-    select w.uid, min(t.amount_eur) as threshold_min, max(t.amount_eur) as threshold_max
-    from windows as w
+    -- contract type when the CPV says nothing; the period of the latest possible launch.
+    -- Once per buyer category x contract type x date, not per contract.
+    select k.buyer_category, k.contract_type, k.threshold_date,
+        min(t.amount_eur) as threshold_min, max(t.amount_eur) as threshold_max
+    from (select distinct buyer_category, contract_type, threshold_date from windows) as k
     join ref_threshold_buyer_types as bt
-        on bt.buyer_category = coalesce(w.buyer_category, 'autre')
+        on bt.buyer_category = coalesce(k.buyer_category, 'autre')
     join ref_eu_thresholds as t
         on (t.buyer_type = bt.buyer_type or t.buyer_type = 'any')
-        and (t.contract_type = w.contract_type
-             or (w.contract_type is null and t.contract_type <> 'concession'))
-        and coalesce(w.launch_latest, w.notification_date) between t.period_start and t.period_end
-    group by w.uid
+        and (t.contract_type = k.contract_type
+             or (k.contract_type is null and t.contract_type <> 'concession'))
+        and k.threshold_date between t.period_start and t.period_end
+    group by all
 ),
 latest_thresholds as (
     -- after the last period in the table: its values, until the table is updated
@@ -136,7 +151,10 @@ positioned as (
         coalesce(th.threshold_min, lt.threshold_min) as threshold_min,
         coalesce(th.threshold_max, lt.threshold_max) as threshold_max
     from windows as w
-    left join thresholds as th using (uid)
+    left join thresholds as th
+        on th.buyer_category is not distinct from w.buyer_category
+        and th.contract_type is not distinct from w.contract_type
+        and th.threshold_date = w.threshold_date
     left join latest_thresholds as lt
         on lt.buyer_category = coalesce(w.buyer_category, 'autre')
         and lt.contract_type = coalesce(w.contract_type, 'travaux')
@@ -151,44 +169,48 @@ placed as (
     from positioned
 ),
 excluded as (
-    -- rules that take a contract out of an obligation whatever its dates
-    select uid, obligation, min(exclusion) as exclusion
+    -- rules that take a contract out of an obligation whatever its dates: once per nature x
+    -- kind, not per contract
+    select nature, kind, obligation, min(exclusion) as exclusion
     from (
-        select p.uid, r.obligation, 'excluded_nature' as exclusion
-        from placed as p
+        select k.nature, k.kind, r.obligation, 'excluded_nature' as exclusion
+        from (select distinct nature, kind from placed) as k
         join ref_obligation_rules as r
             on r.rule = 'excluded_nature'
-            and spelling_key(r.value) = spelling_key(coalesce(p.nature, ''))
+            and spelling_key(r.value) = spelling_key(coalesce(k.nature, ''))
         union all
-        select p.uid, o.obligation, 'kind_not_covered'
-        from placed as p
+        select k.nature, k.kind, o.obligation, 'kind_not_covered'
+        from (select distinct nature, kind from placed) as k
         cross join (select distinct obligation from ref_obligation_rules) as o
         where not exists (
             select 1 from ref_obligation_rules as r
             where r.rule = 'applies_to_kind' and r.obligation = o.obligation
-              and r.value = p.kind
+              and r.value = k.kind
         )
     )
     group by all
 ),
 requirements as (
-    -- one row per contract x obligation x requirement group: met by a declared kind?
-    select p.uid, r.obligation, r.requirement_group,
+    -- one row per (governing procedure x declared kinds) x obligation x requirement group: met
+    -- by a declared kind? Once per combination of declarations, not per contract.
+    select k.governing_procedure, k.social_kinds, k.environmental_kinds, r.obligation,
+        r.requirement_group,
         bool_or(list_contains(
-            case when r.obligation = 'social' then p.social_kinds else p.environmental_kinds end,
+            case when r.obligation = 'social' then k.social_kinds else k.environmental_kinds end,
             r.value)) as met
-    from placed as p
+    from (select distinct governing_procedure, social_kinds, environmental_kinds from placed) as k
     join ref_obligation_rules as r on r.rule = 'required_kind'
     where not exists (
         select 1 from ref_obligation_rules as w
         where w.rule = 'group_waived_for_procedure' and w.obligation = r.obligation
           and w.requirement_group = r.requirement_group
-          and spelling_key(w.value) = spelling_key(coalesce(p.governing_procedure, ''))
+          and spelling_key(w.value) = spelling_key(coalesce(k.governing_procedure, ''))
     )
     group by all
 ),
 compliance as (
-    select uid, obligation, bool_and(coalesce(met, false)) as all_met,
+    select governing_procedure, social_kinds, environmental_kinds, obligation,
+        bool_and(coalesce(met, false)) as all_met,
         list(requirement_group order by requirement_group)
             filter (where not coalesce(met, false)) as missing
     from requirements
@@ -220,10 +242,22 @@ reasons as (
         env_c.all_met as env_all_met, env_c.missing as env_missing,
         soc_c.all_met as soc_all_met, soc_c.missing as soc_missing
     from placed as p
-    left join excluded as env_x on env_x.uid = p.uid and env_x.obligation = 'environmental'
-    left join excluded as soc_x on soc_x.uid = p.uid and soc_x.obligation = 'social'
-    left join compliance as env_c on env_c.uid = p.uid and env_c.obligation = 'environmental'
-    left join compliance as soc_c on soc_c.uid = p.uid and soc_c.obligation = 'social'
+    left join excluded as env_x
+        on env_x.obligation = 'environmental'
+        and env_x.nature is not distinct from p.nature and env_x.kind is not distinct from p.kind
+    left join excluded as soc_x
+        on soc_x.obligation = 'social'
+        and soc_x.nature is not distinct from p.nature and soc_x.kind is not distinct from p.kind
+    left join compliance as env_c
+        on env_c.obligation = 'environmental'
+        and env_c.governing_procedure is not distinct from p.governing_procedure
+        and env_c.social_kinds is not distinct from p.social_kinds
+        and env_c.environmental_kinds is not distinct from p.environmental_kinds
+    left join compliance as soc_c
+        on soc_c.obligation = 'social'
+        and soc_c.governing_procedure is not distinct from p.governing_procedure
+        and soc_c.social_kinds is not distinct from p.social_kinds
+        and soc_c.environmental_kinds is not distinct from p.environmental_kinds
 )
 select
     uid, kind, contract_id, buyer_siret, buyer_name, buyer_category, buyer_region_code,
