@@ -6,6 +6,7 @@ alone computing the same counts from the same files (the floor) and pandas and p
     uv run python benchmarks/end_to_end.py                       # 100 k contracts, 3 runs
     uv run python benchmarks/end_to_end.py --contracts 1000000 --runs 1
     uv run python benchmarks/end_to_end.py --only full           # without the incremental cases
+    uv run python benchmarks/end_to_end.py --only incremental    # those alone, on the last home
     uv run python benchmarks/end_to_end.py --sizes 100000,300000,1000000 --runs 1  # how it grows
 
 Reported per case: the median wall time of each tool, the project's ratio to the floor (the
@@ -330,7 +331,12 @@ def main() -> None:
     parser.add_argument("--contracts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--region", default="84", help="the regional report's région")
-    parser.add_argument("--only", choices=("full",), help="the full refresh only")
+    parser.add_argument(
+        "--only",
+        choices=("full", "incremental"),
+        help="full: the full refresh only; incremental: one more file and nothing new, on top of "
+        "the data root the last full run left (benchmarks/output/homes/end_to_end)",
+    )
     parser.add_argument(
         "--sizes",
         help="comma-separated sizes (e.g. 100000,300000,1000000): the full case at each, then "
@@ -341,17 +347,19 @@ def main() -> None:
     tools = available_baselines()
     warm_up()
     rows = []
-    for size in sizes:
+    home = OUTPUT / "homes" / "end_to_end"
+    for size in sizes if args.only != "incremental" else []:
         args.contracts = size
         row, home = full_case(args, generate("decp2022_json", size), tools)
         rows.append(row)
-    if len(sizes) > 1:
+    if len(rows) > 1:
         print_growth(rows, sizes)
     if args.only != "full":
         rows.append(extra_case(args, home))
         rows.append(nothing_new_case(args, home))
     print_table(rows)
-    target = OUTPUT / f"end_to_end_{'_'.join(map(str, sizes))}.json"
+    name = "incremental" if args.only == "incremental" else "_".join(map(str, sizes))
+    target = OUTPUT / f"end_to_end_{name}.json"
     target.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
     print(f"\n{target}")
 
