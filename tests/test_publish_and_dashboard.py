@@ -17,7 +17,7 @@ from markupsafe import escape
 from pipelines.common import warehouse
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.indicators.build import build_shares
-from pipelines.publishing import dashboard, maps, svg_charts
+from pipelines.publishing import dashboard, database, maps, svg_charts
 from pipelines.publishing.database import (
     PublishRefusedError,
     data_dictionary,
@@ -67,6 +67,74 @@ def test_publish_replaces_the_file_atomically_while_a_reader_has_it_open(built):
         )
     assert {"contracts", "pnad_shares", "ingest_rejects"} <= set(comments)
     assert not list(built.home.glob(".*partial*"))
+
+
+def _store_tables(database: Path) -> dict[str, list[tuple]]:
+    """Every table of the published file's store, its rows sorted (the order rows were written in
+    is not part of a publication)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        names = [
+            name
+            for (name,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'store'"
+            ).fetchall()
+        ]
+        return {
+            name: sorted(map(repr, con.execute(f'from store."{name}"').fetchall()))  # noqa: S608
+            for name in names
+        }
+
+
+def test_a_publication_updated_for_the_contracts_that_changed_holds_what_a_whole_write_holds(
+    pnad_paths, monkeypatch, tmp_path
+):
+    day1 = [marche(f"M{n}", social=["Clause sociale"] if n % 2 else None) for n in range(10)]
+    write_decp_2022(pnad_paths.raw / "t" / "day1.json", day1)
+    build_warehouse(pnad_paths)
+    with warehouse.connect(pnad_paths) as con:
+        publish_database(con, pnad_paths, run_id="first")
+    # day 2: M3 modified (published again, now with an environmental clause), M10 new
+    changed = [
+        marche("M3", environmental=["Clause environnementale"], published="2024-04-02"),
+        marche("M10", notified="2024-05-01", published="2024-05-03"),
+    ]
+    write_decp_2022(pnad_paths.raw / "t" / "day2.json", changed)
+    build_warehouse(pnad_paths)
+    monkeypatch.setattr(database, "MAX_CHANGED_SHARE", 0.5)
+    with warehouse.connect(pnad_paths) as con:
+        publish_database(con, pnad_paths, run_id="second")
+        whole = tmp_path / "whole.duckdb"
+        database._write_database(con, whole, "whole", 11, "fingerprint")
+    updated = _store_tables(pnad_paths.published_db)
+    assert updated == _store_tables(whole)
+    assert len(updated["contracts"]) == 11
+    with duckdb.connect(str(pnad_paths.published_db), read_only=True) as reader:
+        assert reader.execute("select updates_since_whole from publication").fetchone() == (1,)
+        # the views and their comments are made again over the updated tables
+        assert reader.execute(
+            "select environmental_status from contracts where contract_id = 'M3'"
+        ).fetchone() == ("yes",)
+        assert reader.execute(
+            "select count(*) from duckdb_views() where not internal and comment is not null"
+        ).fetchone()[0] == len(database.PUBLISHED_TABLES)
+
+    # a table whose columns changed is written whole; the rest is still updated
+    monkeypatch.setitem(
+        database.PUBLISHED_TABLES,
+        "contracts",
+        ("select *, 1 as added_column from contracts", database.PUBLISHED_TABLES["contracts"][1]),
+    )
+    with warehouse.connect(pnad_paths) as con:
+        publish_database(con, pnad_paths, run_id="third", force=True)
+    with duckdb.connect(str(pnad_paths.published_db), read_only=True) as reader:
+        assert reader.execute("select updates_since_whole from publication").fetchone() == (2,)
+        assert reader.execute("select count(added_column) from store.contracts").fetchone() == (11,)
+    # after MAX_UPDATES updates in a row, the file is written whole
+    monkeypatch.setattr(database, "MAX_UPDATES", 2)
+    with warehouse.connect(pnad_paths) as con:
+        publish_database(con, pnad_paths, run_id="fourth", force=True)
+    with duckdb.connect(str(pnad_paths.published_db), read_only=True) as reader:
+        assert reader.execute("select updates_since_whole from publication").fetchone() == (0,)
 
 
 def test_publish_refuses_a_suspiciously_small_run(built):
