@@ -111,6 +111,13 @@ def test_french_decimals_by_setting(pnad_paths, published):
     text = (out / downloads.FOLDER / "contracts.csv").read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     assert {r["contract_id"]: r["initial_amount"] for r in rows}["A"] == "123456,78"
+    # the territories' extracts are written with the same setting
+    extract = (out / downloads.FOLDER / "departements" / "74_contrats.csv").read_text("utf-8-sig")
+    amounts = {
+        r["contract_id"]: r["initial_amount"]
+        for r in csv.DictReader(io.StringIO(extract), delimiter=";")
+    }
+    assert amounts["A"] == "123456,78"
     package = json.loads((out / downloads.FOLDER / downloads.DATAPACKAGE).read_text())
     amount = next(
         f

@@ -155,13 +155,17 @@ def write_downloads(
     rows, whole = {}, {}
     with duckdb.connect(str(database), read_only=True) as con:
         views = published_views(con)
+        extracts = {view: (suffix, codes) for suffix, (view, *codes) in TERRITORY_EXTRACTS.items()}
         for view, (_, columns) in views.items():
             whole[view] = reuse.fingerprint(content(con, view, [c.name for c in columns])[None])
             rows[view] = rows_of(whole[view])
-            _write_view(con, reuse, view, columns, settings.decimal_comma, whole[view])
-        for suffix, (view, *codes) in TERRITORY_EXTRACTS.items():
-            if view in views:
-                _write_territory_extracts(con, reuse, suffix, view, views[view][1], codes)
+            select = _csv_select(view, columns, settings.decimal_comma)
+            _write_view(con, reuse, view, columns, select, whole[view], csv=view not in extracts)
+            if view in extracts:
+                suffix, codes = extracts[view]
+                _write_csv_and_extracts(
+                    con, reuse, view, columns, select, whole[view], suffix, codes
+                )
         indicators = ";".join(whole[view] for view in INDICATOR_VIEWS if view in whole)
         if not reuse.take("workbook", indicators, [WORKBOOK]):
             write_workbook(con, target / WORKBOOK, views)
@@ -194,23 +198,25 @@ def _write_view(
     reuse: DownloadReuse,
     view: str,
     columns: list[Column],
-    decimal_comma: bool,
+    select: str,
     fingerprint: str,
+    *,
+    csv: bool = True,
 ) -> None:
-    """One view as Parquet (partitioned when listed in PARTITIONED) and CSV, or the previous
-    publication's files when its content is the same."""
+    """One view as Parquet (partitioned when listed in PARTITIONED) and, unless ``csv`` is False
+    (its CSV is then written with its territories' files), as CSV from ``select``; or the
+    previous publication's files when its content is the same."""
     target, name, partition = reuse.target, _quoted(view), PARTITIONED.get(view)
-    files = [f"{view}.csv"] if partition else [f"{view}.csv", f"{view}.parquet"]
-    if not reuse.take(view, fingerprint, files):
+    files = ([] if partition else [f"{view}.parquet"]) + ([f"{view}.csv"] if csv else [])
+    if files and not reuse.take(view, fingerprint, files):
         # COPY takes no bound parameter for its file: paths go in as quoted literals, names
         # are the catalogue's identifiers (checked in published_views)
         if not partition:
             parquet = string_literal(str(target / f"{view}.parquet"))
             con.execute(f"copy (select * from {name}) to {parquet} (format parquet)")  # noqa: S608
-        con.execute(
-            f"copy ({_csv_select(view, columns, decimal_comma)}) "
-            f"to {string_literal(str(target / f'{view}.csv'))} ({CSV_OPTIONS})"
-        )
+        if csv:
+            csv_file = string_literal(str(target / f"{view}.csv"))
+            con.execute(f"copy ({select}) to {csv_file} ({CSV_OPTIONS})")
     if partition:
         _write_partitions(con, reuse, view, columns, partition)
 
@@ -271,40 +277,75 @@ def _write_partitions(
     shutil.rmtree(staging)
 
 
-def _write_territory_extracts(
+def _write_csv_and_extracts(
     con: duckdb.DuckDBPyConnection,
     reuse: DownloadReuse,
-    suffix: str,
     view: str,
     columns: list[Column],
+    select: str,
+    fingerprint: str,
+    suffix: str,
     code_columns: list[str],
 ) -> None:
-    """``regions/<code>_<suffix>.csv`` and ``departements/<code>_<suffix>.csv``: the view's rows
-    of each territory whose rows changed (one COPY per level, partitioned by the territory's
-    code), the others linked from the previous publication."""
-    target = reuse.target
-    select = _csv_select(view, columns, decimal_comma=False)
-    for level, code in zip(("regions", "departements"), code_columns, strict=True):
+    """The view's CSV, ``regions/<code>_<suffix>.csv`` and ``departements/<code>_<suffix>.csv``
+    from one render: the rows are written once as CSV, partitioned by région and département
+    (one COPY), and each file is put together from its parts (a département's is its part, a
+    région's its départements', the national one all of them), instead of three renders of the
+    same rows. A file whose rows have not changed is linked from the previous publication."""
+    target, names = reuse.target, [c.name for c in columns]
+    pending: dict[str, tuple[int, str]] = {}  # file -> (level: 0 région, 1 département, code)
+    if not reuse.take(f"{view}.csv", fingerprint, [f"{view}.csv"]):
+        pending[f"{view}.csv"] = (-1, "")
+    for level, (folder, column) in enumerate(
+        zip(("regions", "departements"), code_columns, strict=True)
+    ):
+        for value, rows in content(con, view, names, column).items():
+            if value is None or not TERRITORY_CODE.fullmatch(value):
+                continue  # in the national file only
+            relative = f"{folder}/{value}_{suffix}.csv"
+            if not reuse.take(f"{view}/{column}/{value}", reuse.fingerprint(rows), [relative]):
+                pending[relative] = (level, value)
+    if not pending:
+        return
+    staging = target / f".{view}_parts"
+    region, departement = map(_quoted, code_columns)
+    con.execute(
+        f"copy ({select}) to {string_literal(str(staging))} "
+        f"({CSV_OPTIONS}, partition_by ({region}, {departement}), write_partition_columns true)"
+    )
+    # (région, département) -> its part files; folder names <column>=<value>
+    parts: dict[tuple[str, str], list[Path]] = {}
+    for part in sorted(staging.glob("*/*/*.csv")):
+        key = (part.parent.parent.name.split("=", 1)[1], part.parent.name.split("=", 1)[1])
+        parts.setdefault(key, []).append(part)
+    # the national file and the régions' first (they read the parts), the départements' last
+    for relative, (level, code) in sorted(pending.items(), key=lambda item: item[1][0]):
+        chosen = [
+            f
+            for key, group in sorted(parts.items())
+            for f in group
+            if level < 0 or key[level] == code
+        ]
+        (target / relative).parent.mkdir(exist_ok=True)
+        if level < 0 and not chosen:  # no rows: the header alone
+            con.execute(
+                f"copy ({select}) to {string_literal(str(target / relative))} ({CSV_OPTIONS})"
+            )
+        elif level == 1 and len(chosen) == 1:
+            chosen[0].rename(target / relative)
+        else:
+            _concatenate(chosen, target / relative)
+    shutil.rmtree(staging)
 
-        def files(value: str | None, level: str = level) -> str | None:
-            plain = value is not None and TERRITORY_CODE.fullmatch(value)
-            return f"{level}/{value}_{suffix}.csv" if plain else None
 
-        if not [v for v in _changed(con, reuse, view, columns, code, files) if v is not None]:
-            continue
-        staging = target / f".{level}_{suffix}"
-        # catalogue names and a literal path (COPY takes no bound parameter for its file)
-        changed_rows = f"{select} where {_quoted(code)} in (select v from changed_values)"  # noqa: S608
-        con.execute(
-            f"copy ({changed_rows}) "
-            f"to {string_literal(str(staging))} "
-            f"({CSV_OPTIONS}, partition_by ({_quoted(code)}), write_partition_columns true)"
-        )
-        (target / level).mkdir(exist_ok=True)
-        for part in staging.glob(f"{code}=*/*.csv"):
-            territory = part.parent.name.split("=", 1)[1]
-            part.rename(target / level / f"{territory}_{suffix}.csv")
-        shutil.rmtree(staging)
+def _concatenate(parts: list[Path], target: Path) -> None:
+    """CSV files with the same header, one after the other, under one header."""
+    with target.open("wb") as out:
+        for number, part in enumerate(parts):
+            with part.open("rb") as handle:
+                if number:
+                    handle.readline()  # the header: column names, never a line break inside
+                shutil.copyfileobj(handle, out, 1 << 20)
 
 
 def write_workbook(
