@@ -9,7 +9,9 @@ from datetime import date
 import duckdb
 import pytest
 
+from pipelines.common import warehouse
 from pipelines.common.settings import SettingsError
+from pipelines.indicators import obligations as obligation_rules
 from pipelines.indicators.build import build_indicator
 from pipelines.indicators.obligations import load_consultation_lags
 from tests.conftest import build_warehouse, marche, write_decp_2022
@@ -148,6 +150,58 @@ def test_three_states_and_never_a_silent_guess(obligations):
         "from contract_obligations where contract_id = 'SUB1'",
     )
     assert governing == [("accord_cadre", "2026-07-01", 2_000_000.0)]
+
+
+def test_obligations_are_computed_again_only_for_the_contracts_a_change_touches(
+    obligations, monkeypatch
+):
+    """Issue 18: a new file changing AC1 (an accord-cadre) computes again AC1, its subséquent
+    SUB1 (whose threshold it decides) and the new contract, not the others; the table equals one
+    computed whole."""
+    before = states(obligations)
+    write_decp_2022(
+        obligations.raw / "feed" / "day2.json",
+        [
+            obliged("AC1", "2026-07-01", amount=100_000, nature="Accord-cadre",
+                    published="2026-07-05"),
+            obliged("NEW1", "2026-11-03", amount=50_000, procedure="Procédure adaptée"),
+        ],
+    )  # fmt: skip
+    computed = []
+    real_run_sql = obligation_rules.run_sql
+
+    def spy(con, name, params=None):
+        if name == "indicators/contract_obligations":
+            all_contracts = params["all_contracts"]
+            scope = "select uid from obligation_uids_to_compute"
+            computed.append(None if all_contracts else sorted(con.execute(scope).fetchall()))
+        return real_run_sql(con, name, params)
+
+    monkeypatch.setattr(obligation_rules, "run_sql", spy)
+    monkeypatch.setattr(obligation_rules, "INCREMENT_MAX_SHARE", 0.5)
+    build_warehouse(obligations)
+    touched = rows(
+        obligations,
+        "select uid from contracts where contract_id in ('AC1', 'SUB1', 'NEW1') order by uid",
+    )
+    assert computed == [touched]
+    after = states(obligations)
+    # its accord-cadre's amount is now below the EU threshold, so is the subséquent's
+    assert after["SUB1"][4:7] == ("not_subject", "below_threshold", "certain")
+    assert before["SUB1"][4:7] == ("not_subject", "launched_before", "estimated")
+    unchanged = {k: v for k, v in before.items() if k not in ("AC1", "SUB1")}
+    assert {k: v for k, v in after.items() if k not in ("AC1", "SUB1", "NEW1")} == unchanged
+    with warehouse.connect(obligations) as con:
+        table = "select * from contract_obligations"
+        updated = sorted(map(repr, con.execute(table).fetchall()))
+        con.execute("delete from build_state where step = 'contract_obligations_basis'")
+        obligation_rules.build_contract_obligations(con, load_consultation_lags(obligations))
+        assert con.execute("select whole, computed from obligation_build").fetchone() == (
+            True,
+            None,
+        )
+        assert sorted(map(repr, con.execute(table).fetchall())) == updated
+    assert computed[-1] is None
 
 
 def test_compliance_shares_keep_the_undetermined_beside(obligations):

@@ -32,7 +32,11 @@
 --   Cost: each rule table is joined once per distinct combination it depends on (procedure;
 --     nature x kind; buyer category x contract type x date; procedure x declared kinds),
 --     then joined back to the contracts by equality: the same result as per contract.
-create or replace table contract_obligations as
+--   Written to contract_obligations_computed, for every contract ($all_contracts) or for those
+--     listed in obligation_uids_to_compute (the ones a change touched); build_contract_obligations
+--     (pipelines/indicators/obligations.py) then swaps it in or merges it into
+--     contract_obligations.
+create or replace table contract_obligations_computed as
 with entry as (
     select obligation, cast(value as date) as entry_date
     from ref_obligation_rules where rule = 'entry_into_force'
@@ -46,6 +50,7 @@ base as (
         c.environmental_status, c.environmental_kinds
     from contracts as c
     where c.in_pnad_scope
+        and ($all_contracts or c.uid in (select uid from obligation_uids_to_compute))
 ),
 frameworks as (
     -- the accord-cadre of a marché subséquent, when the same buyer published it
