@@ -9,6 +9,9 @@ alone computing the same counts from the same files (the floor) and pandas and p
     uv run python benchmarks/end_to_end.py --only incremental    # those alone, on the last home
     uv run python benchmarks/end_to_end.py --sizes 100000,300000,1000000 --runs 1  # how it grows
 
+After the last full run, ``outputs_floor.py`` writes the same database and files with DuckDB
+alone (no logic), timed beside the floor: the least any design that publishes them pays.
+
 Reported per case: the median wall time of each tool, the project's ratio to the floor (the
 median of the per-run ratios: each ratio compares two runs made one after the other), the peak
 resident memory of the whole process tree (sampled every 50 ms), the input size, and where the
@@ -243,7 +246,29 @@ def full_case(args: argparse.Namespace, inputs: Path, tools: list[str]) -> tuple
         runs["project"].append(project(home, args.region))
         print(f"run {run + 1}: " + _seconds(runs, run), flush=True)
     check_counts(runs["floor"][-1]["counts"], home, {t: runs[t][-1] for t in tools})
-    return summarise(f"{args.contracts:,} contracts, daily JSON", runs, size_of(inputs)), home
+    row = summarise(f"{args.contracts:,} contracts, daily JSON", runs, size_of(inputs))
+    row["outputs_floor"] = outputs_floor(home, row["floor"]["median_s"])
+    return row, home
+
+
+def outputs_floor(home: Path, floor_seconds: float) -> dict:
+    """Writing the last publication's database and files with DuckDB alone (outputs_floor.py),
+    beside the floor: what no design that publishes them can go under."""
+    settle()
+    scratch = OUTPUT / "outputs_floor"
+    result = measure(
+        [sys.executable, str(HERE / "outputs_floor.py"), str(home / "pnad.duckdb"), str(scratch)]
+    )
+    written = json.loads(result["stdout"].strip().splitlines()[-1])
+    written["seconds"] = round(result["seconds"], 1)
+    written["over_floor"] = round(result["seconds"] / floor_seconds, 1)
+    print(
+        f"writing the outputs alone (DuckDB, no logic): {written['seconds']} s, "
+        f"{written['over_floor']}× the floor (database {written['database_s']} s, "
+        f"{written['database_mb']} MB; files {written['files_s']} s, {written['files_mb']} MB)",
+        flush=True,
+    )
+    return written
 
 
 def extra_case(args: argparse.Namespace, home: Path) -> dict:
