@@ -17,7 +17,7 @@ from markupsafe import escape
 from pipelines.common import warehouse
 from pipelines.common.paths import REFERENCE_DIR, PnadPaths
 from pipelines.indicators.build import build_shares
-from pipelines.publishing import dashboard, database, maps, svg_charts
+from pipelines.publishing import dashboard, database, database_update, maps, svg_charts
 from pipelines.publishing.database import (
     PublishRefusedError,
     data_dictionary,
@@ -100,7 +100,7 @@ def test_a_publication_updated_for_the_contracts_that_changed_holds_what_a_whole
     ]
     write_decp_2022(pnad_paths.raw / "t" / "day2.json", changed)
     build_warehouse(pnad_paths)
-    monkeypatch.setattr(database, "MAX_CHANGED_SHARE", 0.5)
+    monkeypatch.setattr(database_update, "MAX_CHANGED_SHARE", 0.5)
     with warehouse.connect(pnad_paths) as con:
         publish_database(con, pnad_paths, run_id="second")
         whole = tmp_path / "whole.duckdb"
@@ -130,7 +130,7 @@ def test_a_publication_updated_for_the_contracts_that_changed_holds_what_a_whole
         assert reader.execute("select updates_since_whole from publication").fetchone() == (2,)
         assert reader.execute("select count(added_column) from store.contracts").fetchone() == (11,)
     # after MAX_UPDATES updates in a row, the file is written whole
-    monkeypatch.setattr(database, "MAX_UPDATES", 2)
+    monkeypatch.setattr(database_update, "MAX_UPDATES", 2)
     with warehouse.connect(pnad_paths) as con:
         publish_database(con, pnad_paths, run_id="fourth", force=True)
     with duckdb.connect(str(pnad_paths.published_db), read_only=True) as reader:
