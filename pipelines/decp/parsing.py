@@ -428,12 +428,12 @@ def parse_pending_files(
     scratch = paths.work_db.parent / "scratch"
     sizes = {file_id: size for files in by_format.values() for file_id, _, size in files}
     progress = ParseProgress(sum(sizes.values()), log)
+    # a file interrupted twice or more is read alone here too: its child may have passed while
+    # reading it with the others stops this process (a kill from outside interrupts a whole
+    # batch once: those files are read in batches again)
+    alone = {file_id for file_id, attempts in interrupted.items() if attempts >= 2}
     for fmt, files in by_format.items():
         done = 0
-        # a file interrupted twice or more is read alone here too: its child may have passed
-        # while reading it with the others stops this process (a kill from outside interrupts
-        # a whole batch once: those files are read in batches again)
-        alone = {file_id for file_id, attempts in interrupted.items() if attempts >= 2}
         batches = [[(file_id, path)] for file_id, path, _ in files if file_id in alone]
         batches += _batches([file for file in files if file[0] not in alone], fmt)
         for batch in batches:

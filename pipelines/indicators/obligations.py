@@ -111,16 +111,14 @@ def build_contract_obligations(
     )
     basis = _basis(con)
     touched = _touched(con, basis)
-    con.execute("create or replace temp table obligation_uids_to_compute (uid varchar)")
-    if touched is not None:
-        con.execute("insert into obligation_uids_to_compute select uid from obligation_touched")
     run_sql(con, "indicators/contract_obligations", {"all_contracts": touched is None})
     if touched is None:
         con.execute("drop table if exists contract_obligations")
         con.execute("alter table contract_obligations_computed rename to contract_obligations")
     else:
         con.execute(
-            "delete from contract_obligations where uid in (select uid from obligation_touched)"
+            "delete from contract_obligations "
+            "where uid in (select uid from obligation_uids_to_compute)"
         )
         con.execute("insert into contract_obligations select * from contract_obligations_computed")
         con.execute("drop table contract_obligations_computed")
@@ -146,8 +144,10 @@ def _basis(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _touched(con: duckdb.DuckDBPyConnection, basis: str) -> int | None:
-    """The contracts to compute again into the temporary table obligation_touched, and how many
-    they are; None when all are to be computed (first build, other basis, too many changed)."""
+    """The contracts to compute again into the temporary table obligation_uids_to_compute, and
+    how many they are; None when all are to be computed (first build, other basis, too many
+    changed)."""
+    con.execute("create or replace temp table obligation_uids_to_compute (uid varchar)")
     if not (
         is_built_from(con, "contract_obligations_basis", basis)
         and has_table(con, "contract_obligations")
@@ -157,7 +157,7 @@ def _touched(con: duckdb.DuckDBPyConnection, basis: str) -> int | None:
     # changed: inputs differ, new or gone; then the subséquents naming a changed contract as
     # their accord-cadre (by its buyer and id, before or after the change)
     con.execute(
-        "create or replace temp table obligation_touched as "
+        "insert into obligation_uids_to_compute "
         "with changed as ("
         "  select uid, now.buyer_siret as buyer_now, now.contract_id as id_now, "
         "    before.buyer_siret as buyer_before, before.contract_id as id_before "
@@ -174,7 +174,7 @@ def _touched(con: duckdb.DuckDBPyConnection, basis: str) -> int | None:
         "  where s.is_subsequent_contract"
     )
     touched, contracts = con.execute(
-        "select (select count(*) from obligation_touched), (select count(*) from contracts)"
+        "select (select count(*) from obligation_uids_to_compute), (select count(*) from contracts)"
     ).fetchone()
     if touched > INCREMENT_MAX_SHARE * contracts:
         return None

@@ -292,19 +292,21 @@ def _write_csv_and_extracts(
     (one COPY), and each file is put together from its parts (a département's is its part, a
     région's its départements', the national one all of them), instead of three renders of the
     same rows. A file whose rows have not changed is linked from the previous publication."""
-    target, names = reuse.target, [c.name for c in columns]
+    target = reuse.target
     pending: dict[str, tuple[int, str]] = {}  # file -> (level: 0 région, 1 département, code)
     if not reuse.take(f"{view}.csv", fingerprint, [f"{view}.csv"]):
         pending[f"{view}.csv"] = (-1, "")
     for level, (folder, column) in enumerate(
         zip(("regions", "departements"), code_columns, strict=True)
     ):
-        for value, rows in content(con, view, names, column).items():
-            if value is None or not TERRITORY_CODE.fullmatch(value):
-                continue  # in the national file only
-            relative = f"{folder}/{value}_{suffix}.csv"
-            if not reuse.take(f"{view}/{column}/{value}", reuse.fingerprint(rows), [relative]):
-                pending[relative] = (level, value)
+
+        def files(value: str | None, folder: str = folder) -> str | None:
+            plain = value is not None and TERRITORY_CODE.fullmatch(value)
+            return f"{folder}/{value}_{suffix}.csv" if plain else None  # else national only
+
+        for value in _changed(con, reuse, view, columns, column, files):
+            if files(value) is not None:
+                pending[files(value)] = (level, value)
     if not pending:
         return
     staging = target / f".{view}_parts"
@@ -313,19 +315,15 @@ def _write_csv_and_extracts(
         f"copy ({select}) to {string_literal(str(staging))} "
         f"({CSV_OPTIONS}, partition_by ({region}, {departement}), write_partition_columns true)"
     )
-    # (région, département) -> its part files; folder names <column>=<value>
-    parts: dict[tuple[str, str], list[Path]] = {}
-    for part in sorted(staging.glob("*/*/*.csv")):
-        key = (part.parent.parent.name.split("=", 1)[1], part.parent.name.split("=", 1)[1])
-        parts.setdefault(key, []).append(part)
+    # each part file (sorted) with its (région, département) codes, from its folders' names
+    # <column>=<code>
+    parts = [
+        ((part.parent.parent.name.split("=", 1)[1], part.parent.name.split("=", 1)[1]), part)
+        for part in sorted(staging.glob("*/*/*.csv"))
+    ]
     # the national file and the régions' first (they read the parts), the départements' last
     for relative, (level, code) in sorted(pending.items(), key=lambda item: item[1][0]):
-        chosen = [
-            f
-            for key, group in sorted(parts.items())
-            for f in group
-            if level < 0 or key[level] == code
-        ]
+        chosen = [f for codes, f in parts if level < 0 or codes[level] == code]
         (target / relative).parent.mkdir(exist_ok=True)
         if level < 0 and not chosen:  # no rows: the header alone
             con.execute(
